@@ -1,0 +1,131 @@
+//! Request extractors: `AuthUser` (any signed-in user), `AgentUser` (agents and admins) and
+//! `AdminUser`. Each checks the bearer token, then the account in the database, so a
+//! deactivated user, a changed password or a demotion takes effect on the very next request.
+
+use std::{future::Future, pin::Pin};
+
+use actix_web::{FromRequest, HttpRequest, dev::Payload, http::header, web};
+use sea_orm::EntityTrait;
+use shared::{ErrorCode, Role};
+use uuid::Uuid;
+
+use crate::{
+    entity::{User, user},
+    error::ApiError,
+    state::AppState,
+};
+
+/// Any authenticated, active user.
+#[derive(Debug, Clone)]
+pub struct AuthUser {
+    pub id: Uuid,
+    pub role: Role,
+    /// The account as loaded for this request.
+    pub user: user::Model,
+}
+
+/// An authenticated agent or admin (staff who work tickets).
+#[derive(Debug, Clone)]
+pub struct AgentUser(pub AuthUser);
+
+/// An authenticated admin.
+#[derive(Debug, Clone)]
+pub struct AdminUser(pub AuthUser);
+
+/// The token from `Authorization: Bearer <token>`.
+fn bearer(req: &HttpRequest) -> Result<String, ApiError> {
+    let value = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .ok_or_else(|| ApiError::unauthorized("sign in first: missing Authorization header"))?;
+    let value = value.to_str().map_err(|_| {
+        ApiError::Unauthorized(ErrorCode::InvalidToken, "malformed Authorization header".into())
+    })?;
+    match value.split_once(' ') {
+        Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() => {
+            Ok(token.trim().to_owned())
+        }
+        _ => Err(ApiError::Unauthorized(
+            ErrorCode::InvalidToken,
+            "expected `Authorization: Bearer <token>`".into(),
+        )),
+    }
+}
+
+/// Verifies a token and loads its user; shared by HTTP extractors and the WebSocket handshake.
+pub async fn authenticate(state: &AppState, token: &str) -> Result<AuthUser, ApiError> {
+    let claims = state.jwt.verify(token)?;
+    let user = User::find_by_id(claims.sub)
+        .one(&state.db)
+        .await?
+        .ok_or_else(|| {
+            ApiError::Unauthorized(ErrorCode::InvalidToken, "the token is invalid".into())
+        })?;
+    if !user.active {
+        return Err(ApiError::Unauthorized(
+            ErrorCode::AccountDisabled,
+            "this account has been deactivated".into(),
+        ));
+    }
+    if user.token_version != claims.ver {
+        return Err(ApiError::Unauthorized(
+            ErrorCode::InvalidToken,
+            "the token has been revoked; sign in again".into(),
+        ));
+    }
+    Ok(AuthUser {
+        id: user.id,
+        role: user.role.into(),
+        user,
+    })
+}
+
+impl FromRequest for AuthUser {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        let token = bearer(req);
+        Box::pin(async move {
+            let state = state.ok_or_else(|| {
+                ApiError::Internal(anyhow::anyhow!("AppState is not registered"))
+            })?;
+            authenticate(&state, &token?).await
+        })
+    }
+}
+
+impl FromRequest for AgentUser {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let user = AuthUser::from_request(req, payload);
+        Box::pin(async move {
+            let user = user.await?;
+            if user.role.is_staff() {
+                Ok(AgentUser(user))
+            } else {
+                Err(ApiError::forbidden())
+            }
+        })
+    }
+}
+
+impl FromRequest for AdminUser {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let user = AuthUser::from_request(req, payload);
+        Box::pin(async move {
+            let user = user.await?;
+            if user.role == Role::Admin {
+                Ok(AdminUser(user))
+            } else {
+                Err(ApiError::forbidden())
+            }
+        })
+    }
+}

@@ -1,0 +1,9 @@
+//! Authentication: JWT issuing and checking, password hashing off the async executor, and the
+//! extractors that put "who may call this" into a handler's signature.
+
+mod extract;
+pub mod jwt;
+pub mod password;
+
+pub use extract::{AdminUser, AgentUser, AuthUser};
+pub use jwt::JwtKeys;

@@ -1,0 +1,15 @@
+//! The Helpdesk server: HTTP API, static SPA hosting, and (in later modules) realtime hub and
+//! background jobs. `main.rs` is only the CLI; everything is reachable from here so the
+//! black-box tests can start the real application in-process.
+
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod entity;
+pub mod error;
+pub mod openapi;
+pub mod routes;
+pub mod services;
+pub mod spa;
+pub mod startup;
+pub mod state;

@@ -1,0 +1,122 @@
+//! `/api/auth`: self-registration, sign-in and one's own profile.
+
+use actix_web::{HttpResponse, get, post, put, web};
+use chrono::Utc;
+use shared::{
+    Envelope, ErrorBody, Role,
+    users::{AuthResponse, LoginRequest, RegisterRequest, UpdateMeRequest, UserDto},
+};
+
+use crate::{
+    auth::AuthUser,
+    entity::user,
+    error::ApiError,
+    services::users::{self, NewAccount},
+    state::AppState,
+};
+
+fn token_response(state: &AppState, user: user::Model) -> Result<AuthResponse, ApiError> {
+    let (token, expires_at) =
+        state
+            .jwt
+            .issue(user.id, user.role.into(), user.token_version, Utc::now())?;
+    Ok(AuthResponse {
+        token,
+        expires_at,
+        user: user.into(),
+    })
+}
+
+/// Register a customer account and sign in.
+#[utoipa::path(
+    tag = "auth",
+    request_body = RegisterRequest,
+    responses(
+        (status = 201, description = "Account created; signed in", body = Envelope<AuthResponse>),
+        (status = 400, description = "Malformed JSON (`invalid_json`)", body = ErrorBody),
+        (status = 409, description = "Email already registered (`email_taken`)", body = ErrorBody),
+        (status = 422, description = "`invalid_email`, `weak_password` or `validation_failed`", body = ErrorBody),
+    )
+)]
+#[post("/auth/register")]
+pub async fn register(
+    state: web::Data<AppState>,
+    body: web::Json<RegisterRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let req = body.into_inner();
+    let account = NewAccount::parse(&req.email, &req.password, &req.name, Role::Customer)?;
+    let user = users::create_account(&state.db, state.settings.bcrypt_cost, account).await?;
+    log::info!("registered customer {}", user.id);
+    Ok(HttpResponse::Created().json(Envelope::ok(token_response(&state, user)?)))
+}
+
+/// Sign in with email and password.
+#[utoipa::path(
+    tag = "auth",
+    request_body = LoginRequest,
+    responses(
+        (status = 200, description = "Signed in", body = Envelope<AuthResponse>),
+        (status = 400, description = "Malformed JSON", body = ErrorBody),
+        (status = 401, description = "`invalid_credentials` (same for unknown email and wrong password) or `account_disabled`", body = ErrorBody),
+    )
+)]
+#[post("/auth/login")]
+pub async fn login(
+    state: web::Data<AppState>,
+    body: web::Json<LoginRequest>,
+) -> Result<web::Json<Envelope<AuthResponse>>, ApiError> {
+    let req = body.into_inner();
+    let user = users::authenticate(
+        &state.db,
+        state.settings.bcrypt_cost,
+        &req.email,
+        &req.password,
+    )
+    .await?;
+    Ok(web::Json(Envelope::ok(token_response(&state, user)?)))
+}
+
+/// The signed-in user.
+#[utoipa::path(
+    tag = "auth",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The current user", body = Envelope<UserDto>),
+        (status = 401, description = "`unauthorized`, `invalid_token`, `token_expired` or `account_disabled`", body = ErrorBody),
+    )
+)]
+#[get("/auth/me")]
+pub async fn me(user: AuthUser) -> web::Json<Envelope<UserDto>> {
+    web::Json(Envelope::ok(user.user.into()))
+}
+
+/// Change one's own name and/or password.
+///
+/// Changing the password requires `current_password` and signs out every other session; the
+/// response carries a fresh token in that case.
+#[utoipa::path(
+    tag = "auth",
+    security(("bearer" = [])),
+    request_body = UpdateMeRequest,
+    responses(
+        (status = 200, description = "Updated; a new token for the changed account", body = Envelope<AuthResponse>),
+        (status = 400, description = "Malformed JSON", body = ErrorBody),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 422, description = "`weak_password`, `validation_failed`, or `invalid_credentials` for a wrong current password", body = ErrorBody),
+    )
+)]
+#[put("/auth/me")]
+pub async fn update_me(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    body: web::Json<UpdateMeRequest>,
+) -> Result<web::Json<Envelope<AuthResponse>>, ApiError> {
+    let updated = users::update_profile(
+        &state.db,
+        state.settings.bcrypt_cost,
+        user.user,
+        body.into_inner(),
+    )
+    .await?;
+    Ok(web::Json(Envelope::ok(token_response(&state, updated)?)))
+}

@@ -1,0 +1,247 @@
+//! Building the application: connect and migrate the database, bind the listener first (so
+//! tests can ask for port 0 and read the real port), then assemble the actix `App`.
+
+use std::{net::TcpListener, path::Path, sync::Arc, time::Duration};
+
+use actix_cors::Cors;
+use actix_files::Files;
+use actix_web::{
+    App, HttpServer,
+    dev::Server,
+    http::header,
+    middleware::{DefaultHeaders, Logger},
+    web,
+};
+use migration::{Migrator, MigratorTrait};
+use sea_orm::{ConnectOptions, Database, DatabaseConnection};
+use utoipa::OpenApi;
+use utoipa_actix_web::{AppExt, service_config::ServiceConfig};
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::{
+    auth::JwtKeys,
+    config::{Settings, redact_url},
+    error::{self, ApiError},
+    openapi::ApiDoc,
+    routes, spa,
+    state::AppState,
+};
+
+/// Largest JSON body any endpoint accepts (journey definitions are the biggest documents).
+pub const JSON_LIMIT_BYTES: usize = 1024 * 1024;
+
+/// Opens the connection pool; for SQLite, creates the database file's directory first.
+pub async fn connect(settings: &Settings) -> anyhow::Result<DatabaseConnection> {
+    if let Some(path) = sqlite_file(&settings.database_url) {
+        if let Some(parent) = Path::new(path).parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent)?;
+        }
+    }
+    let mut options = ConnectOptions::new(settings.database_url.clone());
+    options
+        .connect_timeout(Duration::from_secs(10))
+        .acquire_timeout(Duration::from_secs(10))
+        .sqlx_logging(false);
+    if settings.database_kind() == "postgres" {
+        options.max_connections(20).min_connections(1);
+    }
+    let db = Database::connect(options)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot open {}: {e}", redact_url(&settings.database_url)))?;
+    Ok(db)
+}
+
+/// The file behind a `sqlite://path?…` URL, unless it is in-memory.
+fn sqlite_file(url: &str) -> Option<&str> {
+    let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next()?;
+    (!path.is_empty() && path != ":memory:").then_some(path)
+}
+
+/// Connects and applies every pending migration.
+pub async fn connect_and_migrate(settings: &Settings) -> anyhow::Result<DatabaseConnection> {
+    let db = connect(settings).await?;
+    Migrator::up(&db, None)
+        .await
+        .map_err(|e| anyhow::anyhow!("migrations failed: {e}"))?;
+    Ok(db)
+}
+
+/// The full OpenAPI document, collected from the route table.
+pub fn openapi_document() -> utoipa::openapi::OpenApi {
+    let (_, api) = App::new()
+        .into_utoipa_app()
+        .openapi(ApiDoc::openapi())
+        .service(utoipa_actix_web::scope("/api").configure(routes::config))
+        .split_for_parts();
+    api
+}
+
+/// A bound, ready-to-run server.
+pub struct Application {
+    port: u16,
+    server: Server,
+    state: AppState,
+}
+
+impl Application {
+    /// Connects, migrates, binds `settings.bind_addr` and builds the server (not yet running).
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let db = connect_and_migrate(&settings).await?;
+        let listener = TcpListener::bind(settings.bind_addr)
+            .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.bind_addr))?;
+        let port = listener.local_addr()?.port();
+        std::fs::create_dir_all(&settings.upload_dir).map_err(|e| {
+            anyhow::anyhow!(
+                "cannot create upload directory {}: {e}",
+                settings.upload_dir.display()
+            )
+        })?;
+        let state = AppState {
+            db,
+            jwt: JwtKeys::new(&settings.jwt_secret),
+            settings: Arc::new(settings),
+        };
+        let server = build_server(listener, state.clone())?;
+        Ok(Self {
+            port,
+            server,
+            state,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// State shared with handlers (tests use its database handle).
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until the process is asked to stop (SIGINT/SIGTERM).
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+fn build_server(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
+    let settings = state.settings.clone();
+    let api_doc = openapi_document();
+    let data = web::Data::new(state);
+    let static_dir = web::Data::new(spa::StaticDir(settings.static_dir.clone()));
+    let serve_files = settings.static_dir.is_dir();
+    if !serve_files {
+        log::warn!(
+            "STATIC_DIR {} does not exist; the web app will not be served (build it with `make frontend`)",
+            settings.static_dir.display()
+        );
+    }
+
+    let server_settings = settings.clone();
+    let mut server = HttpServer::new(move || {
+        let settings = &server_settings;
+        let mut security_headers = DefaultHeaders::new()
+            .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+            .add((header::X_FRAME_OPTIONS, "DENY"))
+            .add((header::REFERRER_POLICY, "strict-origin-when-cross-origin"));
+        if settings.is_production() {
+            security_headers = security_headers.add((
+                header::STRICT_TRANSPORT_SECURITY,
+                "max-age=31536000; includeSubDomains",
+            ));
+        }
+        let cors = match &settings.cors_origin {
+            Some(origin) => Cors::default()
+                .allowed_origin(origin)
+                .allowed_methods(["GET", "POST", "PUT", "PATCH", "DELETE"])
+                .allowed_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
+                .max_age(3600),
+            // Same origin only: no CORS headers are ever sent.
+            None => Cors::default(),
+        };
+
+        let mut app = App::new()
+            .app_data(data.clone())
+            .app_data(static_dir.clone())
+            .app_data(
+                web::JsonConfig::default()
+                    .limit(JSON_LIMIT_BYTES)
+                    .error_handler(error::json_error),
+            )
+            .app_data(web::PayloadConfig::default().limit(JSON_LIMIT_BYTES))
+            .app_data(web::QueryConfig::default().error_handler(error::query_error))
+            .app_data(web::PathConfig::default().error_handler(error::path_error))
+            .wrap(security_headers)
+            .wrap(cors)
+            .wrap(Logger::new("%a \"%r\" %s %b %Dms"))
+            // Registered before the /api scope, which would otherwise claim /api/docs.
+            .route(
+                "/api/docs",
+                web::get().to(|| async {
+                    actix_web::HttpResponse::PermanentRedirect()
+                        .insert_header((header::LOCATION, "/api/docs/"))
+                        .finish()
+                }),
+            )
+            .service(
+                SwaggerUi::new("/api/docs/{_:.*}").url("/api/openapi.json", api_doc.clone()),
+            )
+            .service(
+                web::scope("/api")
+                    .configure(|cfg| routes::config(&mut ServiceConfig::new(cfg)))
+                    .default_service(web::to(api_not_found)),
+            );
+        if serve_files {
+            app = app.service(
+                Files::new("/", &settings.static_dir)
+                    .index_file("index.html")
+                    .default_handler(web::to(spa::fallback)),
+            );
+        }
+        app.default_service(web::to(spa::fallback))
+    })
+    .listen(listener)?;
+    if let Some(workers) = settings.workers {
+        server = server.workers(workers);
+    }
+    Ok(server.run())
+}
+
+async fn api_not_found(req: actix_web::HttpRequest) -> Result<actix_web::HttpResponse, ApiError> {
+    Err(ApiError::RouteNotFound(format!(
+        "{} {}",
+        req.method(),
+        req.path()
+    )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sqlite_file_paths() {
+        assert_eq!(
+            sqlite_file("sqlite://data/helpdesk.db?mode=rwc"),
+            Some("data/helpdesk.db")
+        );
+        assert_eq!(sqlite_file("sqlite::memory:"), None);
+        assert_eq!(sqlite_file("postgres://x"), None);
+    }
+
+    #[test]
+    fn openapi_lists_every_route() {
+        let doc = openapi_document();
+        for path in [
+            "/api/auth/register",
+            "/api/auth/login",
+            "/api/auth/me",
+            "/api/users",
+            "/api/users/{id}",
+            "/api/health",
+        ] {
+            assert!(doc.paths.paths.contains_key(path), "{path} missing");
+        }
+    }
+}

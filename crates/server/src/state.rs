@@ -1,0 +1,17 @@
+//! Shared application state handed to every handler through `web::Data<AppState>`.
+
+use std::sync::Arc;
+
+use sea_orm::DatabaseConnection;
+
+use crate::{auth::JwtKeys, config::Settings};
+
+#[derive(Clone)]
+pub struct AppState {
+    /// Connection pool to SQLite or PostgreSQL.
+    pub db: DatabaseConnection,
+    /// Settings the server was started with (immutable while running).
+    pub settings: Arc<Settings>,
+    /// Keys for issuing and verifying bearer tokens.
+    pub jwt: JwtKeys,
+}

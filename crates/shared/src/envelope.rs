@@ -1,0 +1,136 @@
+//! The success envelope every endpoint answers with.
+
+use serde::{Deserialize, Serialize};
+
+/// `{"success": true, "data": ..., "count": N, "page": P, "pages": Q}`.
+///
+/// `count`, `page` and `pages` are only present on list responses.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Envelope<T> {
+    pub success: bool,
+    pub data: T,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub count: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub page: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pages: Option<u64>,
+}
+
+impl<T> Envelope<T> {
+    /// A single-object response.
+    pub fn ok(data: T) -> Self {
+        Self {
+            success: true,
+            data,
+            count: None,
+            page: None,
+            pages: None,
+        }
+    }
+
+    /// One page of a list: `count` is the total across all pages.
+    pub fn page(data: T, paging: Paging, count: u64) -> Self {
+        Self {
+            success: true,
+            data,
+            count: Some(count),
+            page: Some(paging.page),
+            pages: Some(paging.pages_for(count)),
+        }
+    }
+}
+
+/// Pagination requested by a client: `?page=1&per_page=25`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams, utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct PageQuery {
+    /// 1-based page number (default 1).
+    pub page: Option<u64>,
+    /// Items per page (default 25, at most 100).
+    pub per_page: Option<u64>,
+}
+
+/// Validated pagination: `page >= 1`, `1 <= per_page <= MAX_PER_PAGE`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Paging {
+    pub page: u64,
+    pub per_page: u64,
+}
+
+impl Paging {
+    pub const DEFAULT_PER_PAGE: u64 = 25;
+    pub const MAX_PER_PAGE: u64 = 100;
+
+    /// Number of pages needed for `count` items (at least 1, so page 1 of nothing exists).
+    pub fn pages_for(&self, count: u64) -> u64 {
+        count.div_ceil(self.per_page).max(1)
+    }
+
+    /// Offset of the first row of this page.
+    pub fn offset(&self) -> u64 {
+        (self.page - 1).saturating_mul(self.per_page)
+    }
+}
+
+impl Default for Paging {
+    fn default() -> Self {
+        Self {
+            page: 1,
+            per_page: Self::DEFAULT_PER_PAGE,
+        }
+    }
+}
+
+impl TryFrom<PageQuery> for Paging {
+    type Error = &'static str;
+
+    fn try_from(q: PageQuery) -> Result<Self, Self::Error> {
+        let page = q.page.unwrap_or(1);
+        let per_page = q.per_page.unwrap_or(Self::DEFAULT_PER_PAGE);
+        if page == 0 {
+            return Err("page starts at 1");
+        }
+        if per_page == 0 || per_page > Self::MAX_PER_PAGE {
+            return Err("per_page must be between 1 and 100");
+        }
+        Ok(Self { page, per_page })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paging_defaults_and_bounds() {
+        let p = Paging::try_from(PageQuery {
+            page: None,
+            per_page: None,
+        });
+        assert_eq!(p, Ok(Paging::default()));
+        assert!(
+            Paging::try_from(PageQuery {
+                page: Some(0),
+                per_page: None
+            })
+            .is_err()
+        );
+        assert!(
+            Paging::try_from(PageQuery {
+                page: None,
+                per_page: Some(101)
+            })
+            .is_err()
+        );
+        let p = Paging {
+            page: 3,
+            per_page: 10,
+        };
+        assert_eq!(p.offset(), 20);
+        assert_eq!(p.pages_for(0), 1);
+        assert_eq!(p.pages_for(21), 3);
+    }
+}

@@ -1,0 +1,164 @@
+//! Machine-readable error codes and the error body every failed request answers with.
+//!
+//! The SPA and third-party clients match on [`ErrorCode`], never on the English message.
+
+use serde::{Deserialize, Serialize};
+
+/// Stable, snake_case error codes. Adding a code is backwards compatible; renaming one is not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// 400: the request is malformed in a way no more specific code describes.
+    BadRequest,
+    /// 400: the body is not valid JSON, or has unknown fields or wrong types.
+    InvalidJson,
+    /// 400: a query-string parameter is missing, unknown or of the wrong type.
+    InvalidQuery,
+    /// 401: no bearer token was sent.
+    Unauthorized,
+    /// 401: the token is malformed, forged or revoked.
+    InvalidToken,
+    /// 401: the token's expiry is in the past.
+    TokenExpired,
+    /// 401: email and password do not match an account (the same for both cases).
+    InvalidCredentials,
+    /// 401/403: the account has been deactivated by an administrator.
+    AccountDisabled,
+    /// 403: authenticated, but this role may not do this.
+    Forbidden,
+    /// 404: the resource does not exist or the caller may not see it.
+    NotFound,
+    /// 404: no route matches the path.
+    RouteNotFound,
+    /// 409: the change conflicts with the current state.
+    Conflict,
+    /// 409: another account already uses this email address.
+    EmailTaken,
+    /// 413: the body is larger than the endpoint accepts.
+    PayloadTooLarge,
+    /// 415: the body's content type is not accepted here.
+    UnsupportedMediaType,
+    /// 422: well-formed input that breaks a rule; `details` names the fields.
+    ValidationFailed,
+    /// 422: the email address is not valid.
+    InvalidEmail,
+    /// 422: the password does not meet the password rules.
+    WeakPassword,
+    /// 429: too many requests; retry later.
+    RateLimited,
+    /// 500: something failed on the server; nothing internal is disclosed.
+    InternalError,
+    /// 503: a dependency (the database) is unavailable.
+    ServiceUnavailable,
+}
+
+impl ErrorCode {
+    /// The HTTP status this code is normally sent with.
+    pub fn status(self) -> u16 {
+        use ErrorCode::*;
+        match self {
+            BadRequest | InvalidJson | InvalidQuery => 400,
+            Unauthorized | InvalidToken | TokenExpired | InvalidCredentials | AccountDisabled => 401,
+            Forbidden => 403,
+            NotFound | RouteNotFound => 404,
+            Conflict | EmailTaken => 409,
+            PayloadTooLarge => 413,
+            UnsupportedMediaType => 415,
+            ValidationFailed | InvalidEmail | WeakPassword => 422,
+            RateLimited => 429,
+            InternalError => 500,
+            ServiceUnavailable => 503,
+        }
+    }
+
+    /// The snake_case wire name, e.g. `"email_taken"`.
+    pub fn as_str(self) -> &'static str {
+        use ErrorCode::*;
+        match self {
+            BadRequest => "bad_request",
+            InvalidJson => "invalid_json",
+            InvalidQuery => "invalid_query",
+            Unauthorized => "unauthorized",
+            InvalidToken => "invalid_token",
+            TokenExpired => "token_expired",
+            InvalidCredentials => "invalid_credentials",
+            AccountDisabled => "account_disabled",
+            Forbidden => "forbidden",
+            NotFound => "not_found",
+            RouteNotFound => "route_not_found",
+            Conflict => "conflict",
+            EmailTaken => "email_taken",
+            PayloadTooLarge => "payload_too_large",
+            UnsupportedMediaType => "unsupported_media_type",
+            ValidationFailed => "validation_failed",
+            InvalidEmail => "invalid_email",
+            WeakPassword => "weak_password",
+            RateLimited => "rate_limited",
+            InternalError => "internal_error",
+            ServiceUnavailable => "service_unavailable",
+        }
+    }
+}
+
+impl std::fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// `{"success": false, "error": "human message", "code": "snake_case_code", "details": {...}}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ErrorBody {
+    /// Always `false`.
+    pub success: bool,
+    /// A message for humans; may change between versions.
+    pub error: String,
+    /// The stable machine-readable code.
+    pub code: ErrorCode,
+    /// Structured context, e.g. `{"fields": {"email": "..."}}` for validation errors.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
+    pub details: Option<serde_json::Value>,
+}
+
+impl ErrorBody {
+    pub fn new(code: ErrorCode, error: impl Into<String>) -> Self {
+        Self {
+            success: false,
+            error: error.into(),
+            code,
+            details: None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_serialize_as_their_wire_names() {
+        for code in [
+            ErrorCode::EmailTaken,
+            ErrorCode::InvalidJson,
+            ErrorCode::PayloadTooLarge,
+            ErrorCode::ServiceUnavailable,
+        ] {
+            let json = serde_json::to_string(&code).expect("serializes");
+            assert_eq!(json, format!("\"{}\"", code.as_str()));
+        }
+    }
+
+    #[test]
+    fn body_round_trips() {
+        let body = ErrorBody::new(ErrorCode::WeakPassword, "too short");
+        let json = serde_json::to_value(&body).expect("serializes");
+        assert_eq!(json["success"], false);
+        assert_eq!(json["code"], "weak_password");
+        assert!(json.get("details").is_none());
+        let back: ErrorBody = serde_json::from_value(json).expect("deserializes");
+        assert_eq!(back, body);
+    }
+}

@@ -1,0 +1,18 @@
+//! Wire types shared by the Helpdesk server and the browser SPA.
+//!
+//! Everything here is plain data plus pure functions (serde, uuid, chrono only) so that it
+//! compiles both natively and for `wasm32-unknown-unknown`. Database rows live in the server;
+//! they are converted into these DTOs at the boundary.
+
+pub mod envelope;
+pub mod error;
+pub mod users;
+pub mod validate;
+
+pub use envelope::{Envelope, Paging};
+pub use error::{ErrorBody, ErrorCode};
+pub use users::Role;
+
+/// The crate's schema derive, enabled only by the server for its OpenAPI document.
+#[cfg(feature = "openapi")]
+pub use utoipa;

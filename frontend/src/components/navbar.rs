@@ -1,0 +1,87 @@
+//! The top bar: product name, the links of the signed-in user's role, who is signed in, and
+//! the logout button. Signed-out visitors get the sign-in and register links instead.
+
+use leptos::prelude::*;
+use leptos_router::NavigateOptions;
+use leptos_router::components::A;
+use leptos_router::hooks::use_navigate;
+use shared::Role;
+
+use crate::session::{AuthState, home_for, role_label, use_session};
+
+/// The links each role gets, besides the account page.
+fn links_for(role: Role) -> &'static [(&'static str, &'static str)] {
+    match role {
+        Role::Customer => &[("/portal", "My requests")],
+        Role::Agent => &[("/agent", "Dashboard")],
+        Role::Admin => &[("/admin", "Dashboard")],
+    }
+}
+
+#[component]
+pub fn Navbar() -> impl IntoView {
+    let session = use_session();
+    let navigate = use_navigate();
+
+    let logout = move |_| {
+        session.sign_out();
+        navigate("/login", NavigateOptions::default());
+    };
+
+    // Only the parts that depend on who is signed in re-render.
+    let signed_in = move || {
+        session.user().map(|user| {
+            let role = user.role;
+            view! {
+                <ul class="nav-links">
+                    {links_for(role)
+                        .iter()
+                        .map(|(href, label)| view! { <li><A href=*href>{*label}</A></li> })
+                        .collect_view()}
+                    <li><A href="/account">"Account"</A></li>
+                </ul>
+                <div class="nav-user">
+                    <span class="current-user" data-testid="current-user">{user.name}</span>
+                    <span class=format!("badge badge-{}", role.as_str()) data-testid="current-role">
+                        {role_label(role)}
+                    </span>
+                    <button id="logout" type="button" class="btn btn-ghost" on:click=logout.clone()>
+                        "Log out"
+                    </button>
+                </div>
+            }
+        })
+    };
+
+    let signed_out = move || {
+        matches!(session.state(), AuthState::SignedOut).then(|| {
+            view! {
+                <ul class="nav-links nav-guest">
+                    <li><A href="/login">"Sign in"</A></li>
+                    <li><A href="/register">"Create account"</A></li>
+                </ul>
+            }
+        })
+    };
+
+    // The brand leads to the user's home, or to `/` which sorts that out.
+    let brand_href = move || {
+        session
+            .user()
+            .map(|u| home_for(u.role).to_owned())
+            .unwrap_or_else(|| "/".to_owned())
+    };
+
+    view! {
+        <header class="navbar">
+            <nav class="navbar-inner" aria-label="Main">
+                <a class="brand" href=brand_href>
+                    <span class="brand-mark" aria-hidden="true">"H"</span>
+                    "Helpdesk"
+                </a>
+                {signed_in}
+                {signed_out}
+            </nav>
+        </header>
+    }
+}

@@ -1,0 +1,252 @@
+//! `/account`: the signed-in user changes their name or password (`PUT /api/auth/me`).
+//!
+//! Two independent forms, so a failed password change never discards an edited name and each
+//! shows its own server errors next to its own fields.
+
+use leptos::prelude::*;
+use shared::ErrorCode;
+use shared::users::UpdateMeRequest;
+use shared::validate::{DisplayName, Password};
+
+use crate::api::{self, ApiError};
+use crate::components::{FieldState, FormAlert, RequireRole, TextField, set_title};
+use crate::session::{role_label, use_session};
+
+#[component]
+pub fn AccountPage() -> impl IntoView {
+    view! {
+        <RequireRole>
+            <Account/>
+        </RequireRole>
+    }
+}
+
+#[component]
+fn Account() -> impl IntoView {
+    set_title("Account");
+    let session = use_session();
+    let email = move || session.user().map(|u| u.email).unwrap_or_default();
+    let role = move || {
+        session
+            .user()
+            .map(|u| role_label(u.role))
+            .unwrap_or_default()
+    };
+    view! {
+        <section class="page">
+            <header class="page-header">
+                <h1 data-testid="page-title">"Your account"</h1>
+                <p class="muted">
+                    "Signed in as " <strong>{email}</strong> " (" {role} ")."
+                </p>
+            </header>
+            <div class="grid-2">
+                <NameForm/>
+                <PasswordForm/>
+            </div>
+        </section>
+    }
+}
+
+/// A success line, announced politely.
+#[component]
+fn FormSuccess(message: RwSignal<Option<String>>) -> impl IntoView {
+    move || {
+        message.get().map(|msg| {
+            view! { <div class="alert alert-success form-success" role="status">{msg}</div> }
+        })
+    }
+}
+
+/// Shows a failed update: field messages under their inputs, the summary in the alert.
+fn show_error(err: &ApiError, fields: &[(&str, FieldState)], alert: RwSignal<Option<String>>) {
+    let mut by_field = err.field_errors();
+    for (key, field) in fields {
+        if let Some(msg) = by_field.remove(*key) {
+            field.server_error.set(Some(msg));
+        }
+    }
+    alert.set(Some(err.message()));
+}
+
+#[component]
+fn NameForm() -> impl IntoView {
+    let session = use_session();
+    let initial = session.user().map(|u| u.name).unwrap_or_default();
+    let name = FieldState::new(initial, |v| DisplayName::parse(v).map(drop));
+    let error = RwSignal::new(None::<String>);
+    let success = RwSignal::new(None::<String>);
+
+    let save = Action::new_local(move |req: &UpdateMeRequest| {
+        let req = req.clone();
+        async move {
+            match api::update_me(session, &req).await {
+                Ok(user) => {
+                    name.value.set(user.name.clone());
+                    session.set_user(user);
+                    success.set(Some("Your name has been saved.".into()));
+                }
+                Err(err) => show_error(&err, &[("name", name)], error),
+            }
+        }
+    });
+    let pending = save.pending();
+
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        if pending.get_untracked() {
+            return;
+        }
+        success.set(None);
+        if let Some(problem) = name.check() {
+            error.set(Some(problem));
+            return;
+        }
+        error.set(None);
+        let Ok(parsed) = DisplayName::parse(&name.get()) else {
+            return;
+        };
+        save.dispatch(UpdateMeRequest {
+            name: Some(parsed.into_inner()),
+            ..Default::default()
+        });
+    };
+
+    view! {
+        <form class="card form" on:submit=on_submit novalidate>
+            <h2>"Name"</h2>
+            <FormAlert message=error/>
+            <FormSuccess message=success/>
+            <TextField id="account-name" label="Display name" autocomplete="name" field=name/>
+            <button
+                id="account-name-submit"
+                type="submit"
+                class="btn btn-primary"
+                disabled=move || pending.get()
+                aria-busy=move || if pending.get() { "true" } else { "false" }
+            >
+                {move || if pending.get() { "Saving…" } else { "Save name" }}
+            </button>
+        </form>
+    }
+}
+
+#[component]
+fn PasswordForm() -> impl IntoView {
+    let session = use_session();
+    let current = FieldState::required("current password");
+    let new = FieldState::new("", |v| Password::parse(v).map(drop));
+    let new_value = new.value;
+    let confirm = FieldState::new("", move |v| {
+        if v.is_empty() {
+            Err("please repeat the new password".into())
+        } else if new_value.with(|n| n != v) {
+            Err("the two new passwords differ".into())
+        } else {
+            Ok(())
+        }
+    });
+    let error = RwSignal::new(None::<String>);
+    let success = RwSignal::new(None::<String>);
+
+    let save = Action::new_local(move |req: &UpdateMeRequest| {
+        let req = req.clone();
+        async move {
+            match api::update_me(session, &req).await {
+                Ok(user) => {
+                    session.set_user(user);
+                    for field in [current, new, confirm] {
+                        field.reset();
+                    }
+                    success.set(Some(
+                        "Your password has been changed. Other devices have been signed out."
+                            .into(),
+                    ));
+                }
+                Err(err) => {
+                    // Here "wrong credentials" can only mean the current password.
+                    if err.code() == Some(ErrorCode::InvalidCredentials) {
+                        let msg = "Your current password is incorrect.".to_owned();
+                        current.server_error.set(Some(msg.clone()));
+                        error.set(Some(msg));
+                        return;
+                    }
+                    if err.code() == Some(ErrorCode::WeakPassword) {
+                        new.server_error.set(Some(err.message()));
+                    }
+                    show_error(
+                        &err,
+                        &[
+                            ("current_password", current),
+                            ("new_password", new),
+                            ("password", new),
+                        ],
+                        error,
+                    );
+                }
+            }
+        }
+    });
+    let pending = save.pending();
+
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        if pending.get_untracked() {
+            return;
+        }
+        success.set(None);
+        let problems: Vec<String> = [current.check(), new.check(), confirm.check()]
+            .into_iter()
+            .flatten()
+            .collect();
+        if !problems.is_empty() {
+            error.set(Some(problems.join(" ")));
+            return;
+        }
+        error.set(None);
+        save.dispatch(UpdateMeRequest {
+            name: None,
+            current_password: Some(current.get()),
+            new_password: Some(new.get()),
+        });
+    };
+
+    view! {
+        <form class="card form" on:submit=on_submit novalidate>
+            <h2>"Password"</h2>
+            <FormAlert message=error/>
+            <FormSuccess message=success/>
+            <TextField
+                id="account-current-password"
+                label="Current password"
+                kind="password"
+                autocomplete="current-password"
+                field=current
+            />
+            <TextField
+                id="account-new-password"
+                label="New password"
+                kind="password"
+                autocomplete="new-password"
+                hint="At least 8 characters, with a letter and a digit."
+                field=new
+            />
+            <TextField
+                id="account-confirm-password"
+                label="Repeat new password"
+                kind="password"
+                autocomplete="new-password"
+                field=confirm
+            />
+            <button
+                id="account-password-submit"
+                type="submit"
+                class="btn btn-primary"
+                disabled=move || pending.get()
+                aria-busy=move || if pending.get() { "true" } else { "false" }
+            >
+                {move || if pending.get() { "Changing…" } else { "Change password" }}
+            </button>
+        </form>
+    }
+}

@@ -1,0 +1,20 @@
+//! The Helpdesk schema: one ordered migration set that runs unchanged on SQLite and PostgreSQL.
+//!
+//! Migrations are timestamped files registered in [`Migrator`]; a migration that has shipped is
+//! never edited, a change is a new migration.
+
+// `MigrationTrait` is an async_trait whose signatures name `SchemaManager` without its lifetime.
+#![allow(elided_lifetimes_in_paths)]
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261126_000001_create_core_tables;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261126_000001_create_core_tables::Migration)]
+    }
+}
