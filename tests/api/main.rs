@@ -1,1 +1,13 @@
+//! Black-box tests of the running server: each test starts the real application on a random
+//! port with a fresh database, on SQLite and on PostgreSQL, and talks to it over HTTP. The
+//! browser tests drive the SPA in headless Chromium. One test binary for the whole suite.
 
+#![allow(clippy::unwrap_used)]
+
+mod helpers;
+
+mod auth;
+mod browser;
+mod errors;
+mod health;
+mod users;

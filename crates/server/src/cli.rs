@@ -2,7 +2,9 @@
 
 use chrono::Utc;
 use clap::{Parser, Subcommand};
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter,
+};
 use shared::{
     Role,
     validate::{Email, Password},
@@ -61,7 +63,10 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
         }
         Command::Migrate => {
             connect_and_migrate(&settings).await?;
-            println!("migrations applied to {}", redact_url(&settings.database_url));
+            println!(
+                "migrations applied to {}",
+                redact_url(&settings.database_url)
+            );
         }
         Command::Seed => {
             let db = connect_and_migrate(&settings).await?;
@@ -75,7 +80,12 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
             );
             println!("demo logins:");
             for demo in seed::DEMO_USERS {
-                println!("  {:<9} {:<28} {}", demo.role.as_str(), demo.email, demo.password);
+                println!(
+                    "  {:<9} {:<28} {}",
+                    demo.role.as_str(),
+                    demo.email,
+                    demo.password
+                );
             }
         }
         Command::CreateAdmin {

@@ -85,13 +85,10 @@ impl Settings {
         };
 
         let bind_addr = var("BIND_ADDR").unwrap_or_else(|| "127.0.0.1:8080".to_owned());
-        let bind_addr = bind_addr
-            .trim()
-            .parse()
-            .map_err(|e| ConfigError::Invalid {
-                name: "BIND_ADDR",
-                reason: format!("`{bind_addr}`: {e}"),
-            })?;
+        let bind_addr = bind_addr.trim().parse().map_err(|e| ConfigError::Invalid {
+            name: "BIND_ADDR",
+            reason: format!("`{bind_addr}`: {e}"),
+        })?;
 
         let bcrypt_cost = match var("BCRYPT_COST") {
             None => 12,
@@ -240,9 +237,13 @@ mod tests {
 
     #[test]
     fn invalid_values_name_the_variable() {
-        let err = settings(&[("BCRYPT_COST", "99")]).err().map(|e| e.to_string());
+        let err = settings(&[("BCRYPT_COST", "99")])
+            .err()
+            .map(|e| e.to_string());
         assert!(err.is_some_and(|e| e.contains("BCRYPT_COST")));
-        let err = settings(&[("BIND_ADDR", "nowhere")]).err().map(|e| e.to_string());
+        let err = settings(&[("BIND_ADDR", "nowhere")])
+            .err()
+            .map(|e| e.to_string());
         assert!(err.is_some_and(|e| e.contains("BIND_ADDR")));
         assert!(settings(&[("DATABASE_URL", "mysql://x")]).is_err());
     }

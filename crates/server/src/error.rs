@@ -151,6 +151,10 @@ impl ApiError {
 
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
+        if let ApiError::Validation { .. } = self {
+            // A field-level problem is always a 422, whatever its specific code.
+            return StatusCode::UNPROCESSABLE_ENTITY;
+        }
         StatusCode::from_u16(self.code().status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
     }
 
@@ -168,9 +172,8 @@ impl ResponseError for ApiError {
 /// Error handler for `web::JsonConfig`: bad JSON is the client's fault, never a 500.
 pub fn json_error(err: JsonPayloadError, _req: &HttpRequest) -> actix_web::Error {
     let api = match err {
-        JsonPayloadError::Overflow { limit } | JsonPayloadError::OverflowKnownLength { limit, .. } => {
-            ApiError::PayloadTooLarge(limit)
-        }
+        JsonPayloadError::Overflow { limit }
+        | JsonPayloadError::OverflowKnownLength { limit, .. } => ApiError::PayloadTooLarge(limit),
         JsonPayloadError::ContentType => ApiError::UnsupportedMediaType(
             "expected a JSON body with Content-Type: application/json".to_owned(),
         ),

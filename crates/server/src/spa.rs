@@ -17,7 +17,10 @@ fn is_api_path(path: &str) -> bool {
 }
 
 /// The app's default service: SPA fallback for page navigations, JSON 404 for everything else.
-pub async fn fallback(req: HttpRequest, dir: web::Data<StaticDir>) -> Result<HttpResponse, ApiError> {
+pub async fn fallback(
+    req: HttpRequest,
+    dir: web::Data<StaticDir>,
+) -> Result<HttpResponse, ApiError> {
     let path = req.path().to_owned();
     let is_page = matches!(*req.method(), Method::GET | Method::HEAD) && !is_api_path(&path);
     // A path with a file extension is a missing asset, not a client route.
@@ -25,13 +28,20 @@ pub async fn fallback(req: HttpRequest, dir: web::Data<StaticDir>) -> Result<Htt
     if is_page && !looks_like_file {
         let index = dir.0.join("index.html");
         if let Ok(file) = NamedFile::open_async(&index).await {
-            return Ok(file.use_etag(false).use_last_modified(false).into_response(&req));
+            return Ok(file
+                .use_etag(false)
+                .use_last_modified(false)
+                .into_response(&req));
         }
         return Ok(HttpResponse::NotFound()
             .content_type("text/plain; charset=utf-8")
             .body("The web app has not been built. Run `make run` (or `make frontend`)."));
     }
-    Err(ApiError::RouteNotFound(format!("{} {}", req.method(), path)))
+    Err(ApiError::RouteNotFound(format!(
+        "{} {}",
+        req.method(),
+        path
+    )))
 }
 
 #[cfg(test)]

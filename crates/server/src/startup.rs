@@ -33,7 +33,10 @@ pub const JSON_LIMIT_BYTES: usize = 1024 * 1024;
 /// Opens the connection pool; for SQLite, creates the database file's directory first.
 pub async fn connect(settings: &Settings) -> anyhow::Result<DatabaseConnection> {
     if let Some(path) = sqlite_file(&settings.database_url) {
-        if let Some(parent) = Path::new(path).parent().filter(|p| !p.as_os_str().is_empty()) {
+        if let Some(parent) = Path::new(path)
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+        {
             std::fs::create_dir_all(parent)?;
         }
     }
@@ -53,7 +56,9 @@ pub async fn connect(settings: &Settings) -> anyhow::Result<DatabaseConnection> 
 
 /// The file behind a `sqlite://path?…` URL, unless it is in-memory.
 fn sqlite_file(url: &str) -> Option<&str> {
-    let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
     let path = rest.split('?').next()?;
     (!path.is_empty() && path != ":memory:").then_some(path)
 }
@@ -112,6 +117,11 @@ impl Application {
 
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// A handle that can stop the server once it runs.
+    pub fn handle(&self) -> actix_web::dev::ServerHandle {
+        self.server.handle()
     }
 
     /// State shared with handlers (tests use its database handle).
@@ -184,9 +194,7 @@ fn build_server(listener: TcpListener, state: AppState) -> anyhow::Result<Server
                         .finish()
                 }),
             )
-            .service(
-                SwaggerUi::new("/api/docs/{_:.*}").url("/api/openapi.json", api_doc.clone()),
-            )
+            .service(SwaggerUi::new("/api/docs/{_:.*}").url("/api/openapi.json", api_doc.clone()))
             .service(
                 web::scope("/api")
                     .configure(|cfg| routes::config(&mut ServiceConfig::new(cfg)))

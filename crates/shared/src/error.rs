@@ -59,7 +59,9 @@ impl ErrorCode {
         use ErrorCode::*;
         match self {
             BadRequest | InvalidJson | InvalidQuery => 400,
-            Unauthorized | InvalidToken | TokenExpired | InvalidCredentials | AccountDisabled => 401,
+            Unauthorized | InvalidToken | TokenExpired | InvalidCredentials | AccountDisabled => {
+                401
+            }
             Forbidden => 403,
             NotFound | RouteNotFound => 404,
             Conflict | EmailTaken => 409,

@@ -39,10 +39,15 @@ fn bearer(req: &HttpRequest) -> Result<String, ApiError> {
         .get(header::AUTHORIZATION)
         .ok_or_else(|| ApiError::unauthorized("sign in first: missing Authorization header"))?;
     let value = value.to_str().map_err(|_| {
-        ApiError::Unauthorized(ErrorCode::InvalidToken, "malformed Authorization header".into())
+        ApiError::Unauthorized(
+            ErrorCode::InvalidToken,
+            "malformed Authorization header".into(),
+        )
     })?;
     match value.split_once(' ') {
-        Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() => {
+        Some((scheme, token))
+            if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() =>
+        {
             Ok(token.trim().to_owned())
         }
         _ => Err(ApiError::Unauthorized(
@@ -88,9 +93,8 @@ impl FromRequest for AuthUser {
         let state = req.app_data::<web::Data<AppState>>().cloned();
         let token = bearer(req);
         Box::pin(async move {
-            let state = state.ok_or_else(|| {
-                ApiError::Internal(anyhow::anyhow!("AppState is not registered"))
-            })?;
+            let state = state
+                .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("AppState is not registered")))?;
             authenticate(&state, &token?).await
         })
     }

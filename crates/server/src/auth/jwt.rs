@@ -107,7 +107,12 @@ mod tests {
             Some(ErrorCode::InvalidToken)
         );
         let (old, _) = keys
-            .issue(Uuid::new_v4(), Role::Customer, 0, Utc::now() - Duration::days(8))
+            .issue(
+                Uuid::new_v4(),
+                Role::Customer,
+                0,
+                Utc::now() - Duration::days(8),
+            )
             .expect("issue");
         assert_eq!(
             keys.verify(&old).err().map(|e| e.code()),

@@ -42,8 +42,16 @@ mod tests {
     #[tokio::test]
     async fn hash_then_verify() {
         let h = hash("s3cret-pass".to_owned(), 4).await.expect("hash");
-        assert!(verify("s3cret-pass".to_owned(), h.clone()).await.expect("verify"));
+        assert!(
+            verify("s3cret-pass".to_owned(), h.clone())
+                .await
+                .expect("verify")
+        );
         assert!(!verify("wrong-pass1".to_owned(), h).await.expect("verify"));
-        assert!(!verify("x".to_owned(), "not-a-hash".to_owned()).await.expect("verify"));
+        assert!(
+            !verify("x".to_owned(), "not-a-hash".to_owned())
+                .await
+                .expect("verify")
+        );
     }
 }

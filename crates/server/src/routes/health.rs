@@ -15,7 +15,9 @@ use crate::{error::ApiError, state::AppState};
     )
 )]
 #[get("/health")]
-pub async fn health(state: web::Data<AppState>) -> Result<web::Json<Envelope<HealthDto>>, ApiError> {
+pub async fn health(
+    state: web::Data<AppState>,
+) -> Result<web::Json<Envelope<HealthDto>>, ApiError> {
     state
         .db
         .execute_unprepared("SELECT 1")

@@ -4,7 +4,7 @@
 pub mod seed;
 pub mod users;
 
-use shared::{ErrorCode, envelope::PageQuery, Paging};
+use shared::{ErrorCode, Paging, envelope::PageQuery};
 
 use crate::error::ApiError;
 

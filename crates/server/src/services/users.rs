@@ -3,9 +3,10 @@
 
 use chrono::Utc;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait,
-    DatabaseConnection, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder,
-    TransactionTrait,
+    ActiveModelTrait,
+    ActiveValue::Set,
+    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, IntoActiveModel,
+    PaginatorTrait, QueryFilter, QueryOrder, TransactionTrait,
     sea_query::{Expr, ExprTrait, Func, LikeExpr},
 };
 use shared::{
@@ -99,9 +100,14 @@ pub async fn create_account(
 }
 
 /// Gives a user an agent profile if they do not have one yet.
-pub async fn ensure_agent_profile<C: ConnectionTrait>(db: &C, user_id: Uuid) -> Result<(), ApiError> {
+pub async fn ensure_agent_profile<C: ConnectionTrait>(
+    db: &C,
+    user_id: Uuid,
+) -> Result<(), ApiError> {
     if Agent::find_by_id(user_id).one(db).await?.is_none() {
-        agent::Model::new_profile(user_id, Utc::now()).insert(db).await?;
+        agent::Model::new_profile(user_id, Utc::now())
+            .insert(db)
+            .await?;
     }
     Ok(())
 }
@@ -266,9 +272,7 @@ pub async fn update_by_admin(
         .await?
         .ok_or(ApiError::NotFound("user"))?;
     let current_role: Role = current.role.into();
-    if actor == id
-        && (req.active == Some(false) || req.role.is_some_and(|r| r != current_role))
-    {
+    if actor == id && (req.active == Some(false) || req.role.is_some_and(|r| r != current_role)) {
         return Err(ApiError::Conflict(
             ErrorCode::Conflict,
             "you cannot deactivate or demote your own account".to_owned(),

@@ -1,0 +1,74 @@
+//! Malformed requests get a clear 4xx with a code, never a 500.
+
+use crate::helpers::TestApp;
+
+crate::db_tests!(
+    malformed_json_bodies,
+    wrong_content_type_and_oversized_bodies,
+    unknown_routes_are_json_404s,
+);
+
+async fn malformed_json_bodies(app: TestApp) {
+    for body in [
+        "{",
+        "not json",
+        "[]",
+        "null",
+        r#"{"email": 1, "password": "x"}"#,
+        r#"{"email": "a@b.co"}"#,
+        r#"{"email": "a@b.co", "password": "s3cure-enough", "extra": true}"#,
+        "",
+    ] {
+        let resp = app
+            .raw(
+                app.client
+                    .post(app.url("/api/auth/login"))
+                    .header("Content-Type", "application/json")
+                    .body(body),
+            )
+            .await;
+        resp.assert_error(400, "invalid_json");
+    }
+}
+
+async fn wrong_content_type_and_oversized_bodies(app: TestApp) {
+    let resp = app
+        .raw(
+            app.client
+                .post(app.url("/api/auth/register"))
+                .header("Content-Type", "text/plain")
+                .body(r#"{"email":"a@b.co","password":"s3cure-enough","name":"A"}"#),
+        )
+        .await;
+    resp.assert_error(415, "unsupported_media_type");
+
+    let huge = format!(
+        r#"{{"email":"a@b.co","password":"s3cure-enough","name":"{}"}}"#,
+        "x".repeat(2 * 1024 * 1024)
+    );
+    let resp = app
+        .raw(
+            app.client
+                .post(app.url("/api/auth/register"))
+                .header("Content-Type", "application/json")
+                .body(huge),
+        )
+        .await;
+    resp.assert_error(413, "payload_too_large");
+    // Nothing was created.
+    app.login("a@b.co", "s3cure-enough")
+        .await
+        .assert_error(401, "invalid_credentials");
+}
+
+async fn unknown_routes_are_json_404s(app: TestApp) {
+    for path in ["/api/nope", "/api", "/api/users/x/y/z", "/ws/unknown"] {
+        app.get(path, None)
+            .await
+            .assert_error(404, "route_not_found");
+    }
+    // A known path with a method it does not serve.
+    app.raw(app.client.delete(app.url("/api/auth/login")))
+        .await
+        .assert_error(404, "route_not_found");
+}

@@ -1,0 +1,105 @@
+//! Health, API documentation and the SPA hosting rules.
+
+use std::collections::HashMap;
+
+use crate::helpers::{Backend, Overrides, TestApp, spawn_app_with};
+
+crate::db_tests!(health_reports_the_database, api_docs_are_served_offline);
+
+async fn health_reports_the_database(app: TestApp) {
+    let resp = app.get("/api/health", None).await;
+    let data = resp.assert_ok(200);
+    assert_eq!(data["status"], "ok");
+    let expected = match app.backend {
+        Backend::Sqlite => "sqlite",
+        Backend::Postgres => "postgres",
+    };
+    assert_eq!(data["database"], expected);
+    assert_eq!(
+        resp.headers
+            .get("x-content-type-options")
+            .and_then(|v| v.to_str().ok()),
+        Some("nosniff")
+    );
+}
+
+async fn api_docs_are_served_offline(app: TestApp) {
+    let spec = app.get("/api/openapi.json", None).await;
+    assert_eq!(spec.status.as_u16(), 200);
+    assert!(spec.body["openapi"].as_str().unwrap().starts_with("3.1"));
+    let paths = spec.body["paths"].as_object().unwrap();
+    for (path, methods) in [
+        ("/api/auth/register", &["post"][..]),
+        ("/api/auth/login", &["post"]),
+        ("/api/auth/me", &["get", "put"]),
+        ("/api/users", &["get", "post"]),
+        ("/api/users/{id}", &["get", "patch"]),
+        ("/api/health", &["get"]),
+    ] {
+        for method in methods {
+            let op = &paths[path][*method];
+            assert!(op.is_object(), "{method} {path} missing from the spec");
+            assert!(
+                op["responses"].as_object().unwrap().len() >= 2,
+                "{method} {path} documents its errors"
+            );
+        }
+    }
+    assert!(spec.body["components"]["schemas"]["ErrorBody"].is_object());
+
+    let redirect = app.get("/api/docs", None).await;
+    assert_eq!(redirect.status.as_u16(), 308);
+    let page = app.get("/api/docs/", None).await;
+    assert_eq!(page.status.as_u16(), 200);
+    assert!(page.text.contains("swagger"), "{}", page.text);
+    // The UI's assets are embedded (vendored), not fetched from a CDN.
+    let bundle = app.get("/api/docs/swagger-ui-bundle.js", None).await;
+    assert_eq!(bundle.status.as_u16(), 200);
+    assert!(!page.text.contains("unpkg.com") && !page.text.contains("cdn."));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn spa_fallback_serves_index_but_never_for_api() {
+    let dir = tempfile::tempdir().unwrap();
+    let static_dir = dir.path().join("dist");
+    std::fs::create_dir(&static_dir).unwrap();
+    std::fs::write(
+        static_dir.join("index.html"),
+        "<html><body>spa-index</body></html>",
+    )
+    .unwrap();
+    std::fs::write(static_dir.join("app.css"), "body{}").unwrap();
+    std::fs::write(dir.path().join("secret.txt"), "top-secret").unwrap();
+    let overrides = Overrides {
+        vars: HashMap::from([("STATIC_DIR", static_dir.display().to_string())]),
+    };
+    let mut app = spawn_app_with(Backend::Sqlite, overrides).await.unwrap();
+    let cleanup = app.take_cleanup();
+
+    for path in ["/", "/login", "/agent", "/portal/tickets/123"] {
+        let resp = app.get(path, None).await;
+        assert_eq!(resp.status.as_u16(), 200, "{path}");
+        assert!(resp.text.contains("spa-index"), "{path}: {}", resp.text);
+    }
+    let css = app.get("/app.css", None).await;
+    assert_eq!(css.text, "body{}");
+    app.get("/missing.js", None)
+        .await
+        .assert_error(404, "route_not_found");
+    app.get("/api/missing", None)
+        .await
+        .assert_error(404, "route_not_found");
+    app.get("/ws", None)
+        .await
+        .assert_error(404, "route_not_found");
+    // Files outside STATIC_DIR are unreachable, however the path is spelled.
+    for path in [
+        "/%2e%2e/secret.txt",
+        "/..%2fsecret.txt",
+        "/%2e%2e%2fsecret.txt",
+    ] {
+        let resp = app.get(path, None).await;
+        assert!(!resp.text.contains("top-secret"), "{path} leaked a file");
+    }
+    cleanup.run().await;
+}
