@@ -15,6 +15,7 @@ crate::db_tests!(
     every_invalid_field_is_reported,
     registration_cannot_choose_a_role,
     wrong_password_and_unknown_email_look_the_same,
+    repeated_failures_are_rate_limited,
     missing_or_malformed_authorization,
     tampered_and_forged_tokens_are_rejected,
     expired_token_is_rejected,
@@ -121,6 +122,25 @@ async fn wrong_password_and_unknown_email_look_the_same(app: TestApp) {
     garbage.assert_error(401, "invalid_credentials");
     assert_eq!(wrong.text, unknown.text);
     assert_eq!(wrong.text, garbage.text);
+}
+
+async fn repeated_failures_are_rate_limited(app: TestApp) {
+    let user = app.user(Role::Customer).await;
+    for _ in 0..10 {
+        app.login(&user.email, "wr0ng-password")
+            .await
+            .assert_error(401, "invalid_credentials");
+    }
+    let limited = app.login(&user.email, "wr0ng-password").await;
+    limited.assert_error(429, "rate_limited");
+    assert!(limited.headers.get("retry-after").is_some());
+    // Even the right password waits until the window passes.
+    app.login(&user.email, PASSWORD)
+        .await
+        .assert_error(429, "rate_limited");
+    // Other accounts are unaffected.
+    let other = app.user(Role::Customer).await;
+    app.login(&other.email, PASSWORD).await.assert_ok(200);
 }
 
 async fn missing_or_malformed_authorization(app: TestApp) {

@@ -37,6 +37,8 @@ pub struct TestApp {
     pub address: String,
     pub client: reqwest::Client,
     pub db: DatabaseConnection,
+    /// The `DATABASE_URL` the app runs on.
+    pub db_url: String,
     pub backend: Backend,
     cleanup: Option<Cleanup>,
 }
@@ -84,7 +86,7 @@ pub async fn spawn_app_with(backend: Backend, overrides: Overrides) -> Option<Te
         }
     };
     let mut vars: HashMap<&'static str, String> = HashMap::from([
-        ("DATABASE_URL", database_url),
+        ("DATABASE_URL", database_url.clone()),
         ("BIND_ADDR", "127.0.0.1:0".to_owned()),
         ("JWT_SECRET", JWT_SECRET.to_owned()),
         ("BCRYPT_COST", BCRYPT_COST.to_string()),
@@ -115,6 +117,7 @@ pub async fn spawn_app_with(backend: Backend, overrides: Overrides) -> Option<Te
             .build()
             .expect("http client"),
         db,
+        db_url: database_url,
         backend,
         cleanup: Some(Cleanup {
             handle,

@@ -8,6 +8,7 @@ mod helpers;
 
 mod auth;
 mod browser;
+mod cli;
 mod errors;
 mod health;
 mod users;

@@ -50,6 +50,9 @@ pub enum ApiError {
         message: String,
         fields: FieldErrors,
     },
+    /// 429: too many attempts; retry after the given number of seconds.
+    #[error("too many attempts; try again in {0} seconds")]
+    RateLimited(u64),
     /// 503: the database is unreachable.
     #[error("service unavailable: {0}")]
     Unavailable(String),
@@ -73,6 +76,7 @@ impl ApiError {
             ApiError::PayloadTooLarge(_) => ErrorCode::PayloadTooLarge,
             ApiError::UnsupportedMediaType(_) => ErrorCode::UnsupportedMediaType,
             ApiError::Validation { code, .. } => *code,
+            ApiError::RateLimited(_) => ErrorCode::RateLimited,
             ApiError::Unavailable(_) => ErrorCode::ServiceUnavailable,
             ApiError::Database(_) | ApiError::Internal(_) => ErrorCode::InternalError,
         }
@@ -134,6 +138,9 @@ impl ApiError {
             ApiError::Validation { fields, .. } => {
                 body.details = Some(serde_json::json!({ "fields": fields }));
             }
+            ApiError::RateLimited(secs) => {
+                body.details = Some(serde_json::json!({ "retry_after_secs": secs }));
+            }
             ApiError::PayloadTooLarge(limit) => {
                 body.details = Some(serde_json::json!({ "limit_bytes": limit }));
             }
@@ -165,7 +172,11 @@ impl ResponseError for ApiError {
             ApiError::Unavailable(e) => log::warn!("unavailable: {e}"),
             _ => {}
         }
-        HttpResponse::build(self.status_code()).json(self.body())
+        let mut resp = HttpResponse::build(self.status_code());
+        if let ApiError::RateLimited(secs) = self {
+            resp.insert_header((actix_web::http::header::RETRY_AFTER, secs.to_string()));
+        }
+        resp.json(self.body())
     }
 }
 

@@ -105,6 +105,7 @@ impl Application {
         let state = AppState {
             db,
             jwt: JwtKeys::new(&settings.jwt_secret),
+            login_throttle: Default::default(),
             settings: Arc::new(settings),
         };
         let server = build_server(listener, state.clone())?;

@@ -4,7 +4,10 @@ use std::sync::Arc;
 
 use sea_orm::DatabaseConnection;
 
-use crate::{auth::JwtKeys, config::Settings};
+use crate::{
+    auth::{JwtKeys, throttle::LoginThrottle},
+    config::Settings,
+};
 
 #[derive(Clone)]
 pub struct AppState {
@@ -14,4 +17,6 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     /// Keys for issuing and verifying bearer tokens.
     pub jwt: JwtKeys,
+    /// Failed sign-in counters (per client address and email) for brute-force protection.
+    pub login_throttle: Arc<LoginThrottle>,
 }

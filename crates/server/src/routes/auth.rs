@@ -1,9 +1,9 @@
 //! `/api/auth`: self-registration, sign-in and one's own profile.
 
-use actix_web::{HttpResponse, get, post, put, web};
+use actix_web::{HttpRequest, HttpResponse, get, post, put, web};
 use chrono::Utc;
 use shared::{
-    Envelope, ErrorBody, Role,
+    Envelope, ErrorBody, ErrorCode, Role,
     users::{AuthResponse, LoginRequest, RegisterRequest, UpdateMeRequest, UserDto},
 };
 
@@ -58,21 +58,41 @@ pub async fn register(
         (status = 200, description = "Signed in", body = Envelope<AuthResponse>),
         (status = 400, description = "Malformed JSON", body = ErrorBody),
         (status = 401, description = "`invalid_credentials` (same for unknown email and wrong password) or `account_disabled`", body = ErrorBody),
+        (status = 429, description = "`rate_limited`: too many failed attempts for this email from this client; see `Retry-After`", body = ErrorBody),
     )
 )]
 #[post("/auth/login")]
 pub async fn login(
+    http: HttpRequest,
     state: web::Data<AppState>,
     body: web::Json<LoginRequest>,
 ) -> Result<web::Json<Envelope<AuthResponse>>, ApiError> {
     let req = body.into_inner();
-    let user = users::authenticate(
+    // The socket's address, not a forwarded header a client could forge.
+    let ip = http.peer_addr().map(|a| a.ip());
+    state
+        .login_throttle
+        .check(ip, &req.email)
+        .map_err(ApiError::RateLimited)?;
+    let result = users::authenticate(
         &state.db,
         state.settings.bcrypt_cost,
         &req.email,
         &req.password,
     )
-    .await?;
+    .await;
+    let user = match result {
+        Ok(user) => {
+            state.login_throttle.record_success(ip, &req.email);
+            user
+        }
+        Err(e) => {
+            if e.code() == ErrorCode::InvalidCredentials {
+                state.login_throttle.record_failure(ip, &req.email);
+            }
+            return Err(e);
+        }
+    };
     Ok(web::Json(Envelope::ok(token_response(&state, user)?)))
 }
 
