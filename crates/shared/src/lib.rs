@@ -6,11 +6,13 @@
 
 pub mod envelope;
 pub mod error;
+pub mod tickets;
 pub mod users;
 pub mod validate;
 
 pub use envelope::{Envelope, Paging};
 pub use error::{ErrorBody, ErrorCode};
+pub use tickets::{Priority, TicketStatus};
 pub use users::Role;
 
 /// The crate's schema derive, enabled only by the server for its OpenAPI document.
