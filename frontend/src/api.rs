@@ -154,13 +154,19 @@ pub async fn me(session: Session) -> Result<UserDto, ApiError> {
 }
 
 /// `PUT /api/auth/me`: changes the signed-in user's name and/or password.
+///
+/// A password change revokes the account's tokens, so the server may answer with a fresh
+/// token (`AuthResponse`) instead of the bare user; the session then switches to that token.
 pub async fn update_me(session: Session, req: &UpdateMeRequest) -> Result<UserDto, ApiError> {
-    authed(session, |bearer| {
+    let auth: AuthResponse = authed(session, |bearer| {
         Request::put("/api/auth/me")
             .header("Authorization", bearer)
             .json(req)
     })
-    .await
+    .await?;
+    // A password change revokes older tokens; the answer carries the replacement.
+    session.replace_token(auth.token);
+    Ok(auth.user)
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -86,6 +86,14 @@ impl Session {
         })
     }
 
+    /// The confirmed user, read once without subscribing (e.g. to prefill a form).
+    pub fn user_untracked(&self) -> Option<UserDto> {
+        self.state.with_untracked(|s| match s {
+            AuthState::SignedIn(user) => Some(user.clone()),
+            _ => None,
+        })
+    }
+
     /// A message for the login page (tracked).
     pub fn notice(&self) -> Option<String> {
         self.notice.get()
@@ -106,6 +114,12 @@ impl Session {
             .try_update_value(Option::take)
             .flatten()
             .unwrap_or_else(|| home.to_owned())
+    }
+
+    /// Switches to a token the server reissued for the same user (after a password change).
+    pub fn replace_token(&self, token: String) {
+        storage_set(Some(&token));
+        self.token.set_value(Some(token));
     }
 
     /// Replaces the signed-in user after the server changed it (e.g. a new name).

@@ -9,12 +9,16 @@
 pub use sea_orm_migration::prelude::*;
 
 mod m20261126_000001_create_core_tables;
+mod m20261126_000002_ticket_history_and_counters;
 
 pub struct Migrator;
 
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261126_000001_create_core_tables::Migration)]
+        vec![
+            Box::new(m20261126_000001_create_core_tables::Migration),
+            Box::new(m20261126_000002_ticket_history_and_counters::Migration),
+        ]
     }
 }

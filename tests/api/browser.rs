@@ -153,13 +153,13 @@ async fn wait_for_text(client: &Client, css: &str, expected: &str) {
     let deadline = Instant::now() + WAIT;
     let mut last = String::new();
     while Instant::now() < deadline {
-        if let Ok(el) = client.find(Locator::Css(css)).await {
-            if let Ok(text) = el.text().await {
-                if text.trim() == expected {
-                    return;
-                }
-                last = text;
+        if let Ok(el) = client.find(Locator::Css(css)).await
+            && let Ok(text) = el.text().await
+        {
+            if text.trim() == expected {
+                return;
             }
+            last = text;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }

@@ -4,7 +4,54 @@ use std::collections::HashMap;
 
 use crate::helpers::{Backend, Overrides, TestApp, spawn_app_with};
 
-crate::db_tests!(health_reports_the_database, api_docs_are_served_offline);
+crate::db_tests!(
+    health_reports_the_database,
+    api_docs_are_served_offline,
+    every_documented_endpoint_requires_a_token,
+);
+
+/// Endpoints anyone may call without signing in.
+const PUBLIC: &[(&str, &str)] = &[
+    ("post", "/api/auth/register"),
+    ("post", "/api/auth/login"),
+    ("get", "/api/health"),
+];
+
+async fn every_documented_endpoint_requires_a_token(app: TestApp) {
+    let spec = app.get("/api/openapi.json", None).await;
+    let paths = spec.body["paths"].as_object().unwrap().clone();
+    let mut checked = 0;
+    for (path, item) in &paths {
+        let concrete = path.replace("{id}", &uuid::Uuid::new_v4().to_string());
+        for method in item.as_object().unwrap().keys() {
+            if PUBLIC.contains(&(method.as_str(), path.as_str())) {
+                continue;
+            }
+            let method = reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+            let body = serde_json::json!({});
+            let resp = app
+                .request(method.clone(), &concrete, None, Some(&body))
+                .await;
+            assert_eq!(
+                (resp.status.as_u16(), resp.code()),
+                (401, "unauthorized"),
+                "{method} {path}: {}",
+                resp.text
+            );
+            let forged = app
+                .request(
+                    method.clone(),
+                    &concrete,
+                    Some("forged.token.value"),
+                    Some(&body),
+                )
+                .await;
+            assert_eq!(forged.code(), "invalid_token", "{method} {path}");
+            checked += 1;
+        }
+    }
+    assert!(checked >= 15, "only {checked} endpoints checked");
+}
 
 async fn health_reports_the_database(app: TestApp) {
     let resp = app.get("/api/health", None).await;

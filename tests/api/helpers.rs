@@ -27,6 +27,13 @@ pub const JWT_SECRET: &str = "test-secret-for-black-box-tests-only";
 pub const BCRYPT_COST: u32 = 4;
 pub const PASSWORD: &str = "Passw0rd-long";
 
+/// The smallest byte string our sniffer accepts as PNG (magic bytes plus padding).
+pub fn png(extra: usize) -> Vec<u8> {
+    let mut bytes = vec![0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A];
+    bytes.resize(8 + extra, 0);
+    bytes
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
     Sqlite,
@@ -39,6 +46,8 @@ pub struct TestApp {
     pub db: DatabaseConnection,
     /// The `DATABASE_URL` the app runs on.
     pub db_url: String,
+    /// Where the app stores uploads.
+    pub upload_dir: PathBuf,
     pub backend: Backend,
     cleanup: Option<Cleanup>,
 }
@@ -53,12 +62,12 @@ pub struct Cleanup {
 impl Cleanup {
     pub async fn run(self) {
         self.handle.stop(false).await;
-        if let Some(name) = self.pg_database {
-            if let Ok(admin) = Database::connect(pg_admin_url()).await {
-                let _ = admin
-                    .execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
-                    .await;
-            }
+        if let Some(name) = self.pg_database
+            && let Ok(admin) = Database::connect(pg_admin_url()).await
+        {
+            let _ = admin
+                .execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+                .await;
         }
     }
 }
@@ -102,6 +111,7 @@ pub async fn spawn_app_with(backend: Backend, overrides: Overrides) -> Option<Te
     ]);
     vars.extend(overrides.vars);
     let settings = Settings::from_lookup(|k| vars.get(k).cloned()).expect("test settings");
+    let upload_dir = settings.upload_dir.clone();
     let app = Application::build(settings)
         .await
         .expect("application builds");
@@ -118,6 +128,7 @@ pub async fn spawn_app_with(backend: Backend, overrides: Overrides) -> Option<Te
             .expect("http client"),
         db,
         db_url: database_url,
+        upload_dir,
         backend,
         cleanup: Some(Cleanup {
             handle,
@@ -249,6 +260,44 @@ impl TestApp {
             email,
             token: data["token"].as_str().expect("token").to_owned(),
         }
+    }
+
+    /// Opens a ticket as `token` (a customer) and returns its JSON.
+    pub async fn ticket(&self, token: &str, subject: &str) -> Value {
+        let resp = self
+            .post(
+                "/api/tickets",
+                Some(token),
+                &json!({"subject": subject, "description": "Something is wrong."}),
+            )
+            .await;
+        resp.assert_ok(201).clone()
+    }
+
+    /// Uploads files as multipart `files` fields.
+    pub async fn upload(
+        &self,
+        token: &str,
+        files: Vec<(&str, Vec<u8>)>,
+        ticket_id: Option<&str>,
+    ) -> Resp {
+        let mut form = reqwest::multipart::Form::new();
+        for (name, bytes) in files {
+            form = form.part(
+                "files",
+                reqwest::multipart::Part::bytes(bytes).file_name(name.to_owned()),
+            );
+        }
+        if let Some(id) = ticket_id {
+            form = form.text("ticket_id", id.to_owned());
+        }
+        self.raw(
+            self.client
+                .post(self.url("/api/upload"))
+                .bearer_auth(token)
+                .multipart(form),
+        )
+        .await
     }
 
     /// Takes what must run after the test; the macro calls it before handing the app over.

@@ -6,9 +6,12 @@
 
 mod helpers;
 
+mod attachments;
 mod auth;
 mod browser;
 mod cli;
 mod errors;
 mod health;
+mod messages;
+mod tickets;
 mod users;

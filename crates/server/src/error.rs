@@ -37,6 +37,13 @@ pub enum ApiError {
     /// 409: conflicts with the current state (`conflict`, `email_taken`, …).
     #[error("{1}")]
     Conflict(ErrorCode, String),
+    /// 409 `invalid_transition`: the ticket cannot go from `from` to `to`.
+    #[error("a ticket cannot go from {from} to {to}")]
+    Transition {
+        from: shared::TicketStatus,
+        to: shared::TicketStatus,
+        allowed: Vec<String>,
+    },
     /// 413: the body exceeds the limit (in bytes).
     #[error("request body is larger than {0} bytes")]
     PayloadTooLarge(usize),
@@ -71,6 +78,7 @@ impl ApiError {
             | ApiError::Unauthorized(code, _)
             | ApiError::Conflict(code, _) => *code,
             ApiError::Forbidden(_) => ErrorCode::Forbidden,
+            ApiError::Transition { .. } => ErrorCode::InvalidTransition,
             ApiError::NotFound(_) => ErrorCode::NotFound,
             ApiError::RouteNotFound(_) => ErrorCode::RouteNotFound,
             ApiError::PayloadTooLarge(_) => ErrorCode::PayloadTooLarge,
@@ -137,6 +145,10 @@ impl ApiError {
         match self {
             ApiError::Validation { fields, .. } => {
                 body.details = Some(serde_json::json!({ "fields": fields }));
+            }
+            ApiError::Transition { from, to, allowed } => {
+                body.details =
+                    Some(serde_json::json!({ "from": from, "to": to, "allowed": allowed }));
             }
             ApiError::RateLimited(secs) => {
                 body.details = Some(serde_json::json!({ "retry_after_secs": secs }));

@@ -20,6 +20,8 @@ Authenticate with `Authorization: Bearer <token>` from `/api/auth/login`."
     tags(
         (name = "auth", description = "Registration, sign-in and one's own profile"),
         (name = "users", description = "Account management (admins)"),
+        (name = "tickets", description = "Tickets, their conversation and history"),
+        (name = "attachments", description = "Image uploads and downloads"),
         (name = "health", description = "Service health"),
     )
 )]

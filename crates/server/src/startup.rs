@@ -32,13 +32,12 @@ pub const JSON_LIMIT_BYTES: usize = 1024 * 1024;
 
 /// Opens the connection pool; for SQLite, creates the database file's directory first.
 pub async fn connect(settings: &Settings) -> anyhow::Result<DatabaseConnection> {
-    if let Some(path) = sqlite_file(&settings.database_url) {
-        if let Some(parent) = Path::new(path)
+    if let Some(path) = sqlite_file(&settings.database_url)
+        && let Some(parent) = Path::new(path)
             .parent()
             .filter(|p| !p.as_os_str().is_empty())
-        {
-            std::fs::create_dir_all(parent)?;
-        }
+    {
+        std::fs::create_dir_all(parent)?;
     }
     let mut options = ConnectOptions::new(settings.database_url.clone());
     options

@@ -35,6 +35,13 @@ pub enum ErrorCode {
     Conflict,
     /// 409: another account already uses this email address.
     EmailTaken,
+    /// 409: the ticket cannot move from its current status to the requested one;
+    /// `details` has `from`, `to` and `allowed`.
+    InvalidTransition,
+    /// 409: the ticket is closed; nothing can be added to it.
+    TicketClosed,
+    /// 409: the ticket needs an assigned agent for this (e.g. to become `open`).
+    NotAssigned,
     /// 413: the body is larger than the endpoint accepts.
     PayloadTooLarge,
     /// 415: the body's content type is not accepted here.
@@ -45,6 +52,8 @@ pub enum ErrorCode {
     InvalidEmail,
     /// 422: the password does not meet the password rules.
     WeakPassword,
+    /// 422: an attachment id is unknown, not the caller's, or already attached elsewhere.
+    InvalidAttachment,
     /// 429: too many requests; retry later.
     RateLimited,
     /// 500: something failed on the server; nothing internal is disclosed.
@@ -64,10 +73,10 @@ impl ErrorCode {
             }
             Forbidden => 403,
             NotFound | RouteNotFound => 404,
-            Conflict | EmailTaken => 409,
+            Conflict | EmailTaken | InvalidTransition | TicketClosed | NotAssigned => 409,
             PayloadTooLarge => 413,
             UnsupportedMediaType => 415,
-            ValidationFailed | InvalidEmail | WeakPassword => 422,
+            ValidationFailed | InvalidEmail | WeakPassword | InvalidAttachment => 422,
             RateLimited => 429,
             InternalError => 500,
             ServiceUnavailable => 503,
@@ -91,11 +100,15 @@ impl ErrorCode {
             RouteNotFound => "route_not_found",
             Conflict => "conflict",
             EmailTaken => "email_taken",
+            InvalidTransition => "invalid_transition",
+            TicketClosed => "ticket_closed",
+            NotAssigned => "not_assigned",
             PayloadTooLarge => "payload_too_large",
             UnsupportedMediaType => "unsupported_media_type",
             ValidationFailed => "validation_failed",
             InvalidEmail => "invalid_email",
             WeakPassword => "weak_password",
+            InvalidAttachment => "invalid_attachment",
             RateLimited => "rate_limited",
             InternalError => "internal_error",
             ServiceUnavailable => "service_unavailable",

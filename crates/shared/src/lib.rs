@@ -6,6 +6,7 @@
 
 pub mod envelope;
 pub mod error;
+pub mod sla;
 pub mod tickets;
 pub mod users;
 pub mod validate;

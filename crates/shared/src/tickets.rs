@@ -1,6 +1,11 @@
-//! Tickets: priorities, statuses and the allowed status transitions.
+//! Tickets: priorities, statuses, the allowed status transitions, and the ticket, message,
+//! attachment and history DTOs.
 
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::{Role, sla::SlaStatus};
 
 /// How urgent a ticket is. Ordered: `Low < Medium < High < Urgent`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -127,6 +132,231 @@ impl std::str::FromStr for TicketStatus {
     }
 }
 
+/// Who may move a ticket from one status to another.
+///
+/// Staff follow the workflow `new → open → pending → resolved → closed` (with `pending ⇄ open`
+/// and reopening `resolved → open`). Customers may close their own ticket at any point and
+/// reopen a resolved one.
+pub fn allowed_transitions(from: TicketStatus, staff: bool) -> &'static [TicketStatus] {
+    use TicketStatus::*;
+    if staff {
+        match from {
+            New => &[Open],
+            Open => &[Pending, Resolved],
+            Pending => &[Open, Resolved],
+            Resolved => &[Open, Closed],
+            Closed => &[],
+        }
+    } else {
+        match from {
+            New | Open | Pending => &[Closed],
+            Resolved => &[Open, Closed],
+            Closed => &[],
+        }
+    }
+}
+
+/// A person as shown next to a ticket or message.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PersonDto {
+    pub id: Uuid,
+    pub name: String,
+    pub role: Role,
+}
+
+/// The SLA clocks of a ticket.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SlaDto {
+    /// First public staff reply due by.
+    pub response_due_at: Option<DateTime<Utc>>,
+    /// Resolution due by.
+    pub resolution_due_at: Option<DateTime<Utc>>,
+    pub first_response_at: Option<DateTime<Utc>>,
+    /// The deadline that currently runs; `None` while paused (pending) or done.
+    pub due_at: Option<DateTime<Utc>>,
+    /// The current clock's state; `None` when no clock runs.
+    pub status: Option<SlaStatus>,
+    /// True while the ticket is `pending` (waiting on the customer).
+    pub paused: bool,
+    pub response_breached: bool,
+    pub resolution_breached: bool,
+}
+
+/// A ticket as the API returns it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TicketDto {
+    pub id: Uuid,
+    /// Short human number, shown as `#1042`.
+    pub number: i64,
+    pub subject: String,
+    pub description: String,
+    pub status: TicketStatus,
+    pub priority: Priority,
+    pub category: Option<String>,
+    pub customer: PersonDto,
+    pub assigned_agent: Option<PersonDto>,
+    pub assigned_at: Option<DateTime<Utc>>,
+    pub journey_id: Option<Uuid>,
+    pub journey_version: Option<i32>,
+    /// The journey's question/answer transcript, in order.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Vec<Object>>))]
+    pub transcript: Option<serde_json::Value>,
+    pub sla: SlaDto,
+    pub escalated: bool,
+    pub escalation_level: i32,
+    /// Messages visible to the caller (customers do not count internal notes).
+    pub message_count: u64,
+    pub attachments: Vec<AttachmentDto>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub resolved_at: Option<DateTime<Utc>>,
+    pub closed_at: Option<DateTime<Utc>>,
+}
+
+/// `POST /api/tickets`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct CreateTicketRequest {
+    pub subject: String,
+    pub description: String,
+    /// Default `medium`.
+    pub priority: Option<Priority>,
+    pub category: Option<String>,
+    /// Required when staff open a ticket on behalf of a customer; not allowed for customers.
+    pub customer_id: Option<Uuid>,
+    /// Images uploaded beforehand by the caller (`POST /api/upload`).
+    #[serde(default)]
+    pub attachment_ids: Vec<Uuid>,
+}
+
+/// `PATCH /api/tickets/{id}`: status (customers: close or reopen), priority and category
+/// (staff only).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct UpdateTicketRequest {
+    pub status: Option<TicketStatus>,
+    pub priority: Option<Priority>,
+    /// A new category; an empty string clears it.
+    pub category: Option<String>,
+}
+
+/// How a ticket list is sorted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum TicketSort {
+    CreatedAt,
+    UpdatedAt,
+    Priority,
+    Number,
+    /// By the running SLA deadline, most urgent first when ascending.
+    SlaDue,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum SortOrder {
+    Asc,
+    Desc,
+}
+
+/// `GET /api/tickets` filters, sorting and pagination.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[serde(deny_unknown_fields)]
+pub struct TicketListQuery {
+    /// 1-based page number (default 1).
+    pub page: Option<u64>,
+    /// Items per page (default 25, at most 100).
+    pub per_page: Option<u64>,
+    /// Comma-separated statuses, e.g. `new,open`.
+    pub status: Option<String>,
+    /// Comma-separated priorities, e.g. `high,urgent`.
+    pub priority: Option<String>,
+    /// An agent's user id, or `none` for unassigned tickets.
+    pub assigned_agent_id: Option<String>,
+    pub customer_id: Option<Uuid>,
+    pub category: Option<String>,
+    pub escalated: Option<bool>,
+    /// Created at or after this instant (RFC 3339).
+    pub created_from: Option<DateTime<Utc>>,
+    /// Created before this instant (RFC 3339).
+    pub created_to: Option<DateTime<Utc>>,
+    /// State of the running SLA clock: `ok`, `warning`, `critical` or `breached`.
+    pub sla: Option<SlaStatus>,
+    /// Case-insensitive text in the subject, or a ticket number.
+    pub q: Option<String>,
+    /// Default `created_at`.
+    pub sort: Option<TicketSort>,
+    /// Default `desc` (`asc` for `sla_due`).
+    pub order: Option<SortOrder>,
+}
+
+/// One message of a ticket's conversation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct MessageDto {
+    pub id: Uuid,
+    pub ticket_id: Uuid,
+    pub author: PersonDto,
+    pub body: String,
+    /// Internal notes are visible to agents and admins only.
+    pub internal: bool,
+    pub attachments: Vec<AttachmentDto>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// `POST /api/tickets/{id}/messages`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct CreateMessageRequest {
+    pub body: String,
+    /// An internal note (agents and admins only). Default `false`.
+    #[serde(default)]
+    pub internal: bool,
+    /// Images uploaded beforehand by the caller.
+    #[serde(default)]
+    pub attachment_ids: Vec<Uuid>,
+}
+
+/// An uploaded image.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AttachmentDto {
+    pub id: Uuid,
+    pub ticket_id: Option<Uuid>,
+    pub message_id: Option<Uuid>,
+    pub uploader_id: Uuid,
+    /// The client's file name, sanitised (never used on disk).
+    pub file_name: String,
+    pub content_type: String,
+    pub size_bytes: i64,
+    /// Where to download it (needs the bearer token).
+    pub url: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// One recorded change of a ticket.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct HistoryEntryDto {
+    pub id: Uuid,
+    /// `status`, `priority`, `category`, `assignee`, `sla`, `escalation`, `created`.
+    pub field: String,
+    pub from: Option<String>,
+    pub to: Option<String>,
+    /// `None` for changes made by the system.
+    pub actor: Option<PersonDto>,
+    pub created_at: DateTime<Utc>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -142,5 +372,19 @@ mod tests {
         assert_eq!(Priority::Urgent.raised(), Priority::Urgent);
         assert_eq!(Priority::from_rank(4), None);
         assert_eq!(Priority::from_rank(-1), None);
+    }
+
+    #[test]
+    fn workflow_transitions() {
+        use TicketStatus::*;
+        assert_eq!(allowed_transitions(New, true), &[Open]);
+        assert!(allowed_transitions(Resolved, true).contains(&Open));
+        assert!(allowed_transitions(Closed, true).is_empty());
+        assert!(allowed_transitions(Closed, false).is_empty());
+        // Customers can always close, never move work forward themselves.
+        for from in [New, Open, Pending, Resolved] {
+            assert!(allowed_transitions(from, false).contains(&Closed));
+            assert!(!allowed_transitions(from, false).contains(&Pending));
+        }
     }
 }

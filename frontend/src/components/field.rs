@@ -107,7 +107,8 @@ pub fn TextField(
             if invalid() {
                 ids.push(error_id.clone());
             }
-            ids.join(" ")
+            // No attribute at all rather than an empty one.
+            (!ids.is_empty()).then(|| ids.join(" "))
         }
     };
 

@@ -72,7 +72,7 @@ fn show_error(err: &ApiError, fields: &[(&str, FieldState)], alert: RwSignal<Opt
 #[component]
 fn NameForm() -> impl IntoView {
     let session = use_session();
-    let initial = session.user().map(|u| u.name).unwrap_or_default();
+    let initial = session.user_untracked().map(|u| u.name).unwrap_or_default();
     let name = FieldState::new(initial, |v| DisplayName::parse(v).map(drop));
     let error = RwSignal::new(None::<String>);
     let success = RwSignal::new(None::<String>);

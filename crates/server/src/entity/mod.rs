@@ -1,8 +1,19 @@
 //! sea-orm entities: one module per table. These are database rows, not wire types; they are
-//! converted into `shared` DTOs at the API boundary (see the `From` impls next to each entity).
+//! converted into `shared` DTOs at the API boundary (see the `From` impls next to each entity
+//! and `services::tickets::to_dto`).
 
 pub mod agent;
+pub mod attachment;
+pub mod setting;
+pub mod ticket;
+pub mod ticket_history;
+pub mod ticket_message;
 pub mod user;
 
 pub use agent::Entity as Agent;
+pub use attachment::Entity as Attachment;
+pub use setting::Entity as Setting;
+pub use ticket::Entity as Ticket;
+pub use ticket_history::Entity as TicketHistory;
+pub use ticket_message::Entity as TicketMessage;
 pub use user::Entity as User;

@@ -3,8 +3,10 @@
 //! All handlers are registered through `utoipa_actix_web` so each one appears in the OpenAPI
 //! document served at `/api/openapi.json`.
 
+pub mod attachments;
 pub mod auth;
 pub mod health;
+pub mod tickets;
 pub mod users;
 
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -18,6 +20,12 @@ use utoipa_actix_web::service_config::ServiceConfig;
 /// | GET, PUT | /auth/me | signed in |
 /// | GET, POST | /users | admin |
 /// | GET, PATCH | /users/{id} | admin |
+/// | GET, POST | /tickets | signed in (visibility rules in `services::access`) |
+/// | GET, PATCH | /tickets/{id} | who may see the ticket |
+/// | GET | /tickets/{id}/history | who may see the ticket |
+/// | GET, POST | /tickets/{id}/messages | who may see the ticket |
+/// | POST | /upload | signed in |
+/// | GET, DELETE | /attachments/{id} | who may see it (delete: uploader or admin) |
 /// | GET | /health | anyone |
 pub fn config(cfg: &mut ServiceConfig<'_>) {
     cfg.service(auth::register)
@@ -28,5 +36,15 @@ pub fn config(cfg: &mut ServiceConfig<'_>) {
         .service(users::create)
         .service(users::get)
         .service(users::update)
+        .service(tickets::list)
+        .service(tickets::create)
+        .service(tickets::get)
+        .service(tickets::update)
+        .service(tickets::history)
+        .service(tickets::list_messages)
+        .service(tickets::create_message)
+        .service(attachments::upload)
+        .service(attachments::download)
+        .service(attachments::remove)
         .service(health::health);
 }

@@ -1,7 +1,12 @@
 //! Business operations on a database connection. No HTTP types here: handlers, jobs, the CLI
 //! and tests all call these same functions.
 
+pub mod access;
+pub mod attachments;
+pub mod messages;
 pub mod seed;
+pub mod settings;
+pub mod tickets;
 pub mod users;
 
 use shared::{ErrorCode, Paging, envelope::PageQuery};

@@ -1,0 +1,204 @@
+//! `/api/tickets`: tickets, their conversation and their history.
+
+use actix_web::{HttpResponse, get, patch, post, web};
+use shared::{
+    Envelope, ErrorBody,
+    envelope::PageQuery,
+    tickets::{
+        CreateMessageRequest, CreateTicketRequest, HistoryEntryDto, MessageDto, TicketDto,
+        TicketListQuery, UpdateTicketRequest,
+    },
+};
+use uuid::Uuid;
+
+use crate::{
+    auth::AuthUser,
+    error::ApiError,
+    services::{
+        self, messages,
+        tickets::{self, NewTicket},
+    },
+    state::AppState,
+};
+
+/// Tickets the caller may see: customers their own, agents the queue and their assigned
+/// tickets, admins all.
+#[utoipa::path(
+    tag = "tickets",
+    security(("bearer" = [])),
+    params(TicketListQuery),
+    responses(
+        (status = 200, description = "One page of tickets", body = Envelope<Vec<TicketDto>>),
+        (status = 400, description = "`invalid_query`", body = ErrorBody),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+    )
+)]
+#[get("/tickets")]
+pub async fn list(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    query: web::Query<TicketListQuery>,
+) -> Result<web::Json<Envelope<Vec<TicketDto>>>, ApiError> {
+    let query = query.into_inner();
+    let paging = services::paging(query.page, query.per_page)?;
+    let (items, count) = tickets::list(&state.db, &user, &query, paging).await?;
+    let dtos = tickets::to_dtos(&state.db, &user, items).await?;
+    Ok(web::Json(Envelope::page(dtos, paging, count)))
+}
+
+/// Open a ticket. Customers open their own; agents and admins open one for a customer
+/// (`customer_id`).
+#[utoipa::path(
+    tag = "tickets",
+    security(("bearer" = [])),
+    request_body = CreateTicketRequest,
+    responses(
+        (status = 201, description = "Created", body = Envelope<TicketDto>),
+        (status = 400, description = "Malformed JSON", body = ErrorBody),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 422, description = "`validation_failed` or `invalid_attachment`", body = ErrorBody),
+    )
+)]
+#[post("/tickets")]
+pub async fn create(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    body: web::Json<CreateTicketRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let new = NewTicket::parse(&user, body.into_inner())?;
+    let ticket = tickets::create(&state.db, &user, new).await?;
+    let dto = tickets::to_dto(&state.db, &user, ticket).await?;
+    Ok(HttpResponse::Created().json(Envelope::ok(dto)))
+}
+
+/// One ticket (404 also when it exists but is not visible to the caller).
+#[utoipa::path(
+    tag = "tickets",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Ticket id")),
+    responses(
+        (status = 200, description = "The ticket", body = Envelope<TicketDto>),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 404, description = "No such ticket, or not yours", body = ErrorBody),
+    )
+)]
+#[get("/tickets/{id}")]
+pub async fn get(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<Uuid>,
+) -> Result<web::Json<Envelope<TicketDto>>, ApiError> {
+    let ticket = services::access::visible_ticket(&state.db, &user, id.into_inner(), false).await?;
+    Ok(web::Json(Envelope::ok(
+        tickets::to_dto(&state.db, &user, ticket).await?,
+    )))
+}
+
+/// Change status (within the caller's workflow), priority or category (staff).
+///
+/// Staff: `new → open` (an agent opening a queued ticket takes it), `open → pending | resolved`,
+/// `pending → open | resolved`, `resolved → open | closed`. Customers: close at any time,
+/// reopen a resolved ticket.
+#[utoipa::path(
+    tag = "tickets",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Ticket id")),
+    request_body = UpdateTicketRequest,
+    responses(
+        (status = 200, description = "Updated", body = Envelope<TicketDto>),
+        (status = 400, description = "Malformed JSON", body = ErrorBody),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 403, description = "Customers cannot change priority or category", body = ErrorBody),
+        (status = 404, description = "No such ticket, or not yours", body = ErrorBody),
+        (status = 409, description = "`invalid_transition` (details: from, to, allowed) or `not_assigned`", body = ErrorBody),
+        (status = 422, description = "`validation_failed`", body = ErrorBody),
+    )
+)]
+#[patch("/tickets/{id}")]
+pub async fn update(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<Uuid>,
+    body: web::Json<UpdateTicketRequest>,
+) -> Result<web::Json<Envelope<TicketDto>>, ApiError> {
+    let ticket = tickets::update(&state.db, &user, id.into_inner(), body.into_inner()).await?;
+    Ok(web::Json(Envelope::ok(
+        tickets::to_dto(&state.db, &user, ticket).await?,
+    )))
+}
+
+/// Every recorded change of the ticket: status, priority, category, assignee, SLA.
+#[utoipa::path(
+    tag = "tickets",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Ticket id"), PageQuery),
+    responses(
+        (status = 200, description = "History, oldest first", body = Envelope<Vec<HistoryEntryDto>>),
+        (status = 400, description = "`invalid_query`", body = ErrorBody),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 404, description = "No such ticket, or not yours", body = ErrorBody),
+    )
+)]
+#[get("/tickets/{id}/history")]
+pub async fn history(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<Uuid>,
+    query: web::Query<PageQuery>,
+) -> Result<web::Json<Envelope<Vec<HistoryEntryDto>>>, ApiError> {
+    let paging = services::paging(query.page, query.per_page)?;
+    let (items, count) = tickets::history(&state.db, &user, id.into_inner(), paging).await?;
+    Ok(web::Json(Envelope::page(items, paging, count)))
+}
+
+/// The conversation, oldest first. Customers never see internal notes.
+#[utoipa::path(
+    tag = "tickets",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Ticket id"), PageQuery),
+    responses(
+        (status = 200, description = "One page of messages", body = Envelope<Vec<MessageDto>>),
+        (status = 400, description = "`invalid_query`", body = ErrorBody),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 404, description = "No such ticket, or not yours", body = ErrorBody),
+    )
+)]
+#[get("/tickets/{id}/messages")]
+pub async fn list_messages(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<Uuid>,
+    query: web::Query<PageQuery>,
+) -> Result<web::Json<Envelope<Vec<MessageDto>>>, ApiError> {
+    let paging = services::paging(query.page, query.per_page)?;
+    let (items, count) = messages::list(&state.db, &user, id.into_inner(), paging).await?;
+    Ok(web::Json(Envelope::page(items, paging, count)))
+}
+
+/// Reply publicly, or (staff) add an internal note. The first public staff reply meets the
+/// response SLA; a customer reply reopens a pending or resolved ticket.
+#[utoipa::path(
+    tag = "tickets",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Ticket id")),
+    request_body = CreateMessageRequest,
+    responses(
+        (status = 201, description = "Added", body = Envelope<MessageDto>),
+        (status = 400, description = "Malformed JSON", body = ErrorBody),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 403, description = "Customers cannot write internal notes", body = ErrorBody),
+        (status = 404, description = "No such ticket, or not yours", body = ErrorBody),
+        (status = 409, description = "`ticket_closed`", body = ErrorBody),
+        (status = 422, description = "`validation_failed` or `invalid_attachment`", body = ErrorBody),
+    )
+)]
+#[post("/tickets/{id}/messages")]
+pub async fn create_message(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<Uuid>,
+    body: web::Json<CreateMessageRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let message = messages::create(&state.db, &user, id.into_inner(), body.into_inner()).await?;
+    Ok(HttpResponse::Created().json(Envelope::ok(message)))
+}

@@ -1,0 +1,172 @@
+//! The conversation of a ticket: public replies and internal notes.
+//!
+//! The first public reply by staff fulfils the response SLA; a customer's reply brings a
+//! `pending` or `resolved` ticket back to `open`. Internal notes never reach customers, not even
+//! as a count.
+
+use std::collections::HashMap;
+
+use chrono::Utc;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+};
+use shared::{
+    ErrorCode, Paging, TicketStatus,
+    tickets::{AttachmentDto, CreateMessageRequest, MessageDto, PersonDto},
+};
+use uuid::Uuid;
+
+use crate::{
+    auth::AuthUser,
+    entity::{Attachment, TicketMessage, attachment, ticket, ticket_message},
+    error::ApiError,
+    services::{access, settings, tickets},
+};
+
+pub const BODY_MAX_CHARS: usize = 10_000;
+
+/// Adds a message to a ticket the caller may see.
+pub async fn create(
+    db: &DatabaseConnection,
+    actor: &AuthUser,
+    ticket_id: Uuid,
+    req: CreateMessageRequest,
+) -> Result<MessageDto, ApiError> {
+    if req.internal && !actor.role.is_staff() {
+        return Err(ApiError::Forbidden(
+            "only agents and admins write internal notes".to_owned(),
+        ));
+    }
+    let body = req.body.trim();
+    if body.is_empty() || body.chars().count() > BODY_MAX_CHARS {
+        return Err(ApiError::field(
+            ErrorCode::ValidationFailed,
+            "body",
+            format!("a message needs 1 to {BODY_MAX_CHARS} characters"),
+        ));
+    }
+
+    let txn = db.begin().await?;
+    let mut t = access::visible_ticket(&txn, actor, ticket_id, true).await?;
+    if t.status == ticket::Status::Closed {
+        return Err(ApiError::Conflict(
+            ErrorCode::TicketClosed,
+            "this ticket is closed; open a new one".to_owned(),
+        ));
+    }
+    let now = Utc::now();
+    let message = ticket_message::ActiveModel {
+        id: Set(Uuid::new_v4()),
+        ticket_id: Set(t.id),
+        author_id: Set(actor.id),
+        body: Set(body.to_owned()),
+        internal: Set(req.internal),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(&txn)
+    .await?;
+    tickets::link_attachments(&txn, actor.id, &req.attachment_ids, t.id, Some(message.id)).await?;
+
+    let mut changes = Vec::new();
+    if actor.role.is_staff() && !req.internal && tickets::mark_first_response(&mut t, now) {
+        changes.push(("first_response", None, Some(now.to_rfc3339())));
+    }
+    if !actor.role.is_staff()
+        && matches!(t.status, ticket::Status::Pending | ticket::Status::Resolved)
+    {
+        // The customer answered: the ball is back with the agent. As a staff transition,
+        // since the customer's own workflow only allows closing.
+        let from: TicketStatus = t.status.into();
+        if let Some(paused_at) = t.sla_paused_at.take() {
+            t.sla_paused_secs += (now - paused_at).num_seconds().max(0);
+        }
+        if from == TicketStatus::Resolved {
+            t.resolved_at = None;
+        }
+        t.status = ticket::Status::Open;
+        let policies = settings::sla_policies(&txn).await?;
+        tickets::set_deadlines(&mut t, &policies);
+        changes.push(("status", Some(from.to_string()), Some("open".to_owned())));
+    }
+    t.updated_at = now;
+    let t = tickets::save(&txn, t).await?;
+    for (field, from, to) in changes {
+        tickets::record(&txn, t.id, Some(actor.id), field, from, to, now).await?;
+    }
+    let attachments = Attachment::find()
+        .filter(attachment::Column::MessageId.eq(message.id))
+        .order_by_asc(attachment::Column::CreatedAt)
+        .all(&txn)
+        .await?;
+    txn.commit().await?;
+    Ok(MessageDto {
+        id: message.id,
+        ticket_id: message.ticket_id,
+        author: PersonDto {
+            id: actor.id,
+            name: actor.user.name.clone(),
+            role: actor.role,
+        },
+        body: message.body,
+        internal: message.internal,
+        attachments: attachments.into_iter().map(Into::into).collect(),
+        created_at: message.created_at,
+    })
+}
+
+/// One page of a ticket's conversation in order; customers never see internal notes.
+pub async fn list(
+    db: &DatabaseConnection,
+    actor: &AuthUser,
+    ticket_id: Uuid,
+    paging: Paging,
+) -> Result<(Vec<MessageDto>, u64), ApiError> {
+    access::visible_ticket(db, actor, ticket_id, false).await?;
+    let mut select = TicketMessage::find()
+        .filter(ticket_message::Column::TicketId.eq(ticket_id))
+        .order_by_asc(ticket_message::Column::CreatedAt)
+        .order_by_asc(ticket_message::Column::Id);
+    if !actor.role.is_staff() {
+        select = select.filter(ticket_message::Column::Internal.eq(false));
+    }
+    let count = select.clone().count(db).await?;
+    let rows = select
+        .offset(paging.offset())
+        .limit(paging.per_page)
+        .all(db)
+        .await?;
+    let people = tickets::people(db, rows.iter().map(|m| m.author_id)).await?;
+    let mut attachments: HashMap<Uuid, Vec<AttachmentDto>> = HashMap::new();
+    if !rows.is_empty() {
+        for a in Attachment::find()
+            .filter(attachment::Column::MessageId.is_in(rows.iter().map(|m| m.id)))
+            .order_by_asc(attachment::Column::CreatedAt)
+            .all(db)
+            .await?
+        {
+            if let Some(message_id) = a.message_id {
+                attachments.entry(message_id).or_default().push(a.into());
+            }
+        }
+    }
+    Ok((
+        rows.into_iter()
+            .map(|m| MessageDto {
+                author: people.get(&m.author_id).cloned().unwrap_or(PersonDto {
+                    id: m.author_id,
+                    name: "(deleted user)".to_owned(),
+                    role: shared::Role::Customer,
+                }),
+                attachments: attachments.remove(&m.id).unwrap_or_default(),
+                id: m.id,
+                ticket_id: m.ticket_id,
+                body: m.body,
+                internal: m.internal,
+                created_at: m.created_at,
+            })
+            .collect(),
+        count,
+    ))
+}

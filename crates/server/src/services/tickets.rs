@@ -1,0 +1,777 @@
+//! The ticket lifecycle: creation (with its human number and SLA deadlines), status workflow,
+//! priority and category changes, history, listing, and conversion into DTOs.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::{DateTime, Duration, Utc};
+use sea_orm::{
+    ActiveModelTrait,
+    ActiveValue::Set,
+    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+    sea_query::{Alias, Expr, ExprTrait, Func, LikeExpr, Query},
+};
+use shared::{
+    ErrorCode, Paging, Priority, Role, TicketStatus,
+    sla::{self, SlaPolicies},
+    tickets::{
+        AttachmentDto, CreateTicketRequest, HistoryEntryDto, PersonDto, SlaDto, SortOrder,
+        TicketDto, TicketListQuery, TicketSort, UpdateTicketRequest, allowed_transitions,
+    },
+};
+use uuid::Uuid;
+
+use crate::{
+    auth::AuthUser,
+    entity::{
+        Attachment, Ticket, TicketHistory, TicketMessage, User, attachment, ticket, ticket_history,
+        ticket_message, user,
+    },
+    error::ApiError,
+    services::{access, like_pattern, settings},
+};
+
+pub const SUBJECT_MAX_CHARS: usize = 200;
+pub const DESCRIPTION_MAX_CHARS: usize = 20_000;
+pub const CATEGORY_MAX_CHARS: usize = 100;
+
+/// Where a ticket came from when a journey produced it.
+#[derive(Debug, Clone)]
+pub struct JourneyOrigin {
+    pub journey_id: Uuid,
+    pub version: i32,
+    pub answers: serde_json::Value,
+    pub transcript: serde_json::Value,
+}
+
+/// A validated ticket to create.
+#[derive(Debug, Clone)]
+pub struct NewTicket {
+    pub subject: String,
+    pub description: String,
+    pub priority: Priority,
+    pub category: Option<String>,
+    pub customer_id: Uuid,
+    pub journey: Option<JourneyOrigin>,
+    pub attachment_ids: Vec<Uuid>,
+}
+
+fn bounded_text(
+    errors: &mut Vec<(&'static str, ErrorCode, String)>,
+    field: &'static str,
+    raw: &str,
+    max: usize,
+) -> String {
+    let text = raw.trim();
+    if text.is_empty() {
+        errors.push((
+            field,
+            ErrorCode::ValidationFailed,
+            format!("{field} is required"),
+        ));
+    } else if text.chars().count() > max {
+        errors.push((
+            field,
+            ErrorCode::ValidationFailed,
+            format!("{field} must be at most {max} characters"),
+        ));
+    }
+    text.to_owned()
+}
+
+/// A category: trimmed, at most 100 characters; empty means none.
+pub fn parse_category(raw: Option<&str>) -> Result<Option<String>, ApiError> {
+    match raw.map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(c) if c.chars().count() > CATEGORY_MAX_CHARS || c.chars().any(char::is_control) => {
+            Err(ApiError::field(
+                ErrorCode::ValidationFailed,
+                "category",
+                format!("category must be at most {CATEGORY_MAX_CHARS} printable characters"),
+            ))
+        }
+        Some(c) => Ok(Some(c.to_owned())),
+    }
+}
+
+impl NewTicket {
+    /// Validates a direct `POST /api/tickets`. Customers open tickets for themselves; staff
+    /// must name the customer.
+    pub fn parse(actor: &AuthUser, req: CreateTicketRequest) -> Result<Self, ApiError> {
+        let mut errors = Vec::new();
+        let subject = bounded_text(&mut errors, "subject", &req.subject, SUBJECT_MAX_CHARS);
+        let description = bounded_text(
+            &mut errors,
+            "description",
+            &req.description,
+            DESCRIPTION_MAX_CHARS,
+        );
+        let category = match parse_category(req.category.as_deref()) {
+            Ok(c) => c,
+            Err(_) => {
+                errors.push((
+                    "category",
+                    ErrorCode::ValidationFailed,
+                    format!("category must be at most {CATEGORY_MAX_CHARS} printable characters"),
+                ));
+                None
+            }
+        };
+        let customer_id = match (actor.role, req.customer_id) {
+            (Role::Customer, None) => Some(actor.id),
+            (Role::Customer, Some(_)) => {
+                errors.push((
+                    "customer_id",
+                    ErrorCode::ValidationFailed,
+                    "customers open tickets for themselves only".to_owned(),
+                ));
+                None
+            }
+            (_, Some(id)) => Some(id),
+            (_, None) => {
+                errors.push((
+                    "customer_id",
+                    ErrorCode::ValidationFailed,
+                    "staff must name the customer the ticket is for".to_owned(),
+                ));
+                None
+            }
+        };
+        if let Some(err) = ApiError::from_fields(errors) {
+            return Err(err);
+        }
+        Ok(Self {
+            subject,
+            description,
+            priority: req.priority.unwrap_or(Priority::Medium),
+            category,
+            customer_id: customer_id.unwrap_or(actor.id),
+            journey: None,
+            attachment_ids: req.attachment_ids,
+        })
+    }
+}
+
+/// Takes the next value of a named counter inside the caller's transaction.
+async fn next_counter<C: ConnectionTrait>(db: &C, name: &str) -> Result<i64, ApiError> {
+    let stmt = Query::update()
+        .table(Alias::new("counters"))
+        .value(Alias::new("value"), Expr::col(Alias::new("value")).add(1))
+        .and_where(Expr::col(Alias::new("name")).eq(name))
+        .returning_col(Alias::new("value"))
+        .to_owned();
+    let row = db
+        .query_one_raw(db.get_database_backend().build(&stmt))
+        .await?
+        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("counter `{name}` is missing")))?;
+    Ok(row.try_get::<i64>("", "value")?)
+}
+
+/// Sets both deadlines from the creation time, the priority's targets and the time spent
+/// paused.
+pub fn set_deadlines(t: &mut ticket::Model, policies: &SlaPolicies) {
+    let target = policies.target(t.priority());
+    let base = t.created_at + Duration::seconds(t.sla_paused_secs);
+    t.response_due_at = Some(base + Duration::minutes(i64::from(target.response_minutes)));
+    t.resolution_due_at = Some(base + Duration::minutes(i64::from(target.resolution_minutes)));
+    refresh_clock(t);
+}
+
+/// Recomputes the running clock (`sla_due_at` and its thresholds) from status and deadlines.
+pub fn refresh_clock(t: &mut ticket::Model) {
+    let due = match t.status {
+        ticket::Status::Pending | ticket::Status::Resolved | ticket::Status::Closed => None,
+        ticket::Status::New | ticket::Status::Open if t.first_response_at.is_none() => {
+            t.response_due_at
+        }
+        _ => t.resolution_due_at,
+    };
+    // Start the window after the paused time so its length is exactly the target.
+    let start = t.created_at + Duration::seconds(t.sla_paused_secs);
+    match due {
+        Some(due) => {
+            let (warning, critical) = sla::thresholds(start, due);
+            t.sla_due_at = Some(due);
+            t.sla_warning_at = Some(warning);
+            t.sla_critical_at = Some(critical);
+        }
+        None => {
+            t.sla_due_at = None;
+            t.sla_warning_at = None;
+            t.sla_critical_at = None;
+        }
+    }
+}
+
+/// One history row; `actor` is `None` for system changes.
+pub async fn record<C: ConnectionTrait>(
+    db: &C,
+    ticket_id: Uuid,
+    actor: Option<Uuid>,
+    field: &str,
+    from: Option<String>,
+    to: Option<String>,
+    at: DateTime<Utc>,
+) -> Result<(), ApiError> {
+    ticket_history::ActiveModel {
+        id: Set(Uuid::new_v4()),
+        ticket_id: Set(ticket_id),
+        actor_id: Set(actor),
+        field: Set(field.to_owned()),
+        from_value: Set(from),
+        to_value: Set(to),
+        created_at: Set(at),
+    }
+    .insert(db)
+    .await?;
+    Ok(())
+}
+
+/// Attaches the caller's own unlinked uploads to a ticket (and message). Any id that is not
+/// such an upload fails the whole operation with 422 `invalid_attachment`.
+pub async fn link_attachments<C: ConnectionTrait>(
+    db: &C,
+    uploader: Uuid,
+    ids: &[Uuid],
+    ticket_id: Uuid,
+    message_id: Option<Uuid>,
+) -> Result<(), ApiError> {
+    let unique: HashSet<Uuid> = ids.iter().copied().collect();
+    if unique.is_empty() {
+        return Ok(());
+    }
+    if unique.len() > 20 {
+        return Err(ApiError::field(
+            ErrorCode::InvalidAttachment,
+            "attachment_ids",
+            "at most 20 attachments at once",
+        ));
+    }
+    let result = Attachment::update_many()
+        .col_expr(attachment::Column::TicketId, Expr::value(ticket_id))
+        .col_expr(attachment::Column::MessageId, Expr::value(message_id))
+        .filter(attachment::Column::Id.is_in(unique.iter().copied()))
+        .filter(attachment::Column::UploaderId.eq(uploader))
+        .filter(attachment::Column::TicketId.is_null())
+        .filter(attachment::Column::MessageId.is_null())
+        .exec(db)
+        .await?;
+    if result.rows_affected != unique.len() as u64 {
+        return Err(ApiError::field(
+            ErrorCode::InvalidAttachment,
+            "attachment_ids",
+            "every attachment must be your own upload that is not attached yet",
+        ));
+    }
+    Ok(())
+}
+
+/// Creates a ticket with its number, SLA deadlines, history and attachments, atomically.
+pub async fn create(
+    db: &DatabaseConnection,
+    actor: &AuthUser,
+    new: NewTicket,
+) -> Result<ticket::Model, ApiError> {
+    let txn = db.begin().await?;
+    if actor.role.is_staff() || new.customer_id != actor.id {
+        let customer = User::find_by_id(new.customer_id).one(&txn).await?;
+        if !customer.is_some_and(|c| c.role == user::UserRole::Customer && c.active) {
+            return Err(ApiError::field(
+                ErrorCode::ValidationFailed,
+                "customer_id",
+                "no active customer with this id",
+            ));
+        }
+    }
+    let policies = settings::sla_policies(&txn).await?;
+    let now = Utc::now();
+    let number = next_counter(&txn, "ticket_number").await?;
+    let mut t = ticket::Model {
+        id: Uuid::new_v4(),
+        number,
+        subject: new.subject,
+        description: new.description,
+        status: ticket::Status::New,
+        priority_rank: new.priority.rank(),
+        category: new.category,
+        customer_id: new.customer_id,
+        assigned_agent_id: None,
+        assigned_at: None,
+        journey_id: new.journey.as_ref().map(|j| j.journey_id),
+        journey_version: new.journey.as_ref().map(|j| j.version),
+        answers: new.journey.as_ref().map(|j| j.answers.clone()),
+        transcript: new.journey.map(|j| j.transcript),
+        response_due_at: None,
+        resolution_due_at: None,
+        first_response_at: None,
+        resolved_at: None,
+        closed_at: None,
+        sla_paused_at: None,
+        sla_paused_secs: 0,
+        response_breached: false,
+        resolution_breached: false,
+        escalated: false,
+        escalated_at: None,
+        escalation_level: 0,
+        created_at: now,
+        updated_at: now,
+        sla_due_at: None,
+        sla_warning_at: None,
+        sla_critical_at: None,
+    };
+    set_deadlines(&mut t, &policies);
+    let t = ticket::ActiveModel::from(t)
+        .reset_all()
+        .insert(&txn)
+        .await?;
+    record(
+        &txn,
+        t.id,
+        Some(actor.id),
+        "created",
+        None,
+        Some(TicketStatus::New.to_string()),
+        now,
+    )
+    .await?;
+    link_attachments(&txn, actor.id, &new.attachment_ids, t.id, None).await?;
+    txn.commit().await?;
+    Ok(t)
+}
+
+/// A change to record in the history: (field, from, to).
+pub type Change = (&'static str, Option<String>, Option<String>);
+
+/// Moves a ticket to `to`, applying timestamps and the SLA pause. Returns the history rows to
+/// record (field, from, to). Pure: callers persist.
+pub fn apply_status(
+    t: &mut ticket::Model,
+    actor: &AuthUser,
+    to: TicketStatus,
+    now: DateTime<Utc>,
+) -> Result<Vec<Change>, ApiError> {
+    let from: TicketStatus = t.status.into();
+    let mut changes = Vec::new();
+    if from == to {
+        return Ok(changes);
+    }
+    let allowed = allowed_transitions(from, actor.role.is_staff());
+    if !allowed.contains(&to) {
+        let names: Vec<&str> = allowed.iter().map(|s| s.as_str()).collect();
+        return Err(ApiError::Transition {
+            from,
+            to,
+            allowed: names.into_iter().map(str::to_owned).collect(),
+        });
+    }
+    if from == TicketStatus::New && to == TicketStatus::Open && t.assigned_agent_id.is_none() {
+        // An agent opening a queued ticket takes it; anyone else must assign it first.
+        if actor.role != Role::Agent {
+            return Err(ApiError::Conflict(
+                ErrorCode::NotAssigned,
+                "assign the ticket to an agent before opening it".to_owned(),
+            ));
+        }
+        t.assigned_agent_id = Some(actor.id);
+        t.assigned_at = Some(now);
+        changes.push(("assignee", None, Some(actor.id.to_string())));
+    }
+    if from == TicketStatus::Pending
+        && let Some(paused_at) = t.sla_paused_at.take()
+    {
+        t.sla_paused_secs += std::cmp::max((now - paused_at).num_seconds(), 0);
+    }
+    if to == TicketStatus::Pending {
+        t.sla_paused_at = Some(now);
+    }
+    match to {
+        TicketStatus::Resolved => t.resolved_at = Some(now),
+        TicketStatus::Closed => t.closed_at = Some(now),
+        TicketStatus::Open if from == TicketStatus::Resolved => t.resolved_at = None,
+        _ => {}
+    }
+    t.status = to.into();
+    changes.push(("status", Some(from.to_string()), Some(to.to_string())));
+    Ok(changes)
+}
+
+/// `PATCH /api/tickets/{id}`: status for everyone who may see it (within the workflow of
+/// their role), priority and category for staff.
+pub async fn update(
+    db: &DatabaseConnection,
+    actor: &AuthUser,
+    id: Uuid,
+    req: UpdateTicketRequest,
+) -> Result<ticket::Model, ApiError> {
+    if !actor.role.is_staff() && (req.priority.is_some() || req.category.is_some()) {
+        return Err(ApiError::Forbidden(
+            "only agents and admins change priority or category".to_owned(),
+        ));
+    }
+    let category = match req.category.as_deref() {
+        Some(raw) => Some(parse_category(Some(raw))?),
+        None => None,
+    };
+    let txn = db.begin().await?;
+    let mut t = access::visible_ticket(&txn, actor, id, true).await?;
+    let now = Utc::now();
+    let mut changes: Vec<Change> = Vec::new();
+
+    if let Some(to) = req.status {
+        changes.extend(apply_status(&mut t, actor, to, now)?);
+    }
+    let policies = settings::sla_policies(&txn).await?;
+    if let Some(priority) = req.priority.filter(|p| *p != t.priority()) {
+        changes.push((
+            "priority",
+            Some(t.priority().to_string()),
+            Some(priority.to_string()),
+        ));
+        t.priority_rank = priority.rank();
+        let before = (t.response_due_at, t.resolution_due_at);
+        set_deadlines(&mut t, &policies);
+        if before != (t.response_due_at, t.resolution_due_at) {
+            changes.push((
+                "sla",
+                before.1.map(|d| d.to_rfc3339()),
+                t.resolution_due_at.map(|d| d.to_rfc3339()),
+            ));
+        }
+    }
+    if let Some(category) = category.filter(|c| *c != t.category) {
+        changes.push(("category", t.category.clone(), category.clone()));
+        t.category = category;
+    }
+    if changes.is_empty() {
+        txn.commit().await?;
+        return Ok(t);
+    }
+    // Leaving `pending` moved the deadlines by the paused time.
+    if changes.iter().any(|c| c.0 == "status") {
+        let before = t.resolution_due_at;
+        set_deadlines(&mut t, &policies);
+        if before != t.resolution_due_at && !changes.iter().any(|c| c.0 == "sla") {
+            changes.push((
+                "sla",
+                before.map(|d| d.to_rfc3339()),
+                t.resolution_due_at.map(|d| d.to_rfc3339()),
+            ));
+        }
+    }
+    t.updated_at = now;
+    let t = ticket::ActiveModel::from(t)
+        .reset_all()
+        .update(&txn)
+        .await?;
+    for (field, from, to) in changes {
+        record(&txn, t.id, Some(actor.id), field, from, to, now).await?;
+    }
+    txn.commit().await?;
+    Ok(t)
+}
+
+fn parse_list<T: std::str::FromStr<Err = String>>(raw: &str) -> Result<Vec<T>, ApiError> {
+    raw.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| s.parse::<T>())
+        .collect::<Result<Vec<T>, String>>()
+        .map_err(|e| ApiError::BadRequest(ErrorCode::InvalidQuery, e))
+}
+
+/// One page of the tickets the caller may see, filtered and sorted, and the total count.
+pub async fn list(
+    db: &DatabaseConnection,
+    actor: &AuthUser,
+    query: &TicketListQuery,
+    paging: Paging,
+) -> Result<(Vec<ticket::Model>, u64), ApiError> {
+    let mut cond = access::visible_condition(actor);
+    if let Some(raw) = &query.status {
+        let statuses: Vec<ticket::Status> = parse_list::<TicketStatus>(raw)?
+            .into_iter()
+            .map(Into::into)
+            .collect();
+        cond = cond.add(ticket::Column::Status.is_in(statuses));
+    }
+    if let Some(raw) = &query.priority {
+        let ranks: Vec<i16> = parse_list::<Priority>(raw)?
+            .into_iter()
+            .map(Priority::rank)
+            .collect();
+        cond = cond.add(ticket::Column::PriorityRank.is_in(ranks));
+    }
+    match query.assigned_agent_id.as_deref().map(str::trim) {
+        None => {}
+        Some("none") => cond = cond.add(ticket::Column::AssignedAgentId.is_null()),
+        Some(raw) => {
+            let id: Uuid = raw.parse().map_err(|_| {
+                ApiError::BadRequest(
+                    ErrorCode::InvalidQuery,
+                    "assigned_agent_id must be a user id or `none`".to_owned(),
+                )
+            })?;
+            cond = cond.add(ticket::Column::AssignedAgentId.eq(id));
+        }
+    }
+    if let Some(id) = query.customer_id {
+        cond = cond.add(ticket::Column::CustomerId.eq(id));
+    }
+    if let Some(category) = query
+        .category
+        .as_deref()
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+    {
+        cond = cond.add(ticket::Column::Category.eq(category));
+    }
+    if let Some(escalated) = query.escalated {
+        cond = cond.add(ticket::Column::Escalated.eq(escalated));
+    }
+    if let Some(from) = query.created_from {
+        cond = cond.add(ticket::Column::CreatedAt.gte(from));
+    }
+    if let Some(to) = query.created_to {
+        cond = cond.add(ticket::Column::CreatedAt.lt(to));
+    }
+    if let Some(state) = query.sla {
+        let now = Utc::now();
+        use shared::sla::SlaStatus::*;
+        cond = cond.add(ticket::Column::SlaDueAt.is_not_null());
+        cond = match state {
+            Breached => cond.add(ticket::Column::SlaDueAt.lt(now)),
+            Critical => cond
+                .add(ticket::Column::SlaCriticalAt.lte(now))
+                .add(ticket::Column::SlaDueAt.gte(now)),
+            Warning => cond
+                .add(ticket::Column::SlaWarningAt.lte(now))
+                .add(ticket::Column::SlaCriticalAt.gt(now)),
+            Ok => cond.add(ticket::Column::SlaWarningAt.gt(now)),
+        };
+    }
+    if let Some(q) = query.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
+        let mut any = Condition::any().add(
+            Expr::expr(Func::lower(Expr::col(ticket::Column::Subject)))
+                .like(LikeExpr::new(like_pattern(&q.to_lowercase())).escape('\\')),
+        );
+        if let Ok(number) = q.trim_start_matches('#').parse::<i64>() {
+            any = any.add(ticket::Column::Number.eq(number));
+        }
+        cond = cond.add(any);
+    }
+
+    let sort = query.sort.unwrap_or(TicketSort::CreatedAt);
+    let order = match (query.order, sort) {
+        (Some(SortOrder::Asc), _) | (None, TicketSort::SlaDue) => sea_orm::Order::Asc,
+        _ => sea_orm::Order::Desc,
+    };
+    let mut select = Ticket::find().filter(cond);
+    select = match sort {
+        TicketSort::CreatedAt => select.order_by(ticket::Column::CreatedAt, order.clone()),
+        TicketSort::UpdatedAt => select.order_by(ticket::Column::UpdatedAt, order.clone()),
+        TicketSort::Priority => select
+            .order_by(ticket::Column::PriorityRank, order.clone())
+            .order_by_asc(ticket::Column::CreatedAt),
+        TicketSort::Number => select.order_by(ticket::Column::Number, order.clone()),
+        // Tickets without a running clock go last either way.
+        TicketSort::SlaDue => select
+            .order_by_asc(Expr::col(ticket::Column::SlaDueAt).is_null())
+            .order_by(ticket::Column::SlaDueAt, order.clone()),
+    };
+    // The number is unique: a total, stable order across pages.
+    select = select.order_by(ticket::Column::Number, order);
+    let count = select.clone().count(db).await?;
+    let items = select
+        .offset(paging.offset())
+        .limit(paging.per_page)
+        .all(db)
+        .await?;
+    Ok((items, count))
+}
+
+/// Turns rows into DTOs with a fixed number of queries, whatever the number of tickets.
+pub async fn to_dtos<C: ConnectionTrait>(
+    db: &C,
+    viewer: &AuthUser,
+    tickets: Vec<ticket::Model>,
+) -> Result<Vec<TicketDto>, ApiError> {
+    if tickets.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<Uuid> = tickets.iter().map(|t| t.id).collect();
+    let people = people(
+        db,
+        tickets
+            .iter()
+            .flat_map(|t| [Some(t.customer_id), t.assigned_agent_id])
+            .flatten(),
+    )
+    .await?;
+
+    let mut counts_query = TicketMessage::find()
+        .select_only()
+        .column(ticket_message::Column::TicketId)
+        .column_as(Expr::col(ticket_message::Column::Id).count(), "n")
+        .filter(ticket_message::Column::TicketId.is_in(ids.clone()))
+        .group_by(ticket_message::Column::TicketId);
+    if !viewer.role.is_staff() {
+        counts_query = counts_query.filter(ticket_message::Column::Internal.eq(false));
+    }
+    let counts: HashMap<Uuid, i64> = counts_query
+        .into_tuple::<(Uuid, i64)>()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect();
+
+    let mut attachments: HashMap<Uuid, Vec<AttachmentDto>> = HashMap::new();
+    for a in Attachment::find()
+        .filter(attachment::Column::TicketId.is_in(ids))
+        .filter(attachment::Column::MessageId.is_null())
+        .order_by_asc(attachment::Column::CreatedAt)
+        .all(db)
+        .await?
+    {
+        if let Some(ticket_id) = a.ticket_id {
+            attachments.entry(ticket_id).or_default().push(a.into());
+        }
+    }
+
+    let now = Utc::now();
+    Ok(tickets
+        .into_iter()
+        .map(|t| {
+            let person = |id: Uuid| {
+                people.get(&id).cloned().unwrap_or_else(|| PersonDto {
+                    id,
+                    name: "(deleted user)".to_owned(),
+                    role: Role::Customer,
+                })
+            };
+            let sla_status = t.sla_due_at.map(|due| {
+                let start = t.created_at + Duration::seconds(t.sla_paused_secs);
+                sla::status(now, start, due)
+            });
+            TicketDto {
+                id: t.id,
+                number: t.number,
+                subject: t.subject.clone(),
+                description: t.description.clone(),
+                status: t.status.into(),
+                priority: t.priority(),
+                category: t.category.clone(),
+                customer: person(t.customer_id),
+                assigned_agent: t.assigned_agent_id.map(person),
+                assigned_at: t.assigned_at,
+                journey_id: t.journey_id,
+                journey_version: t.journey_version,
+                transcript: t.transcript.clone(),
+                sla: SlaDto {
+                    response_due_at: t.response_due_at,
+                    resolution_due_at: t.resolution_due_at,
+                    first_response_at: t.first_response_at,
+                    due_at: t.sla_due_at,
+                    status: sla_status,
+                    paused: t.status == ticket::Status::Pending,
+                    response_breached: t.response_breached,
+                    resolution_breached: t.resolution_breached,
+                },
+                escalated: t.escalated,
+                escalation_level: t.escalation_level,
+                message_count: u64::try_from(counts.get(&t.id).copied().unwrap_or(0)).unwrap_or(0),
+                attachments: attachments.remove(&t.id).unwrap_or_default(),
+                created_at: t.created_at,
+                updated_at: t.updated_at,
+                resolved_at: t.resolved_at,
+                closed_at: t.closed_at,
+            }
+        })
+        .collect())
+}
+
+pub async fn to_dto<C: ConnectionTrait>(
+    db: &C,
+    viewer: &AuthUser,
+    ticket: ticket::Model,
+) -> Result<TicketDto, ApiError> {
+    to_dtos(db, viewer, vec![ticket])
+        .await?
+        .pop()
+        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("ticket DTO missing")))
+}
+
+/// Names and roles of the given users, by id.
+pub async fn people<C: ConnectionTrait>(
+    db: &C,
+    ids: impl IntoIterator<Item = Uuid>,
+) -> Result<HashMap<Uuid, PersonDto>, ApiError> {
+    let ids: HashSet<Uuid> = ids.into_iter().collect();
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    Ok(User::find()
+        .filter(user::Column::Id.is_in(ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|u| {
+            (
+                u.id,
+                PersonDto {
+                    id: u.id,
+                    name: u.name,
+                    role: u.role.into(),
+                },
+            )
+        })
+        .collect())
+}
+
+/// The recorded changes of a ticket the caller may see, oldest first.
+pub async fn history(
+    db: &DatabaseConnection,
+    actor: &AuthUser,
+    id: Uuid,
+    paging: Paging,
+) -> Result<(Vec<HistoryEntryDto>, u64), ApiError> {
+    access::visible_ticket(db, actor, id, false).await?;
+    let select = TicketHistory::find()
+        .filter(ticket_history::Column::TicketId.eq(id))
+        .order_by_asc(ticket_history::Column::CreatedAt)
+        .order_by_asc(ticket_history::Column::Id);
+    let count = select.clone().count(db).await?;
+    let rows = select
+        .offset(paging.offset())
+        .limit(paging.per_page)
+        .all(db)
+        .await?;
+    let people = people(db, rows.iter().filter_map(|r| r.actor_id)).await?;
+    Ok((
+        rows.into_iter()
+            .map(|r| HistoryEntryDto {
+                id: r.id,
+                field: r.field,
+                from: r.from_value,
+                to: r.to_value,
+                actor: r.actor_id.and_then(|a| people.get(&a).cloned()),
+                created_at: r.created_at,
+            })
+            .collect(),
+        count,
+    ))
+}
+
+/// Marks the first public staff reply: fulfils the response SLA.
+pub fn mark_first_response(t: &mut ticket::Model, at: DateTime<Utc>) -> bool {
+    if t.first_response_at.is_some() {
+        return false;
+    }
+    t.first_response_at = Some(at);
+    refresh_clock(t);
+    true
+}
+
+/// Saves a modified ticket row.
+pub async fn save<C: ConnectionTrait>(db: &C, t: ticket::Model) -> Result<ticket::Model, ApiError> {
+    Ok(ticket::ActiveModel::from(t).reset_all().update(db).await?)
+}
