@@ -4,12 +4,14 @@
 //! compiles both natively and for `wasm32-unknown-unknown`. Database rows live in the server;
 //! they are converted into these DTOs at the boundary.
 
+pub mod agents;
 pub mod envelope;
 pub mod error;
 pub mod sla;
 pub mod tickets;
 pub mod users;
 pub mod validate;
+pub mod ws;
 
 pub use envelope::{Envelope, Paging};
 pub use error::{ErrorBody, ErrorCode};
