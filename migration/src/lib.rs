@@ -10,6 +10,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261126_000001_create_core_tables;
 mod m20261126_000002_ticket_history_and_counters;
+mod m20261126_000003_event_sequence;
 
 pub struct Migrator;
 
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261126_000001_create_core_tables::Migration),
             Box::new(m20261126_000002_ticket_history_and_counters::Migration),
+            Box::new(m20261126_000003_event_sequence::Migration),
         ]
     }
 }

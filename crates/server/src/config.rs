@@ -37,6 +37,9 @@ pub struct Settings {
     pub redis_url: Option<String>,
     /// Worker threads for the HTTP server (`HTTP_WORKERS`, default: number of CPUs).
     pub workers: Option<usize>,
+    /// Run the assignment loop and SLA monitor in this process (`BACKGROUND_JOBS`, default
+    /// true). Tests that drive the jobs by hand turn them off.
+    pub background_jobs: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -117,6 +120,17 @@ impl Settings {
             ),
         };
 
+        let background_jobs = match var("BACKGROUND_JOBS").as_deref().map(str::trim) {
+            None | Some("1") | Some("true") | Some("on") => true,
+            Some("0") | Some("false") | Some("off") => false,
+            Some(other) => {
+                return Err(ConfigError::Invalid {
+                    name: "BACKGROUND_JOBS",
+                    reason: format!("`{other}` (expected true or false)"),
+                });
+            }
+        };
+
         let database_url =
             var("DATABASE_URL").unwrap_or_else(|| "sqlite://data/helpdesk.db?mode=rwc".to_owned());
         if !(database_url.starts_with("sqlite:")
@@ -142,6 +156,7 @@ impl Settings {
             bcrypt_cost,
             redis_url: var("REDIS_URL"),
             workers,
+            background_jobs,
         })
     }
 
@@ -186,6 +201,7 @@ impl fmt::Debug for Settings {
             .field("bcrypt_cost", &self.bcrypt_cost)
             .field("redis_url", &self.redis_url.as_deref().map(redact_url))
             .field("workers", &self.workers)
+            .field("background_jobs", &self.background_jobs)
             .finish()
     }
 }

@@ -60,6 +60,14 @@ pub enum ApiError {
     /// 429: too many attempts; retry after the given number of seconds.
     #[error("too many attempts; try again in {0} seconds")]
     RateLimited(u64),
+    /// A 4xx with its code's status and structured `details` (e.g. every problem of a
+    /// journey definition).
+    #[error("{message}")]
+    Detailed {
+        code: ErrorCode,
+        message: String,
+        details: serde_json::Value,
+    },
     /// 503: the database is unreachable.
     #[error("service unavailable: {0}")]
     Unavailable(String),
@@ -85,6 +93,7 @@ impl ApiError {
             ApiError::UnsupportedMediaType(_) => ErrorCode::UnsupportedMediaType,
             ApiError::Validation { code, .. } => *code,
             ApiError::RateLimited(_) => ErrorCode::RateLimited,
+            ApiError::Detailed { code, .. } => *code,
             ApiError::Unavailable(_) => ErrorCode::ServiceUnavailable,
             ApiError::Database(_) | ApiError::Internal(_) => ErrorCode::InternalError,
         }
@@ -149,6 +158,9 @@ impl ApiError {
             ApiError::Transition { from, to, allowed } => {
                 body.details =
                     Some(serde_json::json!({ "from": from, "to": to, "allowed": allowed }));
+            }
+            ApiError::Detailed { details, .. } => {
+                body.details = Some(details.clone());
             }
             ApiError::RateLimited(secs) => {
                 body.details = Some(serde_json::json!({ "retry_after_secs": secs }));

@@ -4,10 +4,13 @@
 
 pub mod auth;
 pub mod cli;
+pub mod clock;
 pub mod config;
 pub mod entity;
 pub mod error;
+pub mod jobs;
 pub mod openapi;
+pub mod realtime;
 pub mod routes;
 pub mod services;
 pub mod spa;

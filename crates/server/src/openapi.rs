@@ -22,6 +22,9 @@ Authenticate with `Authorization: Bearer <token>` from `/api/auth/login`."
         (name = "users", description = "Account management (admins)"),
         (name = "tickets", description = "Tickets, their conversation and history"),
         (name = "attachments", description = "Image uploads and downloads"),
+        (name = "journeys", description = "Guided intake flows"),
+        (name = "agents", description = "Agent profiles, status and metrics"),
+        (name = "settings", description = "SLA policies and queue behaviour (admins)"),
         (name = "health", description = "Service health"),
     )
 )]

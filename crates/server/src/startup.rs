@@ -20,9 +20,12 @@ use utoipa_swagger_ui::SwaggerUi;
 
 use crate::{
     auth::JwtKeys,
+    clock::{Clock, SystemClock},
     config::{Settings, redact_url},
     error::{self, ApiError},
+    jobs::{self, Jobs},
     openapi::ApiDoc,
+    realtime::{Realtime, bus, session},
     routes, spa,
     state::AppState,
 };
@@ -86,11 +89,21 @@ pub struct Application {
     port: u16,
     server: Server,
     state: AppState,
+    /// Stops the background jobs when the server stops.
+    jobs: Option<jobs::Stopper>,
 }
 
 impl Application {
     /// Connects, migrates, binds `settings.bind_addr` and builds the server (not yet running).
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        Self::build_with_clock(settings, Arc::new(SystemClock)).await
+    }
+
+    /// [`Application::build`] with a chosen time source (tests use a manual clock).
+    pub async fn build_with_clock(
+        settings: Settings,
+        clock: Arc<dyn Clock>,
+    ) -> anyhow::Result<Self> {
         let db = connect_and_migrate(&settings).await?;
         let listener = TcpListener::bind(settings.bind_addr)
             .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.bind_addr))?;
@@ -101,17 +114,26 @@ impl Application {
                 settings.upload_dir.display()
             )
         })?;
+        let realtime = Realtime::start(db.clone(), bus::for_database(&db));
         let state = AppState {
             db,
             jwt: JwtKeys::new(&settings.jwt_secret),
             login_throttle: Default::default(),
+            clock,
+            jobs: Jobs::default(),
+            realtime,
             settings: Arc::new(settings),
         };
+        let jobs = state
+            .settings
+            .background_jobs
+            .then(|| jobs::start(state.clone()));
         let server = build_server(listener, state.clone())?;
         Ok(Self {
             port,
             server,
             state,
+            jobs,
         })
     }
 
@@ -131,7 +153,11 @@ impl Application {
 
     /// Serves until the process is asked to stop (SIGINT/SIGTERM).
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let result = self.server.await;
+        if let Some(jobs) = &self.jobs {
+            jobs.stop();
+        }
+        result
     }
 }
 
@@ -195,6 +221,7 @@ fn build_server(listener: TcpListener, state: AppState) -> anyhow::Result<Server
                 }),
             )
             .service(SwaggerUi::new("/api/docs/{_:.*}").url("/api/openapi.json", api_doc.clone()))
+            .route("/ws", web::get().to(session::route))
             .service(
                 web::scope("/api")
                     .configure(|cfg| routes::config(&mut ServiceConfig::new(cfg)))

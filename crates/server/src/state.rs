@@ -6,7 +6,10 @@ use sea_orm::DatabaseConnection;
 
 use crate::{
     auth::{JwtKeys, throttle::LoginThrottle},
+    clock::Clock,
     config::Settings,
+    jobs::Jobs,
+    realtime::Realtime,
 };
 
 #[derive(Clone)]
@@ -19,4 +22,10 @@ pub struct AppState {
     pub jwt: JwtKeys,
     /// Failed sign-in counters (per client address and email) for brute-force protection.
     pub login_throttle: Arc<LoginThrottle>,
+    /// Time source for assignment, shifts and SLA checks (a manual clock in tests).
+    pub clock: Arc<dyn Clock>,
+    /// Triggers for the background jobs.
+    pub jobs: Jobs,
+    /// The realtime hub: WebSocket sessions and event fan-out.
+    pub realtime: Realtime,
 }

@@ -85,7 +85,10 @@ impl Weekday {
     }
 
     pub fn from_mask(mask: i16) -> Vec<Weekday> {
-        Self::ALL.into_iter().filter(|d| mask & d.bit() != 0).collect()
+        Self::ALL
+            .into_iter()
+            .filter(|d| mask & d.bit() != 0)
+            .collect()
     }
 
     pub fn to_mask(days: &[Weekday]) -> i16 {
@@ -120,11 +123,66 @@ pub struct AgentDto {
     pub shift: Option<Shift>,
     /// Most open tickets at once.
     pub capacity: u32,
-    /// Inactive agents get no assignments and cannot sign in.
+    /// Inactive agents get no assignments (signing in is governed by the account).
     pub active: bool,
     /// Inside the shift right now (always true without a shift).
     pub on_shift: bool,
     pub metrics: AgentMetrics,
+}
+
+/// `PUT /api/agents/me/status` (and `/api/agents/{id}/status` for admins).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct StatusRequest {
+    pub status: AgentStatus,
+}
+
+/// `POST /api/agents`: an admin creates an agent account with its profile.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct CreateAgentRequest {
+    pub email: String,
+    pub password: String,
+    pub name: String,
+    pub shift: Option<Shift>,
+    /// Default 5.
+    pub capacity: Option<u32>,
+}
+
+/// `PATCH /api/agents/{id}`: shift (`null` removes it), capacity, active flag.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct UpdateAgentRequest {
+    #[serde(default, with = "double_option")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Shift>))]
+    pub shift: Option<Option<Shift>>,
+    pub capacity: Option<u32>,
+    pub active: Option<bool>,
+    pub name: Option<String>,
+}
+
+/// Distinguishes an absent field (`None`) from an explicit `null` (`Some(None)`).
+mod double_option {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub fn serialize<T: Serialize, S: Serializer>(
+        value: &Option<Option<T>>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        match value {
+            Some(inner) => inner.serialize(s),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<Option<T>>, D::Error> {
+        Option::<T>::deserialize(d).map(Some)
+    }
 }
 
 #[cfg(test)]
@@ -138,5 +196,14 @@ mod tests {
         assert_eq!(mask, 1 | 4 | 64);
         assert_eq!(Weekday::from_mask(mask), days);
         assert_eq!(Weekday::from_mask(31).len(), 5);
+    }
+
+    #[test]
+    fn shift_null_and_absent_differ() {
+        let absent: UpdateAgentRequest = serde_json::from_str("{}").expect("parses");
+        assert_eq!(absent.shift, None);
+        let cleared: UpdateAgentRequest =
+            serde_json::from_str(r#"{"shift": null}"#).expect("parses");
+        assert_eq!(cleared.shift, Some(None));
     }
 }

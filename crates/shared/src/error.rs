@@ -42,6 +42,10 @@ pub enum ErrorCode {
     TicketClosed,
     /// 409: the ticket needs an assigned agent for this (e.g. to become `open`).
     NotAssigned,
+    /// 409: someone else took or was assigned the ticket first.
+    AlreadyAssigned,
+    /// 409: the agent already has as many open tickets as their capacity allows.
+    OverCapacity,
     /// 413: the body is larger than the endpoint accepts.
     PayloadTooLarge,
     /// 415: the body's content type is not accepted here.
@@ -54,6 +58,10 @@ pub enum ErrorCode {
     WeakPassword,
     /// 422: an attachment id is unknown, not the caller's, or already attached elsewhere.
     InvalidAttachment,
+    /// 422: a journey definition has problems; `details.problems` lists every one.
+    InvalidJourney,
+    /// 422: answers the journey would not produce; `details` has `reason` and `node_id`.
+    InvalidAnswers,
     /// 429: too many requests; retry later.
     RateLimited,
     /// 500: something failed on the server; nothing internal is disclosed.
@@ -73,10 +81,12 @@ impl ErrorCode {
             }
             Forbidden => 403,
             NotFound | RouteNotFound => 404,
-            Conflict | EmailTaken | InvalidTransition | TicketClosed | NotAssigned => 409,
+            Conflict | EmailTaken | InvalidTransition | TicketClosed | NotAssigned
+            | AlreadyAssigned | OverCapacity => 409,
             PayloadTooLarge => 413,
             UnsupportedMediaType => 415,
-            ValidationFailed | InvalidEmail | WeakPassword | InvalidAttachment => 422,
+            ValidationFailed | InvalidEmail | WeakPassword | InvalidAttachment | InvalidJourney
+            | InvalidAnswers => 422,
             RateLimited => 429,
             InternalError => 500,
             ServiceUnavailable => 503,
@@ -103,12 +113,16 @@ impl ErrorCode {
             InvalidTransition => "invalid_transition",
             TicketClosed => "ticket_closed",
             NotAssigned => "not_assigned",
+            AlreadyAssigned => "already_assigned",
+            OverCapacity => "over_capacity",
             PayloadTooLarge => "payload_too_large",
             UnsupportedMediaType => "unsupported_media_type",
             ValidationFailed => "validation_failed",
             InvalidEmail => "invalid_email",
             WeakPassword => "weak_password",
             InvalidAttachment => "invalid_attachment",
+            InvalidJourney => "invalid_journey",
+            InvalidAnswers => "invalid_answers",
             RateLimited => "rate_limited",
             InternalError => "internal_error",
             ServiceUnavailable => "service_unavailable",

@@ -7,6 +7,9 @@
 pub mod agents;
 pub mod envelope;
 pub mod error;
+pub mod journey;
+pub mod journeys;
+pub mod settings;
 pub mod sla;
 pub mod tickets;
 pub mod users;

@@ -343,6 +343,14 @@ pub struct AttachmentDto {
     pub created_at: DateTime<Utc>,
 }
 
+/// `POST /api/tickets/{id}/assign` (admins): assign to an agent, or unassign with `null`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct AssignRequest {
+    pub agent_id: Option<Uuid>,
+}
+
 /// One recorded change of a ticket.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

@@ -63,7 +63,9 @@ pub enum ServerMsg {
     },
     Event(EventMsg),
     /// A command succeeded.
-    Ack { id: String },
+    Ack {
+        id: String,
+    },
     /// A command failed (or the connection is about to close, without `id`).
     Error {
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -73,7 +75,10 @@ pub enum ServerMsg {
     },
     /// The client missed more than can be replayed: reload state over REST, then resume from
     /// `last_seq`.
-    Resync { reason: String, last_seq: i64 },
+    Resync {
+        reason: String,
+        last_seq: i64,
+    },
     Pong {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         id: Option<String>,
@@ -93,21 +98,32 @@ pub struct EventMsg {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "event", content = "data", rename_all = "kebab-case")]
 pub enum Event {
-    NewTicket { ticket: Box<TicketDto> },
-    TicketUpdated { ticket: Box<TicketDto> },
+    NewTicket {
+        ticket: Box<TicketDto>,
+    },
+    TicketUpdated {
+        ticket: Box<TicketDto>,
+    },
     TicketAssigned {
         ticket: Box<TicketDto>,
         agent_id: Option<Uuid>,
         previous_agent_id: Option<Uuid>,
     },
-    QueueUpdated { queue_length: u64 },
-    SlaBreach { ticket: Box<TicketDto>, target: SlaTargetKind },
+    QueueUpdated {
+        queue_length: u64,
+    },
+    SlaBreach {
+        ticket: Box<TicketDto>,
+        target: SlaTargetKind,
+    },
     AgentStatusChanged {
         agent_id: Uuid,
         name: String,
         status: AgentStatus,
     },
-    NewMessage { message: Box<MessageDto> },
+    NewMessage {
+        message: Box<MessageDto>,
+    },
 }
 
 impl Event {

@@ -4,6 +4,8 @@
 
 pub mod agent;
 pub mod attachment;
+pub mod event;
+pub mod journey;
 pub mod setting;
 pub mod ticket;
 pub mod ticket_history;
@@ -12,6 +14,10 @@ pub mod user;
 
 pub use agent::Entity as Agent;
 pub use attachment::Entity as Attachment;
+pub use event::Entity as Event;
+pub use event::room::Entity as EventRoom;
+pub use journey::Entity as Journey;
+pub use journey::version::Entity as JourneyVersion;
 pub use setting::Entity as Setting;
 pub use ticket::Entity as Ticket;
 pub use ticket_history::Entity as TicketHistory;

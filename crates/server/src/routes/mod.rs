@@ -3,9 +3,12 @@
 //! All handlers are registered through `utoipa_actix_web` so each one appears in the OpenAPI
 //! document served at `/api/openapi.json`.
 
+pub mod agents;
 pub mod attachments;
 pub mod auth;
 pub mod health;
+pub mod journeys;
+pub mod settings;
 pub mod tickets;
 pub mod users;
 
@@ -26,6 +29,21 @@ use utoipa_actix_web::service_config::ServiceConfig;
 /// | GET, POST | /tickets/{id}/messages | who may see the ticket |
 /// | POST | /upload | signed in |
 /// | GET, DELETE | /attachments/{id} | who may see it (delete: uploader or admin) |
+/// | POST | /tickets/{id}/take | agent |
+/// | POST | /tickets/{id}/assign | admin |
+/// | GET | /agents | agent, admin |
+/// | POST | /agents | admin |
+/// | GET | /agents/me | agent |
+/// | PUT | /agents/me/status | agent |
+/// | GET | /agents/{id} | agent, admin |
+/// | PATCH | /agents/{id} | admin |
+/// | PUT | /agents/{id}/status | admin |
+/// | GET, PUT | /settings | admin |
+/// | GET | /journeys, /journeys/{id} | signed in (inactive: admins) |
+/// | POST | /journeys | admin |
+/// | PUT | /journeys/{id} | admin |
+/// | POST | /journeys/{id}/activate, /deactivate, /archive | admin |
+/// | POST | /journeys/{id}/submit | customer |
 /// | GET | /health | anyone |
 pub fn config(cfg: &mut ServiceConfig<'_>) {
     cfg.service(auth::register)
@@ -43,6 +61,25 @@ pub fn config(cfg: &mut ServiceConfig<'_>) {
         .service(tickets::history)
         .service(tickets::list_messages)
         .service(tickets::create_message)
+        .service(tickets::take)
+        .service(tickets::assign)
+        .service(agents::list)
+        .service(agents::create)
+        .service(agents::me)
+        .service(agents::my_status)
+        .service(agents::get)
+        .service(agents::update)
+        .service(agents::set_status)
+        .service(journeys::list)
+        .service(journeys::create)
+        .service(journeys::get)
+        .service(journeys::update)
+        .service(journeys::activate)
+        .service(journeys::deactivate)
+        .service(journeys::archive)
+        .service(journeys::submit)
+        .service(settings::get)
+        .service(settings::update)
         .service(attachments::upload)
         .service(attachments::download)
         .service(attachments::remove)

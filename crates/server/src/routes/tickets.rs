@@ -5,17 +5,17 @@ use shared::{
     Envelope, ErrorBody,
     envelope::PageQuery,
     tickets::{
-        CreateMessageRequest, CreateTicketRequest, HistoryEntryDto, MessageDto, TicketDto,
-        TicketListQuery, UpdateTicketRequest,
+        AssignRequest, CreateMessageRequest, CreateTicketRequest, HistoryEntryDto, MessageDto,
+        TicketDto, TicketListQuery, UpdateTicketRequest,
     },
 };
 use uuid::Uuid;
 
 use crate::{
-    auth::AuthUser,
+    auth::{AdminUser, AgentUser, AuthUser},
     error::ApiError,
     services::{
-        self, messages,
+        self, assignment, messages,
         tickets::{self, NewTicket},
     },
     state::AppState,
@@ -42,7 +42,7 @@ pub async fn list(
     let query = query.into_inner();
     let paging = services::paging(query.page, query.per_page)?;
     let (items, count) = tickets::list(&state.db, &user, &query, paging).await?;
-    let dtos = tickets::to_dtos(&state.db, &user, items).await?;
+    let dtos = tickets::to_dtos(&state.db, user.role.is_staff(), items).await?;
     Ok(web::Json(Envelope::page(dtos, paging, count)))
 }
 
@@ -67,7 +67,9 @@ pub async fn create(
 ) -> Result<HttpResponse, ApiError> {
     let new = NewTicket::parse(&user, body.into_inner())?;
     let ticket = tickets::create(&state.db, &user, new).await?;
-    let dto = tickets::to_dto(&state.db, &user, ticket).await?;
+    state.realtime.poke();
+    state.jobs.trigger_assignment();
+    let dto = tickets::to_dto(&state.db, user.role.is_staff(), ticket).await?;
     Ok(HttpResponse::Created().json(Envelope::ok(dto)))
 }
 
@@ -90,7 +92,7 @@ pub async fn get(
 ) -> Result<web::Json<Envelope<TicketDto>>, ApiError> {
     let ticket = services::access::visible_ticket(&state.db, &user, id.into_inner(), false).await?;
     Ok(web::Json(Envelope::ok(
-        tickets::to_dto(&state.db, &user, ticket).await?,
+        tickets::to_dto(&state.db, user.role.is_staff(), ticket).await?,
     )))
 }
 
@@ -122,8 +124,13 @@ pub async fn update(
     body: web::Json<UpdateTicketRequest>,
 ) -> Result<web::Json<Envelope<TicketDto>>, ApiError> {
     let ticket = tickets::update(&state.db, &user, id.into_inner(), body.into_inner()).await?;
+    state.realtime.poke();
+    if !shared::TicketStatus::from(ticket.status).is_active() {
+        // A resolved or closed ticket frees capacity for queued ones.
+        state.jobs.trigger_assignment();
+    }
     Ok(web::Json(Envelope::ok(
-        tickets::to_dto(&state.db, &user, ticket).await?,
+        tickets::to_dto(&state.db, user.role.is_staff(), ticket).await?,
     )))
 }
 
@@ -200,5 +207,81 @@ pub async fn create_message(
     body: web::Json<CreateMessageRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let message = messages::create(&state.db, &user, id.into_inner(), body.into_inner()).await?;
+    state.realtime.poke();
     Ok(HttpResponse::Created().json(Envelope::ok(message)))
+}
+
+/// Take an unassigned ticket from the queue (agents). When two agents race, exactly one wins.
+#[utoipa::path(
+    tag = "tickets",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Ticket id")),
+    responses(
+        (status = 200, description = "Yours now (status `open`)", body = Envelope<TicketDto>),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 403, description = "Not an agent (admins assign instead)", body = ErrorBody),
+        (status = 404, description = "No such ticket", body = ErrorBody),
+        (status = 409, description = "`already_assigned`, `over_capacity`, or `invalid_transition` (not new)", body = ErrorBody),
+    )
+)]
+#[post("/tickets/{id}/take")]
+pub async fn take(
+    state: web::Data<AppState>,
+    user: AgentUser,
+    id: web::Path<Uuid>,
+) -> Result<web::Json<Envelope<TicketDto>>, ApiError> {
+    let user = user.0;
+    let ticket = assignment::take(
+        &state.db,
+        user.id,
+        user.role,
+        id.into_inner(),
+        state.clock.now(),
+    )
+    .await?;
+    state.realtime.poke();
+    Ok(web::Json(Envelope::ok(
+        tickets::to_dto(&state.db, true, ticket).await?,
+    )))
+}
+
+/// Assign a ticket to any active agent, or unassign it with `{"agent_id": null}` (admins).
+/// Manual assignment ignores shifts and capacity.
+#[utoipa::path(
+    tag = "tickets",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Ticket id")),
+    request_body = AssignRequest,
+    responses(
+        (status = 200, description = "Assigned", body = Envelope<TicketDto>),
+        (status = 400, description = "Malformed JSON", body = ErrorBody),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 403, description = "Not an admin", body = ErrorBody),
+        (status = 404, description = "No such ticket", body = ErrorBody),
+        (status = 409, description = "The ticket is resolved or closed (`conflict`)", body = ErrorBody),
+        (status = 422, description = "No active agent with that id", body = ErrorBody),
+    )
+)]
+#[post("/tickets/{id}/assign")]
+pub async fn assign(
+    state: web::Data<AppState>,
+    admin: AdminUser,
+    id: web::Path<Uuid>,
+    body: web::Json<AssignRequest>,
+) -> Result<web::Json<Envelope<TicketDto>>, ApiError> {
+    let ticket = assignment::assign(
+        &state.db,
+        admin.0.id,
+        id.into_inner(),
+        body.agent_id,
+        state.clock.now(),
+    )
+    .await?;
+    state.realtime.poke();
+    if ticket.assigned_agent_id.is_none() {
+        state.jobs.trigger_assignment();
+    }
+    Ok(web::Json(Envelope::ok(
+        tickets::to_dto(&state.db, true, ticket).await?,
+    )))
 }

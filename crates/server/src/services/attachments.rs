@@ -8,10 +8,7 @@
 use std::path::{Path, PathBuf};
 
 use chrono::Utc;
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, DatabaseConnection, EntityTrait, ModelTrait,
-    TransactionTrait,
-};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, DatabaseConnection, EntityTrait, ModelTrait};
 use shared::{ErrorCode, Role};
 use uuid::Uuid;
 
@@ -102,7 +99,7 @@ pub async fn store(
         typed.push((file, mime, ext));
     }
 
-    let txn = db.begin().await?;
+    let txn = crate::services::begin_write(db).await?;
     if let Some(id) = ticket_id {
         let t = access::visible_ticket(&txn, uploader, id, false).await?;
         if t.status == ticket::Status::Closed {

@@ -9,11 +9,12 @@ use std::collections::HashMap;
 use chrono::Utc;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 use shared::{
     ErrorCode, Paging, TicketStatus,
     tickets::{AttachmentDto, CreateMessageRequest, MessageDto, PersonDto},
+    ws::Event,
 };
 use uuid::Uuid;
 
@@ -21,7 +22,7 @@ use crate::{
     auth::AuthUser,
     entity::{Attachment, TicketMessage, attachment, ticket, ticket_message},
     error::ApiError,
-    services::{access, settings, tickets},
+    services::{access, events, settings, tickets},
 };
 
 pub const BODY_MAX_CHARS: usize = 10_000;
@@ -47,7 +48,7 @@ pub async fn create(
         ));
     }
 
-    let txn = db.begin().await?;
+    let txn = crate::services::begin_write(db).await?;
     let mut t = access::visible_ticket(&txn, actor, ticket_id, true).await?;
     if t.status == ticket::Status::Closed {
         return Err(ApiError::Conflict(
@@ -72,6 +73,7 @@ pub async fn create(
     let mut changes = Vec::new();
     if actor.role.is_staff() && !req.internal && tickets::mark_first_response(&mut t, now) {
         changes.push(("first_response", None, Some(now.to_rfc3339())));
+        tickets::credit_first_response(&txn, &t, actor.id, now).await?;
     }
     if !actor.role.is_staff()
         && matches!(t.status, ticket::Status::Pending | ticket::Status::Resolved)
@@ -100,8 +102,7 @@ pub async fn create(
         .order_by_asc(attachment::Column::CreatedAt)
         .all(&txn)
         .await?;
-    txn.commit().await?;
-    Ok(MessageDto {
+    let dto = MessageDto {
         id: message.id,
         ticket_id: message.ticket_id,
         author: PersonDto {
@@ -113,7 +114,28 @@ pub async fn create(
         internal: message.internal,
         attachments: attachments.into_iter().map(Into::into).collect(),
         created_at: message.created_at,
-    })
+    };
+    // Internal notes only reach staff: their rooms exclude the customer's, and the
+    // `staff_only` flag keeps them from customers who joined the ticket room.
+    let rooms = if req.internal {
+        events::staff_rooms(&t, None)
+    } else {
+        events::ticket_rooms(&t)
+    };
+    events::emit(
+        &txn,
+        &Event::NewMessage {
+            message: Box::new(dto.clone()),
+        },
+        rooms,
+        req.internal,
+        now,
+    )
+    .await?;
+    let ticket_dto = tickets::to_dto(&txn, false, t.clone()).await?;
+    events::ticket_updated(&txn, &t, ticket_dto, now).await?;
+    txn.commit().await?;
+    Ok(dto)
 }
 
 /// One page of a ticket's conversation in order; customers never see internal notes.

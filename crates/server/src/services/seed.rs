@@ -3,11 +3,35 @@
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use shared::Role;
 
+use chrono::Utc;
+use shared::journeys::JourneyRequest;
+
 use crate::{
-    entity::{User, user},
+    entity::{Journey, User, journey, user},
     error::ApiError,
-    services::users::{self, NewAccount},
+    services::{
+        journeys::{self, StateChange},
+        users::{self, NewAccount},
+    },
 };
+
+/// A demo journey: (slug, name, description, icon, definition).
+pub const DEMO_JOURNEYS: &[(&str, &str, &str, &str, &str)] = &[
+    (
+        "order-problem",
+        "Order problem",
+        "Damaged, missing or late items from an order.",
+        "📦",
+        include_str!("seed_data/order-problem.json"),
+    ),
+    (
+        "account-billing",
+        "Account & billing",
+        "Signing in, charges, invoices and receipts.",
+        "💳",
+        include_str!("seed_data/account-billing.json"),
+    ),
+];
 
 /// A demo login, printed by `make run` and listed in the README.
 #[derive(Debug, Clone, Copy)]
@@ -86,6 +110,39 @@ pub async fn run(db: &DatabaseConnection, bcrypt_cost: u32) -> Result<SeedReport
         let account = NewAccount::parse(demo.email, demo.password, demo.name, demo.role)?;
         users::create_account(db, bcrypt_cost, account).await?;
         report.created.push(demo.email);
+    }
+    let admin = User::find()
+        .filter(user::Column::Email.eq(DEMO_USERS[0].email))
+        .one(db)
+        .await?
+        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("demo admin missing")))?;
+    for (slug, name, description, icon, definition) in DEMO_JOURNEYS {
+        let exists = Journey::find()
+            .filter(journey::Column::Slug.eq(*slug))
+            .one(db)
+            .await?
+            .is_some();
+        if exists {
+            report.existing.push(slug);
+            continue;
+        }
+        let definition = serde_json::from_str(definition)
+            .map_err(|e| ApiError::Internal(anyhow::anyhow!("demo journey {slug}: {e}")))?;
+        let created = journeys::create(
+            db,
+            admin.id,
+            JourneyRequest {
+                slug: (*slug).to_owned(),
+                name: (*name).to_owned(),
+                description: (*description).to_owned(),
+                icon: (*icon).to_owned(),
+                definition,
+            },
+            Utc::now(),
+        )
+        .await?;
+        journeys::change_state(db, created.id, StateChange::Activate, Utc::now()).await?;
+        report.created.push(slug);
     }
     Ok(report)
 }

@@ -12,6 +12,33 @@ use crate::{
 };
 
 pub const SLA_POLICIES: &str = "sla_policies";
+pub const QUEUE: &str = "queue";
+pub const ROUND_ROBIN: &str = "round_robin";
+
+/// How the queue and the background jobs behave.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct QueueSettings {
+    /// Seconds between assignment runs (besides the immediate triggers).
+    pub assignment_interval_secs: u32,
+    /// Seconds between SLA monitor runs.
+    pub sla_check_interval_secs: u32,
+    /// When an agent goes offline, their open tickets go back to the queue.
+    pub release_on_offline: bool,
+}
+
+impl QueueSettings {
+    pub const DEFAULT: QueueSettings = QueueSettings {
+        assignment_interval_secs: 10,
+        sla_check_interval_secs: 60,
+        release_on_offline: true,
+    };
+}
+
+/// Where the round-robin rotation stopped: the agent who got the last ticket.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct RoundRobin {
+    pub last_agent_id: Option<uuid::Uuid>,
+}
 
 /// Reads a setting, or `None` when it was never written. A stored value that no longer parses
 /// is logged and treated as missing rather than breaking every request.
@@ -56,4 +83,8 @@ pub async fn put<C: ConnectionTrait, T: Serialize>(
 
 pub async fn sla_policies<C: ConnectionTrait>(db: &C) -> Result<SlaPolicies, ApiError> {
     Ok(get(db, SLA_POLICIES).await?.unwrap_or_default())
+}
+
+pub async fn queue<C: ConnectionTrait>(db: &C) -> Result<QueueSettings, ApiError> {
+    Ok(get(db, QUEUE).await?.unwrap_or(QueueSettings::DEFAULT))
 }

@@ -8,8 +8,8 @@ use sea_orm::{
     ActiveModelTrait,
     ActiveValue::Set,
     ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
-    sea_query::{Alias, Expr, ExprTrait, Func, LikeExpr, Query},
+    QueryFilter, QueryOrder, QuerySelect,
+    sea_query::{Expr, ExprTrait, Func, LikeExpr},
 };
 use shared::{
     ErrorCode, Paging, Priority, Role, TicketStatus,
@@ -18,17 +18,18 @@ use shared::{
         AttachmentDto, CreateTicketRequest, HistoryEntryDto, PersonDto, SlaDto, SortOrder,
         TicketDto, TicketListQuery, TicketSort, UpdateTicketRequest, allowed_transitions,
     },
+    ws::Event,
 };
 use uuid::Uuid;
 
 use crate::{
     auth::AuthUser,
     entity::{
-        Attachment, Ticket, TicketHistory, TicketMessage, User, attachment, ticket, ticket_history,
-        ticket_message, user,
+        Agent, Attachment, Ticket, TicketHistory, TicketMessage, User, agent, attachment, ticket,
+        ticket_history, ticket_message, user,
     },
     error::ApiError,
-    services::{access, like_pattern, settings},
+    services::{access, assignment, begin_write, events, like_pattern, next_counter, settings},
 };
 
 pub const SUBJECT_MAX_CHARS: usize = 200;
@@ -152,21 +153,6 @@ impl NewTicket {
     }
 }
 
-/// Takes the next value of a named counter inside the caller's transaction.
-async fn next_counter<C: ConnectionTrait>(db: &C, name: &str) -> Result<i64, ApiError> {
-    let stmt = Query::update()
-        .table(Alias::new("counters"))
-        .value(Alias::new("value"), Expr::col(Alias::new("value")).add(1))
-        .and_where(Expr::col(Alias::new("name")).eq(name))
-        .returning_col(Alias::new("value"))
-        .to_owned();
-    let row = db
-        .query_one_raw(db.get_database_backend().build(&stmt))
-        .await?
-        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("counter `{name}` is missing")))?;
-    Ok(row.try_get::<i64>("", "value")?)
-}
-
 /// Sets both deadlines from the creation time, the priority's targets and the time spent
 /// paused.
 pub fn set_deadlines(t: &mut ticket::Model, policies: &SlaPolicies) {
@@ -272,7 +258,7 @@ pub async fn create(
     actor: &AuthUser,
     new: NewTicket,
 ) -> Result<ticket::Model, ApiError> {
-    let txn = db.begin().await?;
+    let txn = begin_write(db).await?;
     if actor.role.is_staff() || new.customer_id != actor.id {
         let customer = User::find_by_id(new.customer_id).one(&txn).await?;
         if !customer.is_some_and(|c| c.role == user::UserRole::Customer && c.active) {
@@ -335,6 +321,18 @@ pub async fn create(
     )
     .await?;
     link_attachments(&txn, actor.id, &new.attachment_ids, t.id, None).await?;
+    let dto = to_dto(&txn, false, t.clone()).await?;
+    events::emit(
+        &txn,
+        &Event::NewTicket {
+            ticket: Box::new(dto),
+        },
+        events::ticket_rooms(&t),
+        false,
+        now,
+    )
+    .await?;
+    assignment::emit_queue_length(&txn, now).await?;
     txn.commit().await?;
     Ok(t)
 }
@@ -412,9 +410,10 @@ pub async fn update(
         Some(raw) => Some(parse_category(Some(raw))?),
         None => None,
     };
-    let txn = db.begin().await?;
+    let txn = begin_write(db).await?;
     let mut t = access::visible_ticket(&txn, actor, id, true).await?;
     let now = Utc::now();
+    let before_status = t.status;
     let mut changes: Vec<Change> = Vec::new();
 
     if let Some(to) = req.status {
@@ -459,15 +458,101 @@ pub async fn update(
         }
     }
     t.updated_at = now;
+    let previous_status = before_status;
     let t = ticket::ActiveModel::from(t)
         .reset_all()
         .update(&txn)
         .await?;
+    if previous_status != t.status && t.status == ticket::Status::Resolved {
+        credit_resolution(&txn, &t, now).await?;
+    }
+    let assigned_now = changes.iter().any(|c| c.0 == "assignee");
     for (field, from, to) in changes {
         record(&txn, t.id, Some(actor.id), field, from, to, now).await?;
     }
+    let dto = to_dto(&txn, false, t.clone()).await?;
+    if assigned_now {
+        events::emit(
+            &txn,
+            &Event::TicketAssigned {
+                ticket: Box::new(dto),
+                agent_id: t.assigned_agent_id,
+                previous_agent_id: None,
+            },
+            events::ticket_rooms(&t),
+            false,
+            now,
+        )
+        .await?;
+        assignment::emit_queue_length(&txn, now).await?;
+    } else {
+        events::ticket_updated(&txn, &t, dto, now).await?;
+    }
     txn.commit().await?;
     Ok(t)
+}
+
+/// Adds a resolution to the assigned agent's running metrics.
+async fn credit_resolution<C: ConnectionTrait>(
+    db: &C,
+    t: &ticket::Model,
+    now: DateTime<Utc>,
+) -> Result<(), ApiError> {
+    let Some(agent_id) = t.assigned_agent_id else {
+        return Ok(());
+    };
+    let secs = std::cmp::max((now - t.created_at).num_seconds() - t.sla_paused_secs, 0);
+    let met = !t.response_breached
+        && !t.resolution_breached
+        && t.resolution_due_at.is_none_or(|due| now <= due);
+    let met_col = if met {
+        agent::Column::SlaMetCount
+    } else {
+        agent::Column::SlaBreachedCount
+    };
+    Agent::update_many()
+        .col_expr(
+            agent::Column::TicketsResolved,
+            Expr::col(agent::Column::TicketsResolved).add(1),
+        )
+        .col_expr(
+            agent::Column::ResolutionTotalSecs,
+            Expr::col(agent::Column::ResolutionTotalSecs).add(secs),
+        )
+        .col_expr(
+            agent::Column::ResolutionCount,
+            Expr::col(agent::Column::ResolutionCount).add(1),
+        )
+        .col_expr(met_col, Expr::col(met_col).add(1))
+        .filter(agent::Column::UserId.eq(agent_id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Adds a first response to the metrics of the agent who made it (the assignee, or the
+/// replying agent for a queued ticket).
+pub async fn credit_first_response<C: ConnectionTrait>(
+    db: &C,
+    t: &ticket::Model,
+    replier: Uuid,
+    now: DateTime<Utc>,
+) -> Result<(), ApiError> {
+    let agent_id = t.assigned_agent_id.unwrap_or(replier);
+    let secs = std::cmp::max((now - t.created_at).num_seconds() - t.sla_paused_secs, 0);
+    Agent::update_many()
+        .col_expr(
+            agent::Column::FirstResponseTotalSecs,
+            Expr::col(agent::Column::FirstResponseTotalSecs).add(secs),
+        )
+        .col_expr(
+            agent::Column::FirstResponseCount,
+            Expr::col(agent::Column::FirstResponseCount).add(1),
+        )
+        .filter(agent::Column::UserId.eq(agent_id))
+        .exec(db)
+        .await?;
+    Ok(())
 }
 
 fn parse_list<T: std::str::FromStr<Err = String>>(raw: &str) -> Result<Vec<T>, ApiError> {
@@ -590,9 +675,12 @@ pub async fn list(
 }
 
 /// Turns rows into DTOs with a fixed number of queries, whatever the number of tickets.
+///
+/// `staff_view` counts internal notes in `message_count`; events and customers get the public
+/// count.
 pub async fn to_dtos<C: ConnectionTrait>(
     db: &C,
-    viewer: &AuthUser,
+    staff_view: bool,
     tickets: Vec<ticket::Model>,
 ) -> Result<Vec<TicketDto>, ApiError> {
     if tickets.is_empty() {
@@ -614,7 +702,7 @@ pub async fn to_dtos<C: ConnectionTrait>(
         .column_as(Expr::col(ticket_message::Column::Id).count(), "n")
         .filter(ticket_message::Column::TicketId.is_in(ids.clone()))
         .group_by(ticket_message::Column::TicketId);
-    if !viewer.role.is_staff() {
+    if !staff_view {
         counts_query = counts_query.filter(ticket_message::Column::Internal.eq(false));
     }
     let counts: HashMap<Uuid, i64> = counts_query
@@ -691,10 +779,10 @@ pub async fn to_dtos<C: ConnectionTrait>(
 
 pub async fn to_dto<C: ConnectionTrait>(
     db: &C,
-    viewer: &AuthUser,
+    staff_view: bool,
     ticket: ticket::Model,
 ) -> Result<TicketDto, ApiError> {
-    to_dtos(db, viewer, vec![ticket])
+    to_dtos(db, staff_view, vec![ticket])
         .await?
         .pop()
         .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("ticket DTO missing")))

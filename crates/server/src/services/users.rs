@@ -6,7 +6,7 @@ use sea_orm::{
     ActiveModelTrait,
     ActiveValue::Set,
     ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, IntoActiveModel,
-    PaginatorTrait, QueryFilter, QueryOrder, TransactionTrait,
+    PaginatorTrait, QueryFilter, QueryOrder,
     sea_query::{Expr, ExprTrait, Func, LikeExpr},
 };
 use shared::{
@@ -76,7 +76,7 @@ pub async fn create_account(
 ) -> Result<user::Model, ApiError> {
     let hash = password::hash(account.password.expose().to_owned(), bcrypt_cost).await?;
     let now = Utc::now();
-    let txn = db.begin().await?;
+    let txn = crate::services::begin_write(db).await?;
     let user = user::ActiveModel {
         id: Set(Uuid::new_v4()),
         email: Set(account.email.into_inner()),
@@ -266,7 +266,7 @@ pub async fn update_by_admin(
         Some(Err(m)) => return Err(ApiError::field(ErrorCode::ValidationFailed, "name", m)),
         None => None,
     };
-    let txn = db.begin().await?;
+    let txn = crate::services::begin_write(db).await?;
     let current = User::find_by_id(id)
         .one(&txn)
         .await?

@@ -1,0 +1,127 @@
+//! Background jobs: the assignment loop and the SLA monitor.
+//!
+//! Each loop sleeps for its interval (read from the settings every round, so changes apply
+//! without a restart) or until it is triggered, then runs the same service function the tests
+//! call. Errors are logged and the loop carries on.
+
+use std::{sync::Arc, time::Duration};
+
+use tokio::{
+    sync::{Notify, watch},
+    task::LocalSet,
+};
+
+use crate::{
+    services::{assignment, settings, sla_monitor},
+    state::AppState,
+};
+
+/// Handle for triggering jobs from request handlers.
+#[derive(Clone, Default)]
+pub struct Jobs {
+    assign: Arc<Notify>,
+}
+
+impl Jobs {
+    /// Asks the assignment loop to run now (coalesces with other pending requests).
+    pub fn trigger_assignment(&self) {
+        self.assign.notify_one();
+    }
+}
+
+/// Starts both loops on their own thread and returns a switch that stops them.
+///
+/// The loops run on a single-threaded runtime of their own (like the HTTP workers): the
+/// service functions hold database transactions across awaits and are not `Send`.
+pub fn start(state: AppState) -> Stopper {
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let spawned = std::thread::Builder::new()
+        .name("helpdesk-jobs".to_owned())
+        .spawn(move || {
+            let runtime = match tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            {
+                Ok(rt) => rt,
+                Err(e) => {
+                    log::error!("cannot start the background jobs: {e}");
+                    return;
+                }
+            };
+            let local = LocalSet::new();
+            local.block_on(&runtime, async move {
+                tokio::task::spawn_local(assignment_loop(state.clone(), stop_rx.clone()));
+                tokio::task::spawn_local(sla_loop(state, stop_rx.clone()));
+                let mut stop = stop_rx;
+                while !*stop.borrow() {
+                    if stop.changed().await.is_err() {
+                        break;
+                    }
+                }
+            });
+        });
+    if let Err(e) = spawned {
+        log::error!("cannot start the background jobs thread: {e}");
+    }
+    Stopper(stop_tx)
+}
+
+/// Stops the background jobs when told to or dropped.
+pub struct Stopper(watch::Sender<bool>);
+
+impl Stopper {
+    pub fn stop(&self) {
+        let _ = self.0.send(true);
+    }
+}
+
+impl Drop for Stopper {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+async fn interval_of(state: &AppState, pick: fn(&settings::QueueSettings) -> u32) -> Duration {
+    let s = settings::queue(&state.db)
+        .await
+        .unwrap_or(settings::QueueSettings::DEFAULT);
+    Duration::from_secs(u64::from(pick(&s).max(1)))
+}
+
+async fn assignment_loop(state: AppState, mut stop: watch::Receiver<bool>) {
+    let trigger = state.jobs.assign.clone();
+    loop {
+        let interval = interval_of(&state, |s| s.assignment_interval_secs).await;
+        tokio::select! {
+            _ = tokio::time::sleep(interval) => {}
+            _ = trigger.notified() => {}
+            _ = stop.changed() => return,
+        }
+        match assignment::run(&state.db, state.clock.now()).await {
+            Ok(report) if !report.assigned.is_empty() => {
+                log::info!("assigned {} tickets", report.assigned.len());
+                state.realtime.poke();
+            }
+            Ok(_) => {}
+            Err(e) => log::error!("assignment run failed: {e}"),
+        }
+    }
+}
+
+async fn sla_loop(state: AppState, mut stop: watch::Receiver<bool>) {
+    loop {
+        let interval = interval_of(&state, |s| s.sla_check_interval_secs).await;
+        tokio::select! {
+            _ = tokio::time::sleep(interval) => {}
+            _ = stop.changed() => return,
+        }
+        match sla_monitor::run(&state.db, state.clock.now()).await {
+            Ok(breaches) if !breaches.is_empty() => {
+                log::warn!("{} SLA breaches escalated", breaches.len());
+                state.realtime.poke();
+            }
+            Ok(_) => {}
+            Err(e) => log::error!("SLA monitor run failed: {e}"),
+        }
+    }
+}

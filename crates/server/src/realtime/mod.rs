@@ -1,0 +1,16 @@
+//! Realtime delivery over WebSockets.
+//!
+//! - [`bus`]: tells the hub that new events were committed (in-process broadcast, or
+//!   PostgreSQL LISTEN/NOTIFY across server instances);
+//! - [`hub`]: the task that owns the sessions and their rooms, reads new events from the
+//!   durable log in `seq` order and fans them out through bounded per-session queues;
+//! - [`session`]: one WebSocket connection: authentication, commands, heartbeat, resume.
+//!
+//! The `events` table is the source of truth; the bus only carries wake-ups, so a lost
+//! notification delays delivery until the hub's next poll but never loses an event.
+
+pub mod bus;
+pub mod hub;
+pub mod session;
+
+pub use hub::Realtime;

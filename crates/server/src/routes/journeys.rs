@@ -1,0 +1,232 @@
+//! `/api/journeys`: guided intake flows. Admins manage them; customers walk the active ones
+//! and submit their answers to open a ticket.
+
+use actix_web::{HttpResponse, get, post, put, web};
+use shared::{
+    Envelope, ErrorBody,
+    journeys::{JourneyDto, JourneyListQuery, JourneyRequest, SubmitJourneyRequest},
+    tickets::TicketDto,
+};
+use uuid::Uuid;
+
+use crate::{
+    auth::{AdminUser, AuthUser},
+    error::ApiError,
+    services::{
+        self,
+        journeys::{self, StateChange},
+        tickets,
+    },
+    state::AppState,
+};
+
+/// Journeys you may use: the active ones (admins: all but archived, or with `archived=true`
+/// those too).
+#[utoipa::path(
+    tag = "journeys",
+    security(("bearer" = [])),
+    params(JourneyListQuery),
+    responses(
+        (status = 200, description = "Journeys by name, each with its current version", body = Envelope<Vec<JourneyDto>>),
+        (status = 400, description = "`invalid_query`", body = ErrorBody),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+    )
+)]
+#[get("/journeys")]
+pub async fn list(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    query: web::Query<JourneyListQuery>,
+) -> Result<web::Json<Envelope<Vec<JourneyDto>>>, ApiError> {
+    let query = query.into_inner();
+    let paging = services::paging(query.page, query.per_page)?;
+    let (items, count) = journeys::list(&state.db, &user, &query, paging).await?;
+    Ok(web::Json(Envelope::page(items, paging, count)))
+}
+
+/// Create a journey (inactive until activated). Every problem of the definition is reported.
+#[utoipa::path(
+    tag = "journeys",
+    security(("bearer" = [])),
+    request_body = JourneyRequest,
+    responses(
+        (status = 201, description = "Created as version 1", body = Envelope<JourneyDto>),
+        (status = 400, description = "Malformed JSON", body = ErrorBody),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 403, description = "Not an admin", body = ErrorBody),
+        (status = 409, description = "Slug taken (`conflict`)", body = ErrorBody),
+        (status = 422, description = "`invalid_journey` with `details.problems` [{node_id, code, message}], or `validation_failed`", body = ErrorBody),
+    )
+)]
+#[post("/journeys")]
+pub async fn create(
+    state: web::Data<AppState>,
+    admin: AdminUser,
+    body: web::Json<JourneyRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let dto = journeys::create(&state.db, admin.0.id, body.into_inner(), state.clock.now()).await?;
+    Ok(HttpResponse::Created().json(Envelope::ok(dto)))
+}
+
+/// One journey with its current definition (customers: active ones only).
+#[utoipa::path(
+    tag = "journeys",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Journey id")),
+    responses(
+        (status = 200, description = "The journey", body = Envelope<JourneyDto>),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 404, description = "No such journey, or not active", body = ErrorBody),
+    )
+)]
+#[get("/journeys/{id}")]
+pub async fn get(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<Uuid>,
+) -> Result<web::Json<Envelope<JourneyDto>>, ApiError> {
+    Ok(web::Json(Envelope::ok(
+        journeys::get(&state.db, &user, id.into_inner()).await?,
+    )))
+}
+
+/// Edit a journey. A changed definition becomes a new version; tickets keep the version they
+/// were created from.
+#[utoipa::path(
+    tag = "journeys",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Journey id")),
+    request_body = JourneyRequest,
+    responses(
+        (status = 200, description = "Saved; `version` tells whether a new one was made", body = Envelope<JourneyDto>),
+        (status = 400, description = "Malformed JSON", body = ErrorBody),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 403, description = "Not an admin", body = ErrorBody),
+        (status = 404, description = "No such journey", body = ErrorBody),
+        (status = 409, description = "Slug taken", body = ErrorBody),
+        (status = 422, description = "`invalid_journey` or `validation_failed`", body = ErrorBody),
+    )
+)]
+#[put("/journeys/{id}")]
+pub async fn update(
+    state: web::Data<AppState>,
+    admin: AdminUser,
+    id: web::Path<Uuid>,
+    body: web::Json<JourneyRequest>,
+) -> Result<web::Json<Envelope<JourneyDto>>, ApiError> {
+    Ok(web::Json(Envelope::ok(
+        journeys::update(
+            &state.db,
+            admin.0.id,
+            id.into_inner(),
+            body.into_inner(),
+            state.clock.now(),
+        )
+        .await?,
+    )))
+}
+
+async fn change(
+    state: &AppState,
+    id: Uuid,
+    change: StateChange,
+) -> Result<web::Json<Envelope<JourneyDto>>, ApiError> {
+    Ok(web::Json(Envelope::ok(
+        journeys::change_state(&state.db, id, change, state.clock.now()).await?,
+    )))
+}
+
+/// Offer the journey to customers.
+#[utoipa::path(
+    tag = "journeys",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Journey id")),
+    responses(
+        (status = 200, description = "Active", body = Envelope<JourneyDto>),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 403, description = "Not an admin", body = ErrorBody),
+        (status = 404, description = "No such journey", body = ErrorBody),
+        (status = 409, description = "Archived journeys cannot be activated", body = ErrorBody),
+    )
+)]
+#[post("/journeys/{id}/activate")]
+pub async fn activate(
+    state: web::Data<AppState>,
+    _admin: AdminUser,
+    id: web::Path<Uuid>,
+) -> Result<web::Json<Envelope<JourneyDto>>, ApiError> {
+    change(&state, id.into_inner(), StateChange::Activate).await
+}
+
+/// Stop offering the journey (existing tickets are unaffected).
+#[utoipa::path(
+    tag = "journeys",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Journey id")),
+    responses(
+        (status = 200, description = "Inactive", body = Envelope<JourneyDto>),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 403, description = "Not an admin", body = ErrorBody),
+        (status = 404, description = "No such journey", body = ErrorBody),
+    )
+)]
+#[post("/journeys/{id}/deactivate")]
+pub async fn deactivate(
+    state: web::Data<AppState>,
+    _admin: AdminUser,
+    id: web::Path<Uuid>,
+) -> Result<web::Json<Envelope<JourneyDto>>, ApiError> {
+    change(&state, id.into_inner(), StateChange::Deactivate).await
+}
+
+/// Archive the journey: inactive and hidden from the default list.
+#[utoipa::path(
+    tag = "journeys",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Journey id")),
+    responses(
+        (status = 200, description = "Archived", body = Envelope<JourneyDto>),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 403, description = "Not an admin", body = ErrorBody),
+        (status = 404, description = "No such journey", body = ErrorBody),
+    )
+)]
+#[post("/journeys/{id}/archive")]
+pub async fn archive(
+    state: web::Data<AppState>,
+    _admin: AdminUser,
+    id: web::Path<Uuid>,
+) -> Result<web::Json<Envelope<JourneyDto>>, ApiError> {
+    change(&state, id.into_inner(), StateChange::Archive).await
+}
+
+/// Submit a customer's answers: the server walks them again with the same evaluator and
+/// opens a ticket with the outcome's category, priority, subject and transcript.
+#[utoipa::path(
+    tag = "journeys",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Journey id")),
+    request_body = SubmitJourneyRequest,
+    responses(
+        (status = 201, description = "The new ticket", body = Envelope<TicketDto>),
+        (status = 400, description = "Malformed JSON", body = ErrorBody),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 403, description = "Only customers submit journeys", body = ErrorBody),
+        (status = 404, description = "No such active journey", body = ErrorBody),
+        (status = 422, description = "`invalid_answers` (details: reason, node_id) or `invalid_attachment`", body = ErrorBody),
+    )
+)]
+#[post("/journeys/{id}/submit")]
+pub async fn submit(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<Uuid>,
+    body: web::Json<SubmitJourneyRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let ticket =
+        journeys::submit(&state.db, &user, id.into_inner(), body.into_inner().answers).await?;
+    state.realtime.poke();
+    state.jobs.trigger_assignment();
+    let dto = tickets::to_dto(&state.db, false, ticket).await?;
+    Ok(HttpResponse::Created().json(Envelope::ok(dto)))
+}

@@ -1,0 +1,91 @@
+//! `/api/settings`: SLA policies and queue behaviour (admins).
+
+use actix_web::{get, put, web};
+use shared::{
+    Envelope, ErrorBody, ErrorCode,
+    settings::{SettingsDto, UpdateSettingsRequest},
+};
+
+use crate::{
+    auth::AdminUser,
+    error::ApiError,
+    services::{begin_write, settings},
+    state::AppState,
+};
+
+async fn current<C: sea_orm::ConnectionTrait>(db: &C) -> Result<SettingsDto, ApiError> {
+    let queue = settings::queue(db).await?;
+    Ok(SettingsDto {
+        sla_policies: settings::sla_policies(db).await?,
+        assignment_interval_secs: queue.assignment_interval_secs,
+        sla_check_interval_secs: queue.sla_check_interval_secs,
+        release_on_offline: queue.release_on_offline,
+    })
+}
+
+/// The current settings.
+#[utoipa::path(
+    tag = "settings",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Settings", body = Envelope<SettingsDto>),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 403, description = "Not an admin", body = ErrorBody),
+    )
+)]
+#[get("/settings")]
+pub async fn get(
+    state: web::Data<AppState>,
+    _admin: AdminUser,
+) -> Result<web::Json<Envelope<SettingsDto>>, ApiError> {
+    Ok(web::Json(Envelope::ok(current(&state.db).await?)))
+}
+
+/// Change any subset of the settings. New SLA targets apply to tickets created (or
+/// re-prioritised) from now on.
+#[utoipa::path(
+    tag = "settings",
+    security(("bearer" = [])),
+    request_body = UpdateSettingsRequest,
+    responses(
+        (status = 200, description = "The settings now in force", body = Envelope<SettingsDto>),
+        (status = 400, description = "Malformed JSON (including negative numbers)", body = ErrorBody),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 403, description = "Not an admin", body = ErrorBody),
+        (status = 422, description = "`validation_failed`: zero or too large targets or intervals, response after resolution", body = ErrorBody),
+    )
+)]
+#[put("/settings")]
+pub async fn update(
+    state: web::Data<AppState>,
+    _admin: AdminUser,
+    body: web::Json<UpdateSettingsRequest>,
+) -> Result<web::Json<Envelope<SettingsDto>>, ApiError> {
+    let req = body.into_inner();
+    let problems = req.problems();
+    if !problems.is_empty() {
+        return Err(ApiError::Validation {
+            code: ErrorCode::ValidationFailed,
+            message: format!("{} settings are invalid", problems.len()),
+            fields: problems.into_iter().collect(),
+        });
+    }
+    let txn = begin_write(&state.db).await?;
+    if let Some(policies) = req.sla_policies {
+        settings::put(&txn, settings::SLA_POLICIES, &policies).await?;
+    }
+    let mut queue = settings::queue(&txn).await?;
+    if let Some(v) = req.assignment_interval_secs {
+        queue.assignment_interval_secs = v;
+    }
+    if let Some(v) = req.sla_check_interval_secs {
+        queue.sla_check_interval_secs = v;
+    }
+    if let Some(v) = req.release_on_offline {
+        queue.release_on_offline = v;
+    }
+    settings::put(&txn, settings::QUEUE, &queue).await?;
+    let dto = current(&txn).await?;
+    txn.commit().await?;
+    Ok(web::Json(Envelope::ok(dto)))
+}

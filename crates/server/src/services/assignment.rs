@@ -1,0 +1,488 @@
+//! Who gets which ticket: the round-robin assignment run, taking a ticket from the queue,
+//! admin (re)assignment, and releasing an offline agent's tickets.
+//!
+//! One [`run`] serves the timer, the immediate triggers and the tests. It drains the whole
+//! queue in one pass: unassigned tickets by priority (highest first) then age, each to the
+//! next agent in the rotation who is `available`, active, inside their shift and under
+//! capacity. The rotation position is stored in the database, so a restart continues where it
+//! stopped. On PostgreSQL the run holds a transaction-scoped advisory lock (one instance runs
+//! at a time) and claims rows with `FOR UPDATE SKIP LOCKED`.
+
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, Statement,
+    sea_query::{Expr, LockBehavior, LockType},
+};
+use shared::{
+    ErrorCode, Role,
+    tickets::TicketDto,
+    ws::{Event, rooms},
+};
+use uuid::Uuid;
+
+use crate::{
+    entity::{Agent, Ticket, User, agent, ticket, user},
+    error::ApiError,
+    services::{
+        agents::{on_shift, open_counts},
+        begin_write, events,
+        settings::{self, RoundRobin},
+        tickets,
+    },
+};
+
+/// Advisory lock keys (any constants unique to this application).
+const ASSIGNMENT_LOCK: i64 = 0x4845_4c50_0001;
+pub const SLA_MONITOR_LOCK: i64 = 0x4845_4c50_0002;
+
+/// Takes a transaction-scoped advisory lock on PostgreSQL; `false` if another instance holds
+/// it. SQLite runs a single process, so it always gets it.
+pub async fn try_job_lock<C: ConnectionTrait>(db: &C, key: i64) -> Result<bool, ApiError> {
+    if db.get_database_backend() != DatabaseBackend::Postgres {
+        return Ok(true);
+    }
+    let row = db
+        .query_one_raw(Statement::from_sql_and_values(
+            DatabaseBackend::Postgres,
+            "SELECT pg_try_advisory_xact_lock($1) AS locked",
+            [key.into()],
+        ))
+        .await?;
+    Ok(row
+        .map(|r| r.try_get::<bool>("", "locked"))
+        .transpose()?
+        .unwrap_or(false))
+}
+
+/// What a run assigned, in order: (ticket, agent).
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Report {
+    pub assigned: Vec<(Uuid, Uuid)>,
+    /// Another instance was running; this run did nothing.
+    pub skipped: bool,
+}
+
+/// Tickets taken from the queue per database round trip.
+const BATCH: u64 = 500;
+
+/// Drains the queue over the agents who can take tickets now.
+pub async fn run(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<Report, ApiError> {
+    let txn = begin_write(db).await?;
+    if !try_job_lock(&txn, ASSIGNMENT_LOCK).await? {
+        return Ok(Report {
+            skipped: true,
+            ..Report::default()
+        });
+    }
+    let mut candidates: Vec<(Uuid, i64)> = {
+        let open = open_counts(&txn).await?;
+        Agent::find()
+            .find_also_related(User)
+            .filter(agent::Column::Status.eq(agent::AgentStatus::Available))
+            .filter(agent::Column::Active.eq(true))
+            .filter(user::Column::Active.eq(true))
+            .filter(user::Column::Role.eq(user::UserRole::Agent))
+            .all(&txn)
+            .await?
+            .into_iter()
+            .filter(|(a, _)| on_shift(a, now))
+            .map(|(a, _)| {
+                let room = i64::from(a.capacity) - open.get(&a.user_id).copied().unwrap_or(0);
+                (a.user_id, room)
+            })
+            .filter(|(_, room)| *room > 0)
+            .collect()
+    };
+    let mut report = Report::default();
+    if candidates.is_empty() {
+        txn.commit().await?;
+        return Ok(report);
+    }
+    // The rotation is ordered by agent id; it continues after the last agent served.
+    candidates.sort_by_key(|(id, _)| *id);
+    let position: RoundRobin = settings::get(&txn, settings::ROUND_ROBIN)
+        .await?
+        .unwrap_or_default();
+    let mut next = match position.last_agent_id {
+        Some(last) => candidates
+            .iter()
+            .position(|(id, _)| *id > last)
+            .unwrap_or(0),
+        None => 0,
+    };
+
+    'queue: loop {
+        let mut query = Ticket::find()
+            .filter(ticket::Column::Status.eq(ticket::Status::New))
+            .filter(ticket::Column::AssignedAgentId.is_null())
+            .order_by_desc(ticket::Column::PriorityRank)
+            .order_by_asc(ticket::Column::CreatedAt)
+            .order_by_asc(ticket::Column::Number)
+            .limit(BATCH);
+        if txn.get_database_backend() == DatabaseBackend::Postgres {
+            query = query.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
+        }
+        let batch = query.all(&txn).await?;
+        if batch.is_empty() {
+            break;
+        }
+        let mut changed = Vec::with_capacity(batch.len());
+        for mut t in batch {
+            // The next agent in the rotation with room left.
+            let Some(offset) =
+                (0..candidates.len()).find(|i| candidates[(next + i) % candidates.len()].1 > 0)
+            else {
+                break;
+            };
+            let slot = (next + offset) % candidates.len();
+            let agent_id = candidates[slot].0;
+            candidates[slot].1 -= 1;
+            next = (slot + 1) % candidates.len();
+
+            t.assigned_agent_id = Some(agent_id);
+            t.assigned_at = Some(now);
+            t.status = ticket::Status::Open;
+            t.updated_at = now;
+            tickets::refresh_clock(&mut t);
+            let t = tickets::save(&txn, t).await?;
+            tickets::record(
+                &txn,
+                t.id,
+                None,
+                "assignee",
+                None,
+                Some(agent_id.to_string()),
+                now,
+            )
+            .await?;
+            tickets::record(
+                &txn,
+                t.id,
+                None,
+                "status",
+                Some("new".to_owned()),
+                Some("open".to_owned()),
+                now,
+            )
+            .await?;
+            report.assigned.push((t.id, agent_id));
+            changed.push(t);
+        }
+        let done = changed.len() < BATCH as usize;
+        let dtos = tickets::to_dtos(&txn, false, changed.clone()).await?;
+        for (t, dto) in changed.iter().zip(dtos) {
+            emit_assigned(&txn, t, dto, None, now).await?;
+        }
+        if done || candidates.iter().all(|(_, room)| *room <= 0) {
+            break 'queue;
+        }
+    }
+    if let Some((_, agent)) = report.assigned.last() {
+        settings::put(
+            &txn,
+            settings::ROUND_ROBIN,
+            &RoundRobin {
+                last_agent_id: Some(*agent),
+            },
+        )
+        .await?;
+        emit_queue_length(&txn, now).await?;
+    }
+    txn.commit().await?;
+    Ok(report)
+}
+
+/// `ticket-assigned` to everyone following the ticket and to the previous agent.
+async fn emit_assigned<C: ConnectionTrait>(
+    db: &C,
+    t: &ticket::Model,
+    dto: TicketDto,
+    previous: Option<Uuid>,
+    now: DateTime<Utc>,
+) -> Result<(), ApiError> {
+    let mut rooms = events::ticket_rooms(t);
+    if let Some(previous) = previous {
+        rooms.push(rooms::agent(previous));
+    }
+    events::emit(
+        db,
+        &Event::TicketAssigned {
+            ticket: Box::new(dto),
+            agent_id: t.assigned_agent_id,
+            previous_agent_id: previous,
+        },
+        rooms,
+        false,
+        now,
+    )
+    .await?;
+    Ok(())
+}
+
+/// Number of tickets waiting in the queue.
+pub async fn queue_length<C: ConnectionTrait>(db: &C) -> Result<u64, ApiError> {
+    Ok(Ticket::find()
+        .filter(ticket::Column::Status.eq(ticket::Status::New))
+        .filter(ticket::Column::AssignedAgentId.is_null())
+        .count(db)
+        .await?)
+}
+
+/// `queue-updated` for staff.
+pub async fn emit_queue_length<C: ConnectionTrait>(
+    db: &C,
+    now: DateTime<Utc>,
+) -> Result<(), ApiError> {
+    let queue_length = queue_length(db).await?;
+    events::emit(
+        db,
+        &Event::QueueUpdated { queue_length },
+        vec![rooms::ADMINS.to_owned(), rooms::AGENTS.to_owned()],
+        false,
+        now,
+    )
+    .await?;
+    Ok(())
+}
+
+/// An agent takes an unassigned ticket. Two agents racing for one ticket: exactly one wins,
+/// the other gets 409 `already_assigned`.
+pub async fn take(
+    db: &DatabaseConnection,
+    agent_id: Uuid,
+    role: Role,
+    ticket_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<ticket::Model, ApiError> {
+    if role != Role::Agent {
+        return Err(ApiError::Forbidden(
+            "only agents take tickets; admins assign them".to_owned(),
+        ));
+    }
+    let txn = begin_write(db).await?;
+    let profile = Agent::find_by_id(agent_id)
+        .one(&txn)
+        .await?
+        .ok_or(ApiError::NotFound("agent"))?;
+    if !profile.active {
+        return Err(ApiError::Forbidden(
+            "inactive agents cannot take tickets".to_owned(),
+        ));
+    }
+    let open = open_counts(&txn)
+        .await?
+        .get(&agent_id)
+        .copied()
+        .unwrap_or(0);
+    if open >= i64::from(profile.capacity) {
+        return Err(ApiError::Conflict(
+            ErrorCode::OverCapacity,
+            format!(
+                "you already have {open} open tickets (capacity {})",
+                profile.capacity
+            ),
+        ));
+    }
+    // One conditional UPDATE decides the race on both databases.
+    let claimed = Ticket::update_many()
+        .col_expr(ticket::Column::AssignedAgentId, Expr::value(Some(agent_id)))
+        .col_expr(ticket::Column::AssignedAt, Expr::value(Some(now)))
+        .col_expr(ticket::Column::Status, Expr::value(ticket::Status::Open))
+        .col_expr(ticket::Column::UpdatedAt, Expr::value(now))
+        .filter(ticket::Column::Id.eq(ticket_id))
+        .filter(ticket::Column::AssignedAgentId.is_null())
+        .filter(ticket::Column::Status.eq(ticket::Status::New))
+        .exec(&txn)
+        .await?;
+    let t = Ticket::find_by_id(ticket_id)
+        .one(&txn)
+        .await?
+        .ok_or(ApiError::NotFound("ticket"))?;
+    if claimed.rows_affected == 0 {
+        return Err(match t.assigned_agent_id {
+            // Another agent's ticket is not even visible to this one.
+            Some(other) if other != agent_id => ApiError::Conflict(
+                ErrorCode::AlreadyAssigned,
+                "another agent took this ticket first".to_owned(),
+            ),
+            Some(_) => ApiError::Conflict(
+                ErrorCode::AlreadyAssigned,
+                "this ticket is already yours".to_owned(),
+            ),
+            None => ApiError::Conflict(
+                ErrorCode::InvalidTransition,
+                format!(
+                    "only new tickets can be taken; this one is {}",
+                    shared::TicketStatus::from(t.status)
+                ),
+            ),
+        });
+    }
+    let mut t = t;
+    tickets::refresh_clock(&mut t);
+    let t = tickets::save(&txn, t).await?;
+    tickets::record(
+        &txn,
+        t.id,
+        Some(agent_id),
+        "assignee",
+        None,
+        Some(agent_id.to_string()),
+        now,
+    )
+    .await?;
+    tickets::record(
+        &txn,
+        t.id,
+        Some(agent_id),
+        "status",
+        Some("new".to_owned()),
+        Some("open".to_owned()),
+        now,
+    )
+    .await?;
+    let dto = tickets::to_dto(&txn, false, t.clone()).await?;
+    emit_assigned(&txn, &t, dto, None, now).await?;
+    emit_queue_length(&txn, now).await?;
+    txn.commit().await?;
+    Ok(t)
+}
+
+/// An admin assigns a ticket to any active agent (ignoring shift and capacity), or unassigns
+/// it (`None`), which puts it back in the queue.
+pub async fn assign(
+    db: &DatabaseConnection,
+    admin_id: Uuid,
+    ticket_id: Uuid,
+    agent_id: Option<Uuid>,
+    now: DateTime<Utc>,
+) -> Result<ticket::Model, ApiError> {
+    let txn = begin_write(db).await?;
+    let mut t = Ticket::find_by_id(ticket_id)
+        .lock_exclusive()
+        .one(&txn)
+        .await?
+        .ok_or(ApiError::NotFound("ticket"))?;
+    if !shared::TicketStatus::from(t.status).is_active() {
+        return Err(ApiError::Conflict(
+            ErrorCode::Conflict,
+            "only new, open or pending tickets can be (re)assigned".to_owned(),
+        ));
+    }
+    if let Some(agent_id) = agent_id {
+        let ok = Agent::find_by_id(agent_id)
+            .find_also_related(User)
+            .one(&txn)
+            .await?
+            .is_some_and(|(a, u)| {
+                a.active && u.is_some_and(|u| u.active && u.role == user::UserRole::Agent)
+            });
+        if !ok {
+            return Err(ApiError::field(
+                ErrorCode::ValidationFailed,
+                "agent_id",
+                "no active agent with this id",
+            ));
+        }
+    }
+    let previous = t.assigned_agent_id;
+    if previous == agent_id {
+        txn.commit().await?;
+        return Ok(t);
+    }
+    let from_status = t.status;
+    t.assigned_agent_id = agent_id;
+    t.assigned_at = agent_id.map(|_| now);
+    t.status = match (agent_id, t.status) {
+        (None, _) => ticket::Status::New,
+        (Some(_), ticket::Status::New) => ticket::Status::Open,
+        (Some(_), status) => status,
+    };
+    if t.status == ticket::Status::New
+        && let Some(paused_at) = t.sla_paused_at.take()
+    {
+        t.sla_paused_secs += std::cmp::max((now - paused_at).num_seconds(), 0);
+        let policies = settings::sla_policies(&txn).await?;
+        tickets::set_deadlines(&mut t, &policies);
+    }
+    t.updated_at = now;
+    tickets::refresh_clock(&mut t);
+    let t = tickets::save(&txn, t).await?;
+    tickets::record(
+        &txn,
+        t.id,
+        Some(admin_id),
+        "assignee",
+        previous.map(|p| p.to_string()),
+        agent_id.map(|a| a.to_string()),
+        now,
+    )
+    .await?;
+    if from_status != t.status {
+        tickets::record(
+            &txn,
+            t.id,
+            Some(admin_id),
+            "status",
+            Some(shared::TicketStatus::from(from_status).to_string()),
+            Some(shared::TicketStatus::from(t.status).to_string()),
+            now,
+        )
+        .await?;
+    }
+    let dto = tickets::to_dto(&txn, false, t.clone()).await?;
+    emit_assigned(&txn, &t, dto, previous, now).await?;
+    emit_queue_length(&txn, now).await?;
+    txn.commit().await?;
+    Ok(t)
+}
+
+/// Puts an agent's `open` tickets back in the queue (inside the caller's transaction).
+pub async fn release_agent<C: ConnectionTrait>(
+    db: &C,
+    actor: Uuid,
+    agent_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<usize, ApiError> {
+    let open = Ticket::find()
+        .filter(ticket::Column::AssignedAgentId.eq(agent_id))
+        .filter(ticket::Column::Status.eq(ticket::Status::Open))
+        .all(db)
+        .await?;
+    let n = open.len();
+    for mut t in open {
+        t.assigned_agent_id = None;
+        t.assigned_at = None;
+        t.status = ticket::Status::New;
+        t.updated_at = now;
+        tickets::refresh_clock(&mut t);
+        let t = tickets::save(db, t).await?;
+        tickets::record(
+            db,
+            t.id,
+            Some(actor),
+            "assignee",
+            Some(agent_id.to_string()),
+            None,
+            now,
+        )
+        .await?;
+        tickets::record(
+            db,
+            t.id,
+            Some(actor),
+            "status",
+            Some("open".to_owned()),
+            Some("new".to_owned()),
+            now,
+        )
+        .await?;
+        let dto = tickets::to_dto(db, false, t.clone()).await?;
+        emit_assigned(db, &t, dto, Some(agent_id), now).await?;
+    }
+    if n > 0 {
+        emit_queue_length(db, now).await?;
+    }
+    Ok(n)
+}
