@@ -100,6 +100,8 @@ pub async fn spawn_app_with(backend: Backend, overrides: Overrides) -> Option<Te
         ("JWT_SECRET", JWT_SECRET.to_owned()),
         ("BCRYPT_COST", BCRYPT_COST.to_string()),
         ("HTTP_WORKERS", "2".to_owned()),
+        // Tests drive assignment and the SLA monitor themselves unless they opt in.
+        ("BACKGROUND_JOBS", "false".to_owned()),
         (
             "STATIC_DIR",
             dir.path().join("no-static").display().to_string(),

@@ -12,6 +12,7 @@ mod browser;
 mod cli;
 mod errors;
 mod health;
+mod journeys;
 mod messages;
 mod tickets;
 mod users;
