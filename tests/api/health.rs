@@ -136,9 +136,8 @@ async fn spa_fallback_serves_index_but_never_for_api() {
     app.get("/api/missing", None)
         .await
         .assert_error(404, "route_not_found");
-    app.get("/ws", None)
-        .await
-        .assert_error(404, "route_not_found");
+    // `/ws` is the WebSocket endpoint: a plain GET is refused, never answered with the SPA.
+    app.get("/ws", None).await.assert_error(400, "bad_request");
     // Files outside STATIC_DIR are unreachable, however the path is spelled.
     for path in [
         "/%2e%2e/secret.txt",

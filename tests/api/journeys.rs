@@ -45,9 +45,13 @@ async fn create_journey(app: &TestApp, admin: &TestUser, slug: &str, definition:
 }
 
 async fn activate(app: &TestApp, admin: &TestUser, id: &str) {
-    app.post(&format!("/api/journeys/{id}/activate"), Some(&admin.token), &json!({}))
-        .await
-        .assert_ok(200);
+    app.post(
+        &format!("/api/journeys/{id}/activate"),
+        Some(&admin.token),
+        &json!({}),
+    )
+    .await
+    .assert_ok(200);
 }
 
 async fn admins_manage_and_customers_see_active_journeys(app: TestApp) {
@@ -88,26 +92,49 @@ async fn admins_manage_and_customers_see_active_journeys(app: TestApp) {
     )
     .await
     .assert_error(403, "forbidden");
-    app.post(&format!("/api/journeys/{id}/deactivate"), Some(&customer.token), &json!({}))
-        .await
-        .assert_error(403, "forbidden");
+    app.post(
+        &format!("/api/journeys/{id}/deactivate"),
+        Some(&customer.token),
+        &json!({}),
+    )
+    .await
+    .assert_error(403, "forbidden");
 
     // A second active journey, then archive the first.
     let second = create_journey(&app, &admin, "orders-2", order_journey()).await;
     activate(&app, &admin, second["id"].as_str().unwrap()).await;
-    assert_eq!(app.get("/api/journeys", Some(&customer.token)).await.body["count"], 2);
-    app.post(&format!("/api/journeys/{id}/archive"), Some(&admin.token), &json!({}))
-        .await
-        .assert_ok(200);
-    assert_eq!(app.get("/api/journeys", Some(&customer.token)).await.body["count"], 1);
-    assert_eq!(app.get("/api/journeys", Some(&admin.token)).await.body["count"], 1);
     assert_eq!(
-        app.get("/api/journeys?archived=true", Some(&admin.token)).await.body["count"],
+        app.get("/api/journeys", Some(&customer.token)).await.body["count"],
         2
     );
-    app.post(&format!("/api/journeys/{id}/activate"), Some(&admin.token), &json!({}))
-        .await
-        .assert_error(409, "conflict");
+    app.post(
+        &format!("/api/journeys/{id}/archive"),
+        Some(&admin.token),
+        &json!({}),
+    )
+    .await
+    .assert_ok(200);
+    assert_eq!(
+        app.get("/api/journeys", Some(&customer.token)).await.body["count"],
+        1
+    );
+    assert_eq!(
+        app.get("/api/journeys", Some(&admin.token)).await.body["count"],
+        1
+    );
+    assert_eq!(
+        app.get("/api/journeys?archived=true", Some(&admin.token))
+            .await
+            .body["count"],
+        2
+    );
+    app.post(
+        &format!("/api/journeys/{id}/activate"),
+        Some(&admin.token),
+        &json!({}),
+    )
+    .await
+    .assert_error(409, "conflict");
 
     // Slugs are unique and well-formed.
     app.post(
@@ -146,8 +173,16 @@ async fn invalid_definitions_list_every_problem(app: TestApp) {
         .await;
     resp.assert_error(422, "invalid_journey");
     let problems = resp.body["details"]["problems"].as_array().unwrap().clone();
-    let codes: Vec<&str> = problems.iter().map(|p| p["code"].as_str().unwrap()).collect();
-    for code in ["missing_start", "unknown_target", "duplicate_option", "unknown_placeholder"] {
+    let codes: Vec<&str> = problems
+        .iter()
+        .map(|p| p["code"].as_str().unwrap())
+        .collect();
+    for code in [
+        "missing_start",
+        "unknown_target",
+        "duplicate_option",
+        "unknown_placeholder",
+    ] {
         assert!(codes.contains(&code), "{code} missing from {codes:?}");
     }
     assert!(problems.iter().any(|p| p["node_id"] == "q"));
@@ -163,7 +198,10 @@ async fn invalid_definitions_list_every_problem(app: TestApp) {
     resp.assert_error(422, "invalid_journey");
     assert_eq!(resp.body["details"]["problems"][0]["code"], "malformed");
     // Nothing was stored.
-    assert_eq!(app.get("/api/journeys", Some(&admin.token)).await.body["count"], 0);
+    assert_eq!(
+        app.get("/api/journeys", Some(&admin.token)).await.body["count"],
+        0
+    );
 }
 
 async fn submission_creates_the_ticket_from_the_outcome(app: TestApp) {
@@ -190,7 +228,10 @@ async fn submission_creates_the_ticket_from_the_outcome(app: TestApp) {
     assert_eq!(t["customer"]["id"], customer.id.as_str());
     assert!(t["sla"]["resolution_due_at"].is_string());
     let transcript = t["transcript"].as_array().unwrap();
-    let questions: Vec<&str> = transcript.iter().map(|e| e["question"].as_str().unwrap()).collect();
+    let questions: Vec<&str> = transcript
+        .iter()
+        .map(|e| e["question"].as_str().unwrap())
+        .collect();
     assert_eq!(questions, ["What happened?", "Order number"]);
     assert_eq!(transcript[0]["display"], "Late");
     assert_eq!(transcript[1]["display"], "A-991");
@@ -214,13 +255,37 @@ async fn tampered_answers_are_rejected(app: TestApp) {
     activate(&app, &admin, id).await;
     let path = format!("/api/journeys/{id}/submit");
     for (answers, reason, node) in [
-        (json!({"issue": "refund", "number": "A-1"}), "unknown_option", "issue"),
+        (
+            json!({"issue": "refund", "number": "A-1"}),
+            "unknown_option",
+            "issue",
+        ),
         (json!({"issue": "late"}), "missing_required", "number"),
-        (json!({"issue": "late", "number": "A-1", "photos": []}), "not_on_path", "photos"),
-        (json!({"issue": "late", "number": "A"}), "too_short", "number"),
-        (json!({"issue": "late", "number": "A-1", "ghost": "boo"}), "unknown_node", "ghost"),
-        (json!({"issue": ["late"], "number": "A-1"}), "wrong_answer_type", "issue"),
-        (json!({"issue": "damaged", "number": "A-1", "photos": ["not-a-uuid"]}), "invalid_attachment_id", "photos"),
+        (
+            json!({"issue": "late", "number": "A-1", "photos": []}),
+            "not_on_path",
+            "photos",
+        ),
+        (
+            json!({"issue": "late", "number": "A"}),
+            "too_short",
+            "number",
+        ),
+        (
+            json!({"issue": "late", "number": "A-1", "ghost": "boo"}),
+            "unknown_node",
+            "ghost",
+        ),
+        (
+            json!({"issue": ["late"], "number": "A-1"}),
+            "wrong_answer_type",
+            "issue",
+        ),
+        (
+            json!({"issue": "damaged", "number": "A-1", "photos": ["not-a-uuid"]}),
+            "invalid_attachment_id",
+            "photos",
+        ),
     ] {
         let resp = app
             .post(&path, Some(&customer.token), &json!({"answers": answers}))
@@ -229,10 +294,17 @@ async fn tampered_answers_are_rejected(app: TestApp) {
         assert_eq!(resp.body["details"]["reason"], reason, "{}", resp.text);
         assert_eq!(resp.body["details"]["node_id"], node, "{}", resp.text);
     }
-    app.post(&path, Some(&customer.token), &json!({"answers": {}, "extra": 1}))
-        .await
-        .assert_error(400, "invalid_json");
-    assert_eq!(app.get("/api/tickets", Some(&customer.token)).await.body["count"], 0);
+    app.post(
+        &path,
+        Some(&customer.token),
+        &json!({"answers": {}, "extra": 1}),
+    )
+    .await
+    .assert_error(400, "invalid_json");
+    assert_eq!(
+        app.get("/api/tickets", Some(&customer.token)).await.body["count"],
+        0
+    );
 }
 
 async fn image_answers_must_be_the_customers_own_uploads(app: TestApp) {
@@ -244,15 +316,25 @@ async fn image_answers_must_be_the_customers_own_uploads(app: TestApp) {
     activate(&app, &admin, id).await;
     let path = format!("/api/journeys/{id}/submit");
 
-    let alice_upload = app.upload(&alice.token, vec![("a.png", png(10))], None).await;
-    let alice_id = alice_upload.assert_ok(201)[0]["id"].as_str().unwrap().to_owned();
+    let alice_upload = app
+        .upload(&alice.token, vec![("a.png", png(10))], None)
+        .await;
+    let alice_id = alice_upload.assert_ok(201)[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let answers = json!({"issue": "damaged", "photos": [alice_id], "number": "A-77"});
     app.post(&path, Some(&bob.token), &json!({"answers": answers}))
         .await
         .assert_error(422, "invalid_attachment");
-    assert_eq!(app.get("/api/tickets", Some(&bob.token)).await.body["count"], 0);
+    assert_eq!(
+        app.get("/api/tickets", Some(&bob.token)).await.body["count"],
+        0
+    );
 
-    let t = app.post(&path, Some(&alice.token), &json!({"answers": answers})).await;
+    let t = app
+        .post(&path, Some(&alice.token), &json!({"answers": answers}))
+        .await;
     let t = t.assert_ok(201).clone();
     assert_eq!(t["priority"], "high");
     assert_eq!(t["attachments"][0]["id"], alice_id.as_str());
@@ -271,13 +353,20 @@ async fn editing_creates_versions_and_tickets_keep_theirs(app: TestApp) {
     activate(&app, &admin, id).await;
     let path = format!("/api/journeys/{id}/submit");
     let old = app
-        .post(&path, Some(&customer.token), &json!({"answers": {"issue": "late", "number": "A-1"}}))
+        .post(
+            &path,
+            Some(&customer.token),
+            &json!({"answers": {"issue": "late", "number": "A-1"}}),
+        )
         .await;
     let old = old.assert_ok(201).clone();
 
     // Rename only: same version.
-    let mut body = json!({"slug": "orders", "name": "Orders (renamed)", "definition": order_journey()});
-    let same = app.put(&format!("/api/journeys/{id}"), Some(&admin.token), &body).await;
+    let mut body =
+        json!({"slug": "orders", "name": "Orders (renamed)", "definition": order_journey()});
+    let same = app
+        .put(&format!("/api/journeys/{id}"), Some(&admin.token), &body)
+        .await;
     assert_eq!(same.assert_ok(200)["version"], 1);
 
     // Change the document: version 2, still active.
@@ -285,20 +374,29 @@ async fn editing_creates_versions_and_tickets_keep_theirs(app: TestApp) {
     def["nodes"]["end-late"]["priority"] = json!("urgent");
     def["nodes"]["end-late"]["subject"] = json!("Very late order {number}");
     body["definition"] = def;
-    let v2 = app.put(&format!("/api/journeys/{id}"), Some(&admin.token), &body).await;
+    let v2 = app
+        .put(&format!("/api/journeys/{id}"), Some(&admin.token), &body)
+        .await;
     let v2 = v2.assert_ok(200).clone();
     assert_eq!(v2["version"], 2);
     assert_eq!(v2["active"], true);
 
     let new = app
-        .post(&path, Some(&customer.token), &json!({"answers": {"issue": "late", "number": "A-2"}}))
+        .post(
+            &path,
+            Some(&customer.token),
+            &json!({"answers": {"issue": "late", "number": "A-2"}}),
+        )
         .await;
     let new = new.assert_ok(201).clone();
     assert_eq!(new["journey_version"], 2);
     assert_eq!(new["priority"], "urgent");
     assert_eq!(new["subject"], "Very late order A-2");
     let old_again = app
-        .get(&format!("/api/tickets/{}", old["id"].as_str().unwrap()), Some(&customer.token))
+        .get(
+            &format!("/api/tickets/{}", old["id"].as_str().unwrap()),
+            Some(&customer.token),
+        )
         .await;
     let old_again = old_again.assert_ok(200);
     assert_eq!(old_again["journey_version"], 1);
@@ -309,7 +407,9 @@ async fn editing_creates_versions_and_tickets_keep_theirs(app: TestApp) {
     app.put(&format!("/api/journeys/{id}"), Some(&admin.token), &body)
         .await
         .assert_error(422, "invalid_journey");
-    let still = app.get(&format!("/api/journeys/{id}"), Some(&admin.token)).await;
+    let still = app
+        .get(&format!("/api/journeys/{id}"), Some(&admin.token))
+        .await;
     assert_eq!(still.assert_ok(200)["version"], 2);
 }
 
@@ -318,11 +418,17 @@ async fn seeded_journeys_are_valid_and_active(app: TestApp) {
         .await
         .unwrap();
     let customer = app.login("customer1@helpdesk.local", "Customer123!").await;
-    let token = customer.assert_ok(200)["token"].as_str().unwrap().to_owned();
+    let token = customer.assert_ok(200)["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let list = app.get("/api/journeys", Some(&token)).await;
     let journeys = list.assert_ok(200).as_array().unwrap().clone();
     assert_eq!(journeys.len(), 2);
-    let billing = journeys.iter().find(|j| j["slug"] == "account-billing").unwrap();
+    let billing = journeys
+        .iter()
+        .find(|j| j["slug"] == "account-billing")
+        .unwrap();
     // The condition node routes a disputed charge on a paid plan to urgent.
     let resp = app
         .post(

@@ -14,5 +14,6 @@ mod errors;
 mod health;
 mod journeys;
 mod messages;
+mod queue;
 mod tickets;
 mod users;

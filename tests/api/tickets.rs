@@ -266,6 +266,13 @@ async fn agents_see_the_queue_and_their_own(app: TestApp) {
     app.get(&format!("/api/tickets/{mine}"), Some(&agent_b.token))
         .await
         .assert_error(404, "not_found");
+    // Filters narrow what an agent sees; they never widen it.
+    for query in ["status=open", &format!("assigned_agent_id={}", agent_a.id)] {
+        let filtered = app
+            .get(&format!("/api/tickets?{query}"), Some(&agent_b.token))
+            .await;
+        assert_eq!(filtered.body["count"], 0, "{query}: {}", filtered.text);
+    }
     app.get(&format!("/api/tickets/{mine}"), Some(&admin.token))
         .await
         .assert_ok(200);

@@ -270,6 +270,31 @@ pub async fn take(
             "inactive agents cannot take tickets".to_owned(),
         ));
     }
+    let refuse = |t: &ticket::Model| match t.assigned_agent_id {
+        // Another agent's ticket is not even visible to this one: say no more than that.
+        Some(other) if other != agent_id => ApiError::Conflict(
+            ErrorCode::AlreadyAssigned,
+            "another agent took this ticket first".to_owned(),
+        ),
+        Some(_) => ApiError::Conflict(
+            ErrorCode::AlreadyAssigned,
+            "this ticket is already yours".to_owned(),
+        ),
+        None => ApiError::Conflict(
+            ErrorCode::InvalidTransition,
+            format!(
+                "only new tickets can be taken; this one is {}",
+                shared::TicketStatus::from(t.status)
+            ),
+        ),
+    };
+    let current = Ticket::find_by_id(ticket_id)
+        .one(&txn)
+        .await?
+        .ok_or(ApiError::NotFound("ticket"))?;
+    if current.assigned_agent_id.is_some() || current.status != ticket::Status::New {
+        return Err(refuse(&current));
+    }
     let open = open_counts(&txn)
         .await?
         .get(&agent_id)
@@ -300,24 +325,7 @@ pub async fn take(
         .await?
         .ok_or(ApiError::NotFound("ticket"))?;
     if claimed.rows_affected == 0 {
-        return Err(match t.assigned_agent_id {
-            // Another agent's ticket is not even visible to this one.
-            Some(other) if other != agent_id => ApiError::Conflict(
-                ErrorCode::AlreadyAssigned,
-                "another agent took this ticket first".to_owned(),
-            ),
-            Some(_) => ApiError::Conflict(
-                ErrorCode::AlreadyAssigned,
-                "this ticket is already yours".to_owned(),
-            ),
-            None => ApiError::Conflict(
-                ErrorCode::InvalidTransition,
-                format!(
-                    "only new tickets can be taken; this one is {}",
-                    shared::TicketStatus::from(t.status)
-                ),
-            ),
-        });
+        return Err(refuse(&t));
     }
     let mut t = t;
     tickets::refresh_clock(&mut t);

@@ -571,7 +571,8 @@ pub async fn list(
     query: &TicketListQuery,
     paging: Paging,
 ) -> Result<(Vec<ticket::Model>, u64), ApiError> {
-    let mut cond = access::visible_condition(actor);
+    // Visibility is one clause of an AND: for agents it is itself an OR.
+    let mut cond = Condition::all().add(access::visible_condition(actor));
     if let Some(raw) = &query.status {
         let statuses: Vec<ticket::Status> = parse_list::<TicketStatus>(raw)?
             .into_iter()
