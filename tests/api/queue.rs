@@ -175,7 +175,7 @@ async fn capacity_is_respected(app: TestApp) {
             .iter()
             .map(|(_, a)| a.clone())
             .collect::<Vec<_>>(),
-        [b.id.clone()]
+        vec![b.id.clone()]
     );
 }
 
@@ -207,7 +207,7 @@ async fn shifts_filter_agents_by_local_time(app: TestApp) {
     let at_10_berlin = assignment::run(&app.db, utc(2026, 11, 26, 9))
         .await
         .unwrap();
-    assert_eq!(who_gets_it(&at_10_berlin), [berlin.id.clone()]);
+    assert_eq!(who_gets_it(&at_10_berlin), vec![berlin.id.clone()]);
 
     ticket_with(&app, &customer, "evening", "medium").await;
     let at_20_utc = assignment::run(&app.db, utc(2026, 11, 26, 20))
@@ -222,7 +222,7 @@ async fn shifts_filter_agents_by_local_time(app: TestApp) {
     let friday_3am = assignment::run(&app.db, utc(2026, 11, 27, 3))
         .await
         .unwrap();
-    assert_eq!(who_gets_it(&friday_3am), [night.id.clone()]);
+    assert_eq!(who_gets_it(&friday_3am), vec![night.id.clone()]);
 
     // Saturday: Berlin's Mon–Fri shift is off.
     ticket_with(&app, &customer, "weekend", "medium").await;
