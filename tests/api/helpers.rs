@@ -84,12 +84,14 @@ pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
 
 pub async fn spawn_app_with(backend: Backend, overrides: Overrides) -> Option<TestApp> {
     let dir = tempfile::tempdir().expect("temp dir");
-    let (database_url, pg_database) = match backend {
-        Backend::Sqlite => (
+    let (database_url, pg_database) = match (overrides.vars.get("DATABASE_URL"), backend) {
+        // Another instance on an existing database: it belongs to whoever created it.
+        (Some(url), _) => (url.clone(), None),
+        (None, Backend::Sqlite) => (
             format!("sqlite://{}?mode=rwc", dir.path().join("test.db").display()),
             None,
         ),
-        Backend::Postgres => {
+        (None, Backend::Postgres) => {
             let name = pg_test_database().await?;
             (pg_url_for(&name), Some(name))
         }

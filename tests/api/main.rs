@@ -15,5 +15,7 @@ mod health;
 mod journeys;
 mod messages;
 mod queue;
+mod realtime;
 mod tickets;
 mod users;
+mod ws_client;

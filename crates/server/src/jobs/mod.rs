@@ -12,7 +12,7 @@ use tokio::{
 };
 
 use crate::{
-    services::{assignment, settings, sla_monitor},
+    services::{assignment, events, settings, sla_monitor},
     state::AppState,
 };
 
@@ -122,6 +122,10 @@ async fn sla_loop(state: AppState, mut stop: watch::Receiver<bool>) {
             }
             Ok(_) => {}
             Err(e) => log::error!("SLA monitor run failed: {e}"),
+        }
+        let cutoff = state.clock.now() - events::RETENTION;
+        if let Err(e) = events::prune(&state.db, cutoff).await {
+            log::error!("pruning old events failed: {e}");
         }
     }
 }

@@ -68,6 +68,28 @@ pub async fn emit<C: ConnectionTrait>(
     Ok(seq)
 }
 
+/// How long events stay replayable; a client that was away longer must resync.
+pub const RETENTION: chrono::Duration = chrono::Duration::days(7);
+
+/// Deletes events older than `before` (their room rows go with them).
+pub async fn prune<C: ConnectionTrait>(db: &C, before: DateTime<Utc>) -> Result<u64, ApiError> {
+    use sea_orm::{ColumnTrait, QueryFilter, sea_query::Query};
+    let old = Query::select()
+        .column(event::Column::Seq)
+        .from(crate::entity::Event)
+        .and_where(event::Column::CreatedAt.lt(before))
+        .to_owned();
+    EventRoom::delete_many()
+        .filter(event::room::Column::Seq.in_subquery(old))
+        .exec(db)
+        .await?;
+    Ok(crate::entity::Event::delete_many()
+        .filter(event::Column::CreatedAt.lt(before))
+        .exec(db)
+        .await?
+        .rows_affected)
+}
+
 /// Everyone who follows a ticket: admins, its customer, its room, and its agent (or, while it
 /// is unassigned, every agent, since the queue is theirs).
 pub fn ticket_rooms(t: &ticket::Model) -> Vec<String> {
