@@ -9,7 +9,7 @@
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect,
 };
 use shared::{
     ErrorCode, Paging, Role,
@@ -250,12 +250,7 @@ pub async fn list(
     let select = select
         .order_by_asc(journey::Column::Name)
         .order_by_asc(journey::Column::Id);
-    let count = select.clone().count(db).await?;
-    let rows = select
-        .offset(paging.offset())
-        .limit(paging.per_page)
-        .all(db)
-        .await?;
+    let (rows, count) = super::fetch_page(db, select, paging).await?;
     let mut out = Vec::with_capacity(rows.len());
     for j in rows {
         out.push(to_dto(db, j).await?);

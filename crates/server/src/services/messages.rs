@@ -8,8 +8,8 @@ use std::collections::HashMap;
 
 use chrono::Utc;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder,
 };
 use shared::{
     ErrorCode, Paging, TicketStatus,
@@ -153,12 +153,7 @@ pub async fn list(
     if !actor.role.is_staff() {
         select = select.filter(ticket_message::Column::Internal.eq(false));
     }
-    let count = select.clone().count(db).await?;
-    let rows = select
-        .offset(paging.offset())
-        .limit(paging.per_page)
-        .all(db)
-        .await?;
+    let (rows, count) = super::fetch_page(db, select, paging).await?;
     let people = tickets::people(db, rows.iter().map(|m| m.author_id)).await?;
     let mut attachments: HashMap<Uuid, Vec<AttachmentDto>> = HashMap::new();
     if !rows.is_empty() {

@@ -49,6 +49,27 @@ pub async fn next_counter<C: ConnectionTrait>(db: &C, name: &str) -> Result<i64,
     Ok(row.try_get::<i64>("", "value")?)
 }
 
+/// One page of `select` and the total number of rows it matches.
+pub async fn fetch_page<E, C>(
+    db: &C,
+    select: sea_orm::Select<E>,
+    paging: Paging,
+) -> Result<(Vec<E::Model>, u64), ApiError>
+where
+    E: sea_orm::EntityTrait,
+    E::Model: Send + Sync,
+    C: ConnectionTrait,
+{
+    use sea_orm::{PaginatorTrait, QuerySelect};
+    let count = select.clone().count(db).await?;
+    let items = select
+        .offset(paging.offset())
+        .limit(paging.per_page)
+        .all(db)
+        .await?;
+    Ok((items, count))
+}
+
 /// Validates `?page=&per_page=` into [`Paging`], or a 400 `invalid_query`.
 pub fn paging(page: Option<u64>, per_page: Option<u64>) -> Result<Paging, ApiError> {
     Paging::try_from(PageQuery { page, per_page })

@@ -7,8 +7,8 @@ use chrono::{DateTime, Duration, Utc};
 use sea_orm::{
     ActiveModelTrait,
     ActiveValue::Set,
-    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect,
+    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect,
     sea_query::{Expr, ExprTrait, Func, LikeExpr},
 };
 use shared::{
@@ -666,12 +666,7 @@ pub async fn list(
     };
     // The number is unique: a total, stable order across pages.
     select = select.order_by(ticket::Column::Number, order);
-    let count = select.clone().count(db).await?;
-    let items = select
-        .offset(paging.offset())
-        .limit(paging.per_page)
-        .all(db)
-        .await?;
+    let (items, count) = super::fetch_page(db, select, paging).await?;
     Ok((items, count))
 }
 
@@ -828,12 +823,7 @@ pub async fn history(
         .filter(ticket_history::Column::TicketId.eq(id))
         .order_by_asc(ticket_history::Column::CreatedAt)
         .order_by_asc(ticket_history::Column::Id);
-    let count = select.clone().count(db).await?;
-    let rows = select
-        .offset(paging.offset())
-        .limit(paging.per_page)
-        .all(db)
-        .await?;
+    let (rows, count) = super::fetch_page(db, select, paging).await?;
     let people = people(db, rows.iter().filter_map(|r| r.actor_id)).await?;
     Ok((
         rows.into_iter()

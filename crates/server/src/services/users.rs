@@ -6,7 +6,7 @@ use sea_orm::{
     ActiveModelTrait,
     ActiveValue::Set,
     ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, IntoActiveModel,
-    PaginatorTrait, QueryFilter, QueryOrder,
+    QueryFilter, QueryOrder,
     sea_query::{Expr, ExprTrait, Func, LikeExpr},
 };
 use shared::{
@@ -246,10 +246,7 @@ pub async fn list(
         .filter(cond)
         .order_by_asc(user::Column::CreatedAt)
         .order_by_asc(user::Column::Id);
-    let count = select.clone().count(db).await?;
-    let pages = select.paginate(db, paging.per_page);
-    let items = pages.fetch_page(paging.page - 1).await?;
-    Ok((items, count))
+    super::fetch_page(db, select, paging).await
 }
 
 /// An admin changes another account's name, role or active flag. Deactivation and role
