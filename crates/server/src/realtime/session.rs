@@ -22,7 +22,7 @@ use shared::{
     ws::{ClientMsg, ServerMsg, rooms},
 };
 
-use super::hub::{Outgoing, SESSION_QUEUE, event_text};
+use super::hub::{Outgoing, event_text};
 use crate::{
     auth::{AuthUser, extract::authenticate},
     entity::{Event, EventRoom, event},
@@ -41,6 +41,8 @@ pub const CLIENT_TIMEOUT: Duration = Duration::from_secs(60);
 pub const MAX_REPLAY: u64 = 1000;
 /// How long live events wait for the client's first command (usually `resume`).
 const HOLD_LIVE: Duration = Duration::from_secs(1);
+/// Most live events held meanwhile (shared pointers, so cheap); beyond that: resync.
+const HOLD_CAPACITY: usize = 4096;
 /// Largest accepted client frame.
 const MAX_FRAME: usize = 64 * 1024;
 
@@ -161,6 +163,7 @@ async fn run(
         state: state.clone(),
         user,
         last_sent: 0,
+        first_live: None,
         hub_id: reg.id,
     };
     if session.text(json(&welcome)).await.is_err() {
@@ -219,7 +222,7 @@ async fn run(
             out = reg.rx.recv() => {
                 let Some(out) = out else { break Some((CloseCode::Away, "server shutting down")) };
                 match held.as_mut() {
-                    Some(queue) if queue.len() < SESSION_QUEUE => queue.push_back(out),
+                    Some(queue) if queue.len() < HOLD_CAPACITY => queue.push_back(out),
                     Some(_) => {
                         held = None;
                         reg.lagged.store(true, Ordering::Release);
@@ -270,8 +273,11 @@ async fn run(
 struct Conn {
     state: Arc<AppState>,
     user: AuthUser,
-    /// Highest `seq` sent on this connection; older or equal events are never sent again.
+    /// Highest `seq` sent on this connection; live events at or below it are not sent again.
     last_sent: i64,
+    /// `seq` of the first live event sent: every later event for this session's rooms has
+    /// been sent or is queued, so a replay stops below it.
+    first_live: Option<i64>,
     hub_id: u64,
 }
 
@@ -413,8 +419,12 @@ impl Conn {
                 )
                 .await;
         }
-        let mut query = Event::find()
-            .filter(event::Column::Seq.gt(after_seq.max(self.last_sent)))
+        // Everything from the first live event on was (or will be) sent live.
+        let mut query = Event::find().filter(event::Column::Seq.gt(after_seq));
+        if let Some(first_live) = self.first_live {
+            query = query.filter(event::Column::Seq.lt(first_live));
+        }
+        let mut query = query
             .filter(
                 event::Column::Seq.in_subquery(
                     Query::select()
