@@ -10,9 +10,21 @@
 use std::collections::BTreeMap;
 
 use gloo_net::http::{Request, Response};
+use serde::Deserialize;
 use serde::de::DeserializeOwned;
+use shared::agents::{AgentDto, AgentStatus, StatusRequest};
+use shared::journeys::{JourneyDto, SubmitJourneyRequest};
+use shared::tickets::{
+    AttachmentDto, CreateMessageRequest, HistoryEntryDto, MessageDto, SortOrder, TicketDto,
+    TicketSort, UpdateTicketRequest,
+};
 use shared::users::{AuthResponse, LoginRequest, RegisterRequest, UpdateMeRequest, UserDto};
-use shared::{Envelope, ErrorBody, ErrorCode};
+use shared::{Envelope, ErrorBody, ErrorCode, Priority, TicketStatus};
+use uuid::Uuid;
+use wasm_bindgen::JsCast;
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::js_sys;
 
 use crate::session::{SESSION_EXPIRED, Session};
 
@@ -26,6 +38,14 @@ pub enum ApiError {
     /// An answer arrived but is not what this client understands (e.g. an HTML error page
     /// from a proxy, or a body that does not match the shared types).
     Unexpected { status: u16, detail: String },
+    /// The server sent an error body whose `code` this build of the SPA does not know yet
+    /// (the code list in `shared` only grows), so it is kept as text.
+    UnknownCode {
+        status: u16,
+        code: String,
+        message: String,
+        details: Option<serde_json::Value>,
+    },
     /// An authenticated call was attempted without a session.
     SignedOut,
 }
@@ -35,6 +55,15 @@ impl ApiError {
     pub fn code(&self) -> Option<ErrorCode> {
         match self {
             ApiError::Server { body, .. } => Some(body.code),
+            _ => None,
+        }
+    }
+
+    /// The structured `details` of the error body, if any.
+    pub fn details(&self) -> Option<&serde_json::Value> {
+        match self {
+            ApiError::Server { body, .. } => body.details.as_ref(),
+            ApiError::UnknownCode { details, .. } => details.as_ref(),
             _ => None,
         }
     }
@@ -55,11 +84,7 @@ impl ApiError {
 
     /// Per-field messages from `details.fields` of a validation error, keyed by field name.
     pub fn field_errors(&self) -> BTreeMap<String, String> {
-        let ApiError::Server { body, .. } = self else {
-            return BTreeMap::new();
-        };
-        body.details
-            .as_ref()
+        self.details()
             .and_then(|d| d.get("fields"))
             .and_then(|f| f.as_object())
             .map(|fields| {
@@ -95,7 +120,27 @@ impl ApiError {
                 ErrorCode::ValidationFailed if !self.field_errors().is_empty() => {
                     "Please correct the highlighted fields.".into()
                 }
+                ErrorCode::InvalidTransition => {
+                    "The ticket has changed meanwhile; that status change is no longer possible."
+                        .into()
+                }
+                ErrorCode::TicketClosed => {
+                    "This ticket is closed; nothing can be added to it.".into()
+                }
+                ErrorCode::AlreadyAssigned => "Another agent has already taken this ticket.".into(),
+                ErrorCode::OverCapacity => {
+                    "You already have as many open tickets as you can take.".into()
+                }
+                ErrorCode::PayloadTooLarge => "An image is larger than 5 MB.".into(),
+                ErrorCode::UnsupportedMediaType => {
+                    "Only PNG, JPEG, GIF and WebP images can be uploaded.".into()
+                }
                 _ => sentence(&body.error),
+            },
+            ApiError::UnknownCode { code, message, .. } => match code.as_str() {
+                "already_assigned" => "Another agent has already taken this ticket.".into(),
+                "over_capacity" => "You already have as many open tickets as you can take.".into(),
+                _ => sentence(message),
             },
             ApiError::Network(_) => {
                 "Cannot reach the Helpdesk server. Check your connection and try again.".into()
@@ -170,6 +215,415 @@ pub async fn update_me(session: Session, req: &UpdateMeRequest) -> Result<UserDt
 }
 
 // ---------------------------------------------------------------------------------------------
+// Tickets
+
+/// One page of a list, with the totals from the envelope.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    /// Items across all pages.
+    pub count: u64,
+    pub page: u64,
+    pub pages: u64,
+}
+
+/// Whose tickets `GET /api/tickets` returns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Assignee {
+    /// Only unassigned tickets (`assigned_agent_id=none`).
+    Nobody,
+    /// Only tickets assigned to this agent.
+    Agent(Uuid),
+}
+
+/// Filters of `GET /api/tickets`; empty lists mean "any".
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TicketQuery {
+    pub status: Vec<TicketStatus>,
+    pub priority: Vec<Priority>,
+    pub assignee: Option<Assignee>,
+    pub sort: Option<TicketSort>,
+    pub order: Option<SortOrder>,
+    pub page: Option<u64>,
+    /// At most 100.
+    pub per_page: Option<u64>,
+}
+
+impl TicketQuery {
+    fn params(&self) -> Vec<(&'static str, String)> {
+        let join = |items: Vec<&str>| items.join(",");
+        let mut out = Vec::new();
+        if !self.status.is_empty() {
+            out.push((
+                "status",
+                join(self.status.iter().map(|s| s.as_str()).collect()),
+            ));
+        }
+        if !self.priority.is_empty() {
+            out.push((
+                "priority",
+                join(self.priority.iter().map(|p| p.as_str()).collect()),
+            ));
+        }
+        match self.assignee {
+            Some(Assignee::Nobody) => out.push(("assigned_agent_id", "none".to_owned())),
+            Some(Assignee::Agent(id)) => out.push(("assigned_agent_id", id.to_string())),
+            None => {}
+        }
+        if let Some(sort) = self.sort {
+            let name = match sort {
+                TicketSort::CreatedAt => "created_at",
+                TicketSort::UpdatedAt => "updated_at",
+                TicketSort::Priority => "priority",
+                TicketSort::Number => "number",
+                TicketSort::SlaDue => "sla_due",
+            };
+            out.push(("sort", name.to_owned()));
+        }
+        if let Some(order) = self.order {
+            let name = match order {
+                SortOrder::Asc => "asc",
+                SortOrder::Desc => "desc",
+            };
+            out.push(("order", name.to_owned()));
+        }
+        if let Some(page) = self.page {
+            out.push(("page", page.to_string()));
+        }
+        if let Some(per_page) = self.per_page {
+            out.push(("per_page", per_page.to_string()));
+        }
+        out
+    }
+}
+
+/// `GET /api/tickets`: customers get their own tickets, agents the unassigned ones and
+/// their own, admins all.
+pub async fn list_tickets(
+    session: Session,
+    query: &TicketQuery,
+) -> Result<Page<TicketDto>, ApiError> {
+    let params = query.params();
+    authed_page(session, |bearer| {
+        Request::get("/api/tickets")
+            .query(params.iter().map(|(k, v)| (*k, v.as_str())))
+            .header("Authorization", bearer)
+            .build()
+    })
+    .await
+}
+
+/// `GET /api/tickets/{id}`.
+pub async fn get_ticket(session: Session, id: Uuid) -> Result<TicketDto, ApiError> {
+    authed(session, |bearer| {
+        Request::get(&format!("/api/tickets/{id}"))
+            .header("Authorization", bearer)
+            .build()
+    })
+    .await
+}
+
+/// `PATCH /api/tickets/{id}`: status (409 `invalid_transition`), priority, category.
+pub async fn update_ticket(
+    session: Session,
+    id: Uuid,
+    req: &UpdateTicketRequest,
+) -> Result<TicketDto, ApiError> {
+    authed(session, |bearer| {
+        Request::patch(&format!("/api/tickets/{id}"))
+            .header("Authorization", bearer)
+            .json(req)
+    })
+    .await
+}
+
+/// `POST /api/tickets/{id}/take`: an agent assigns an unassigned ticket to themself
+/// (409 `already_assigned` when someone was faster, 409 `over_capacity`).
+pub async fn take_ticket(session: Session, id: Uuid) -> Result<TicketDto, ApiError> {
+    authed(session, |bearer| {
+        Request::post(&format!("/api/tickets/{id}/take"))
+            .header("Authorization", bearer)
+            .build()
+    })
+    .await
+}
+
+/// `GET /api/tickets/{id}/history`, one page (oldest first).
+pub async fn ticket_history(
+    session: Session,
+    id: Uuid,
+    page: u64,
+) -> Result<Page<HistoryEntryDto>, ApiError> {
+    authed_page(session, |bearer| {
+        Request::get(&format!("/api/tickets/{id}/history"))
+            .query([("page", page.to_string()), ("per_page", "100".to_owned())])
+            .header("Authorization", bearer)
+            .build()
+    })
+    .await
+}
+
+/// `GET /api/tickets/{id}/messages`, one page (oldest first).
+pub async fn list_messages(
+    session: Session,
+    id: Uuid,
+    page: u64,
+) -> Result<Page<MessageDto>, ApiError> {
+    authed_page(session, |bearer| {
+        Request::get(&format!("/api/tickets/{id}/messages"))
+            .query([("page", page.to_string()), ("per_page", "100".to_owned())])
+            .header("Authorization", bearer)
+            .build()
+    })
+    .await
+}
+
+/// The most pages [`all_pages`] follows (100 items each).
+const MAX_PAGES: u64 = 20;
+
+/// Every page of a paged list, fetched one after the other (at most [`MAX_PAGES`]).
+pub async fn all_pages<T, F, Fut>(fetch: F) -> Result<Vec<T>, ApiError>
+where
+    F: Fn(u64) -> Fut,
+    Fut: Future<Output = Result<Page<T>, ApiError>>,
+{
+    let mut out = Vec::new();
+    let mut page = 1;
+    loop {
+        let batch = fetch(page).await?;
+        out.extend(batch.items);
+        if page >= batch.pages || page >= MAX_PAGES {
+            return Ok(out);
+        }
+        page += 1;
+    }
+}
+
+/// `POST /api/tickets/{id}/messages`: a reply, or an internal note (staff only).
+pub async fn post_message(
+    session: Session,
+    id: Uuid,
+    req: &CreateMessageRequest,
+) -> Result<MessageDto, ApiError> {
+    authed(session, |bearer| {
+        Request::post(&format!("/api/tickets/{id}/messages"))
+            .header("Authorization", bearer)
+            .json(req)
+    })
+    .await
+}
+
+// ---------------------------------------------------------------------------------------------
+// Attachments
+
+/// `POST /api/upload`: sends images as multipart field `files` (and `ticket_id` when given),
+/// reporting upload progress (0.0–1.0) to `on_progress` as it goes.
+///
+/// Uses `XMLHttpRequest` because `fetch` cannot report upload progress.
+pub async fn upload_images(
+    session: Session,
+    files: &[web_sys::File],
+    ticket_id: Option<Uuid>,
+    on_progress: impl Fn(f64) + 'static,
+) -> Result<Vec<AttachmentDto>, ApiError> {
+    let Some(token) = session.token() else {
+        return Err(ApiError::SignedOut);
+    };
+    let result = upload_with_xhr(&token, files, ticket_id, on_progress).await;
+    if let Err(err) = &result
+        && err.ends_session()
+    {
+        session.expire(&token, err);
+    }
+    result
+}
+
+async fn upload_with_xhr(
+    token: &str,
+    files: &[web_sys::File],
+    ticket_id: Option<Uuid>,
+    on_progress: impl Fn(f64) + 'static,
+) -> Result<Vec<AttachmentDto>, ApiError> {
+    let js_err = |what: &str| ApiError::Network(format!("could not {what}"));
+    let form = web_sys::FormData::new().map_err(|_| js_err("prepare the upload"))?;
+    for file in files {
+        form.append_with_blob_and_filename("files", file, &file.name())
+            .map_err(|_| js_err("read a file"))?;
+    }
+    if let Some(id) = ticket_id {
+        form.append_with_str("ticket_id", &id.to_string())
+            .map_err(|_| js_err("prepare the upload"))?;
+    }
+    let xhr = web_sys::XmlHttpRequest::new().map_err(|_| js_err("start the upload"))?;
+    xhr.open("POST", "/api/upload")
+        .map_err(|_| js_err("start the upload"))?;
+    xhr.set_request_header("Authorization", &format!("Bearer {token}"))
+        .map_err(|_| js_err("start the upload"))?;
+
+    // Kept alive until the request has finished; dropped (and detached) at the end.
+    let progress =
+        Closure::<dyn FnMut(web_sys::ProgressEvent)>::new(move |ev: web_sys::ProgressEvent| {
+            if ev.length_computable() && ev.total() > 0.0 {
+                on_progress((ev.loaded() / ev.total()).clamp(0.0, 1.0));
+            }
+        });
+    let upload = xhr.upload().map_err(|_| js_err("start the upload"))?;
+    upload.set_onprogress(Some(progress.as_ref().unchecked_ref()));
+
+    let done = js_sys::Promise::new(&mut |resolve, reject| {
+        xhr.set_onload(Some(&resolve));
+        xhr.set_onerror(Some(&reject));
+        xhr.set_onabort(Some(&reject));
+        xhr.set_ontimeout(Some(&reject));
+    });
+    xhr.send_with_opt_form_data(Some(&form))
+        .map_err(|_| js_err("send the upload"))?;
+    let finished = JsFuture::from(done).await;
+    upload.set_onprogress(None);
+    drop(progress);
+    if finished.is_err() {
+        return Err(ApiError::Network("the upload was interrupted".into()));
+    }
+    let status = xhr.status().unwrap_or(0);
+    if status == 0 {
+        return Err(ApiError::Network(
+            "the upload did not reach the server".into(),
+        ));
+    }
+    let text = xhr.response_text().ok().flatten().unwrap_or_default();
+    let status_text = xhr.status_text().unwrap_or_default();
+    decode_text(status, &status_text, &text).map(|envelope: Envelope<_>| envelope.data)
+}
+
+/// `GET /api/attachments/{id}` (or the `url` of an [`AttachmentDto`]) with the bearer token,
+/// turned into a `blob:` URL an `<img>` can show. The caller revokes it with
+/// [`revoke_blob_url`] when the image leaves the page.
+pub async fn attachment_blob_url(session: Session, url: &str) -> Result<String, ApiError> {
+    let Some(token) = session.token() else {
+        return Err(ApiError::SignedOut);
+    };
+    let request = Request::get(url)
+        .header("Authorization", &format!("Bearer {token}"))
+        .build()
+        .map_err(|e| ApiError::Network(e.to_string()))?;
+    let response = request
+        .send()
+        .await
+        .map_err(|e| ApiError::Network(e.to_string()))?;
+    if !response.ok() {
+        let err = match decode::<serde_json::Value>(response).await {
+            Err(err) => err,
+            Ok(_) => ApiError::Unexpected {
+                status: 0,
+                detail: "no image".into(),
+            },
+        };
+        if err.ends_session() {
+            session.expire(&token, &err);
+        }
+        return Err(err);
+    }
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .unwrap_or_else(|| "application/octet-stream".to_owned());
+    let bytes = response
+        .binary()
+        .await
+        .map_err(|e| ApiError::Network(e.to_string()))?;
+    let parts = js_sys::Array::of1(&js_sys::Uint8Array::from(bytes.as_slice()));
+    let options = web_sys::BlobPropertyBag::new();
+    options.set_type(&content_type);
+    let blob = web_sys::Blob::new_with_u8_array_sequence_and_options(&parts, &options)
+        .map_err(|_| ApiError::Network("could not read the image".into()))?;
+    web_sys::Url::create_object_url_with_blob(&blob)
+        .map_err(|_| ApiError::Network("could not show the image".into()))
+}
+
+/// Frees a URL made by [`attachment_blob_url`] or [`local_preview_url`].
+pub fn revoke_blob_url(url: &str) {
+    let _ = web_sys::Url::revoke_object_url(url);
+}
+
+/// A `blob:` URL showing a local file before (or without) uploading it.
+pub fn local_preview_url(file: &web_sys::File) -> Option<String> {
+    web_sys::Url::create_object_url_with_blob(file).ok()
+}
+
+/// `DELETE /api/attachments/{id}` (the uploader or an admin).
+pub async fn delete_attachment(session: Session, id: Uuid) -> Result<(), ApiError> {
+    let _: serde_json::Value = authed_lenient(session, |bearer| {
+        Request::delete(&format!("/api/attachments/{id}"))
+            .header("Authorization", bearer)
+            .build()
+    })
+    .await?;
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Journeys
+
+/// `GET /api/journeys`: the journeys the caller may start (active ones for customers).
+pub async fn list_journeys(session: Session) -> Result<Vec<JourneyDto>, ApiError> {
+    authed(session, |bearer| {
+        Request::get("/api/journeys")
+            .query([("per_page", "100")])
+            .header("Authorization", bearer)
+            .build()
+    })
+    .await
+}
+
+/// `GET /api/journeys/{id}`.
+pub async fn get_journey(session: Session, id: Uuid) -> Result<JourneyDto, ApiError> {
+    authed(session, |bearer| {
+        Request::get(&format!("/api/journeys/{id}"))
+            .header("Authorization", bearer)
+            .build()
+    })
+    .await
+}
+
+/// `POST /api/journeys/{id}/submit`: opens a ticket from the answers (422 `invalid_answers`
+/// with `details {node_id, reason}` when the server's evaluator disagrees).
+pub async fn submit_journey(
+    session: Session,
+    id: Uuid,
+    req: &SubmitJourneyRequest,
+) -> Result<TicketDto, ApiError> {
+    authed(session, |bearer| {
+        Request::post(&format!("/api/journeys/{id}/submit"))
+            .header("Authorization", bearer)
+            .json(req)
+    })
+    .await
+}
+
+// ---------------------------------------------------------------------------------------------
+// Agents
+
+/// `GET /api/agents/me`: the signed-in agent's profile and confirmed status.
+pub async fn my_agent(session: Session) -> Result<AgentDto, ApiError> {
+    authed(session, |bearer| {
+        Request::get("/api/agents/me")
+            .header("Authorization", bearer)
+            .build()
+    })
+    .await
+}
+
+/// `PUT /api/agents/me/status`.
+pub async fn set_my_status(session: Session, status: AgentStatus) -> Result<AgentDto, ApiError> {
+    authed(session, |bearer| {
+        Request::put("/api/agents/me/status")
+            .header("Authorization", bearer)
+            .json(&StatusRequest { status })
+    })
+    .await
+}
+
+// ---------------------------------------------------------------------------------------------
 // Plumbing
 
 /// Sends an authenticated request built by `build` (given the `Bearer …` header value) and ends
@@ -178,10 +632,48 @@ async fn authed<T: DeserializeOwned>(
     session: Session,
     build: impl FnOnce(&str) -> Result<Request, gloo_net::Error>,
 ) -> Result<T, ApiError> {
+    authed_envelope(session, build)
+        .await
+        .map(|envelope| envelope.data)
+}
+
+/// [`authed`] for list endpoints: keeps the paging totals.
+async fn authed_page<T: DeserializeOwned>(
+    session: Session,
+    build: impl FnOnce(&str) -> Result<Request, gloo_net::Error>,
+) -> Result<Page<T>, ApiError> {
+    let envelope: Envelope<Vec<T>> = authed_envelope(session, build).await?;
+    let count = envelope.count.unwrap_or(envelope.data.len() as u64);
+    Ok(Page {
+        count,
+        page: envelope.page.unwrap_or(1),
+        pages: envelope.pages.unwrap_or(1),
+        items: envelope.data,
+    })
+}
+
+/// [`authed`] for endpoints that may answer without a body (e.g. `204 No Content`).
+async fn authed_lenient(
+    session: Session,
+    build: impl FnOnce(&str) -> Result<Request, gloo_net::Error>,
+) -> Result<serde_json::Value, ApiError> {
+    match authed_envelope::<serde_json::Value>(session, build).await {
+        Ok(envelope) => Ok(envelope.data),
+        Err(ApiError::Unexpected { status, .. }) if (200..300).contains(&status) => {
+            Ok(serde_json::Value::Null)
+        }
+        Err(err) => Err(err),
+    }
+}
+
+async fn authed_envelope<T: DeserializeOwned>(
+    session: Session,
+    build: impl FnOnce(&str) -> Result<Request, gloo_net::Error>,
+) -> Result<Envelope<T>, ApiError> {
     let Some(token) = session.token() else {
         return Err(ApiError::SignedOut);
     };
-    let result = send(build(&format!("Bearer {token}"))).await;
+    let result = send_envelope(build(&format!("Bearer {token}"))).await;
     if let Err(err) = &result
         && err.ends_session()
     {
@@ -193,6 +685,12 @@ async fn authed<T: DeserializeOwned>(
 async fn send<T: DeserializeOwned>(
     request: Result<Request, gloo_net::Error>,
 ) -> Result<T, ApiError> {
+    send_envelope(request).await.map(|envelope| envelope.data)
+}
+
+async fn send_envelope<T: DeserializeOwned>(
+    request: Result<Request, gloo_net::Error>,
+) -> Result<Envelope<T>, ApiError> {
     // Building only fails if the body cannot be serialised, which is a bug, but still a
     // readable error rather than a panic.
     let request = request.map_err(|e| ApiError::Network(e.to_string()))?;
@@ -203,33 +701,52 @@ async fn send<T: DeserializeOwned>(
     decode(response).await
 }
 
-async fn decode<T: DeserializeOwned>(response: Response) -> Result<T, ApiError> {
-    let status = response.status();
+async fn decode<T: DeserializeOwned>(response: Response) -> Result<Envelope<T>, ApiError> {
     let text = response
         .text()
         .await
         .map_err(|e| ApiError::Network(e.to_string()))?;
-    if response.ok() {
-        serde_json::from_str::<Envelope<T>>(&text)
-            .map(|envelope| envelope.data)
-            .map_err(|e| ApiError::Unexpected {
-                status,
-                detail: e.to_string(),
-            })
-    } else {
-        match serde_json::from_str::<ErrorBody>(&text) {
-            Ok(body) => Err(ApiError::Server { status, body }),
-            Err(_) => {
-                let reason = response.status_text();
-                Err(ApiError::Unexpected {
-                    status,
-                    detail: if reason.is_empty() {
-                        "no error details".into()
-                    } else {
-                        reason
-                    },
-                })
-            }
-        }
+    decode_text(response.status(), &response.status_text(), &text)
+}
+
+/// An error body whose `code` may be newer than this build's `ErrorCode`.
+#[derive(Deserialize)]
+struct LooseErrorBody {
+    error: String,
+    code: String,
+    #[serde(default)]
+    details: Option<serde_json::Value>,
+}
+
+/// Turns a status and body text into the envelope or the matching [`ApiError`].
+fn decode_text<T: DeserializeOwned>(
+    status: u16,
+    status_text: &str,
+    text: &str,
+) -> Result<Envelope<T>, ApiError> {
+    if (200..300).contains(&status) {
+        return serde_json::from_str::<Envelope<T>>(text).map_err(|e| ApiError::Unexpected {
+            status,
+            detail: e.to_string(),
+        });
     }
+    if let Ok(body) = serde_json::from_str::<ErrorBody>(text) {
+        return Err(ApiError::Server { status, body });
+    }
+    if let Ok(loose) = serde_json::from_str::<LooseErrorBody>(text) {
+        return Err(ApiError::UnknownCode {
+            status,
+            code: loose.code,
+            message: loose.error,
+            details: loose.details,
+        });
+    }
+    Err(ApiError::Unexpected {
+        status,
+        detail: if status_text.is_empty() {
+            "no error details".into()
+        } else {
+            status_text.to_owned()
+        },
+    })
 }

@@ -1,35 +1,70 @@
-//! The application root: session, layout and the route table.
+//! The application root: session, live connection, app-wide services and the route table.
+//!
+//! | path | page | who |
+//! |---|---|---|
+//! | `/portal` | journey picker + my requests | customer |
+//! | `/portal/new/:id` | walk journey `:id` and submit it | customer |
+//! | `/portal/tickets/:id` | one request: conversation, close / reopen | customer |
+//! | `/agent` | status switch, my tickets, queue | agent |
+//! | `/agent/tickets/:id` | one ticket: transcript, conversation, notes, controls, history | agent, admin |
+//! | `/admin` | admin dashboard (placeholder) | admin |
+//! | `/admin/tickets/:id` | as `/agent/tickets/:id` | agent, admin |
 
 use leptos::prelude::*;
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::path;
 
-use crate::components::Navbar;
+use crate::components::{
+    Clock, Lightbox, LightboxHost, LiveToasts, Navbar, ToastHost, Toasts, clear_image_cache,
+};
 use crate::pages::{
-    AccountPage, AdminDashboard, AgentDashboard, CustomerPortal, LoginPage, NotFound, RegisterPage,
-    RootRedirect,
+    AccountPage, AdminDashboard, AgentDashboard, CustomerPortal, CustomerTicketPage, LoginPage,
+    NewRequestPage, NotFound, RegisterPage, RootRedirect, StaffTicketPage,
 };
 use crate::session::Session;
+use crate::ws::Live;
 
 #[component]
 pub fn App() -> impl IntoView {
     // Provided before the router so every page, guard and API call sees the same session.
-    Session::restore();
+    let session = Session::restore();
+    Clock::provide();
+    Toasts::provide();
+    Lightbox::provide();
+    Live::provide(session);
+
+    // Images fetched for one user are never shown to the next one in this tab.
+    let user_id = Memo::new(move |_| session.user().map(|u| u.id));
+    Effect::new(move |previous: Option<Option<uuid::Uuid>>| {
+        let now = user_id.get();
+        if previous.is_some_and(|p| p != now) {
+            clear_image_cache();
+        }
+        now
+    });
 
     view! {
         <Router>
+            <a class="skip-link" href="#main">"Skip to content"</a>
             <Navbar/>
-            <main id="main" class="container">
+            <main id="main" class="container" tabindex="-1">
                 <Routes fallback=|| view! { <NotFound/> }>
                     <Route path=path!("/") view=RootRedirect/>
                     <Route path=path!("/login") view=LoginPage/>
                     <Route path=path!("/register") view=RegisterPage/>
                     <Route path=path!("/portal") view=CustomerPortal/>
+                    <Route path=path!("/portal/new/:id") view=NewRequestPage/>
+                    <Route path=path!("/portal/tickets/:id") view=CustomerTicketPage/>
                     <Route path=path!("/agent") view=AgentDashboard/>
+                    <Route path=path!("/agent/tickets/:id") view=StaffTicketPage/>
                     <Route path=path!("/admin") view=AdminDashboard/>
+                    <Route path=path!("/admin/tickets/:id") view=StaffTicketPage/>
                     <Route path=path!("/account") view=AccountPage/>
                 </Routes>
             </main>
+            <LiveToasts/>
+            <ToastHost/>
+            <LightboxHost/>
         </Router>
     }
 }

@@ -120,6 +120,12 @@ impl Drop for Driver {
 
 /// Everything a browser test needs, or `None` after skipping.
 async fn setup() -> Option<(TestApp, crate::helpers::Cleanup, Driver)> {
+    setup_with(HashMap::new()).await
+}
+
+async fn setup_with(
+    extra: HashMap<&'static str, String>,
+) -> Option<(TestApp, crate::helpers::Cleanup, Driver)> {
     let dist = dist_dir();
     if !dist.join("index.html").exists() {
         skip(&format!(
@@ -139,10 +145,9 @@ async fn setup() -> Option<(TestApp, crate::helpers::Cleanup, Driver)> {
         skip("chromedriver is not installed");
         return None;
     };
-    let overrides = Overrides {
-        vars: HashMap::from([("STATIC_DIR", dist.display().to_string())]),
-    };
-    let mut app = spawn_app_with(Backend::Sqlite, overrides).await?;
+    let mut vars = HashMap::from([("STATIC_DIR", dist.display().to_string())]);
+    vars.extend(extra);
+    let mut app = spawn_app_with(Backend::Sqlite, Overrides { vars }).await?;
     let cleanup = app.take_cleanup();
     seed::run(&app.db, BCRYPT_COST).await.expect("demo data");
     Some((app, cleanup, Driver::start(&chromedriver, chromium)))
@@ -311,5 +316,309 @@ async fn a_customer_registers_through_the_spa() {
     let login = app.login("robin@example.com", "br0wser-pass").await;
     assert_eq!(login.assert_ok(200)["user"]["role"], "customer");
     client.close().await.expect("close session");
+    cleanup.run().await;
+}
+
+/// Where screenshots go: `target/browser-screenshots/` (not committed).
+fn screenshot_dir() -> PathBuf {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/browser-screenshots");
+    let _ = std::fs::create_dir_all(&dir);
+    dir
+}
+
+async fn screenshot(client: &Client, name: &str) {
+    if let Ok(png) = client.screenshot().await {
+        let _ = std::fs::write(screenshot_dir().join(format!("{name}.png")), png);
+    }
+}
+
+/// Polls until an element matching `css` has text containing `needle` (case-insensitive).
+async fn wait_for_contains(
+    client: &Client,
+    css: &str,
+    needle: &str,
+) -> fantoccini::elements::Element {
+    let deadline = Instant::now() + WAIT;
+    let needle = needle.to_lowercase();
+    while Instant::now() < deadline {
+        if let Ok(elements) = client.find_all(Locator::Css(css)).await {
+            for el in elements {
+                if let Ok(text) = el.text().await
+                    && text.to_lowercase().contains(&needle)
+                {
+                    return el;
+                }
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let url = client
+        .current_url()
+        .await
+        .map(|u| u.to_string())
+        .unwrap_or_default();
+    panic!("no `{css}` containing `{needle}` at {url}");
+}
+
+/// Polls until an attribute has the expected value.
+async fn wait_for_attr(client: &Client, css: &str, attr: &str, expected: &str) {
+    let deadline = Instant::now() + WAIT;
+    let mut last = None;
+    while Instant::now() < deadline {
+        if let Ok(el) = client.find(Locator::Css(css)).await {
+            last = el.attr(attr).await.ok().flatten();
+            if last.as_deref() == Some(expected) {
+                return;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("`{css}` [{attr}] never became `{expected}` (last: {last:?})");
+}
+
+async fn click(client: &Client, css: &str) {
+    client
+        .wait()
+        .at_most(WAIT)
+        .for_element(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"))
+        .click()
+        .await
+        .unwrap_or_else(|e| panic!("click {css}: {e}"));
+}
+
+async fn type_into(client: &Client, css: &str, text: &str) {
+    client
+        .wait()
+        .at_most(WAIT)
+        .for_element(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"))
+        .send_keys(text)
+        .await
+        .unwrap_or_else(|e| panic!("type into {css}: {e}"));
+}
+
+async fn page_text(client: &Client) -> String {
+    client
+        .find(Locator::Css("body"))
+        .await
+        .expect("body")
+        .text()
+        .await
+        .unwrap_or_default()
+}
+
+/// The whole story of one ticket, in two browsers: a customer walks a branching journey with
+/// an image, an agent receives the ticket live, replies and writes an internal note, the
+/// customer sees the reply (never the note) and the resolution live; then the server drops
+/// every connection and the customer's page recovers the event it missed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_ticket_travels_from_journey_to_resolution_live() {
+    let Some((app, cleanup, driver)) =
+        setup_with(HashMap::from([("BACKGROUND_JOBS", "true".to_owned())])).await
+    else {
+        return;
+    };
+
+    // The agent signs in and becomes available.
+    let agent = driver.session().await;
+    sign_in(&agent, &app, "agent1@helpdesk.local", "Agent123!").await;
+    wait_for_text(&agent, "h1[data-testid=page-title]", "Agent dashboard").await;
+    agent
+        .wait()
+        .at_most(WAIT)
+        .for_element(Locator::Css("select#agent-status"))
+        .await
+        .expect("status switch")
+        .select_by_value("available")
+        .await
+        .expect("choose available");
+    wait_for_attr(
+        &agent,
+        "[data-testid=agent-status-current]",
+        "data-status",
+        "available",
+    )
+    .await;
+    screenshot(&agent, "agent-dashboard").await;
+
+    // A new customer registers and walks the "Order problem" journey.
+    let customer = driver.session().await;
+    customer
+        .goto(&app.url("/register"))
+        .await
+        .expect("open /register");
+    type_into(&customer, "input#register-name", "Robin Story").await;
+    type_into(&customer, "input#register-email", "robin.story@example.com").await;
+    type_into(&customer, "input#register-password", "st0ry-password").await;
+    click(&customer, "button#register-submit").await;
+    wait_for_text(&customer, "h1[data-testid=page-title]", "Customer portal").await;
+    screenshot(&customer, "portal").await;
+    click(
+        &customer,
+        "[data-testid=journey-card][data-slug=order-problem]",
+    )
+    .await;
+    wait_for_contains(&customer, "[data-testid=question-title]", "What went wrong").await;
+    click(&customer, "input[name=answer][value=damaged]").await;
+    click(&customer, "button#journey-next").await;
+    wait_for_contains(
+        &customer,
+        "[data-testid=question-title]",
+        "photos of the damage",
+    )
+    .await;
+    let image = tempfile::Builder::new()
+        .suffix(".png")
+        .tempfile()
+        .expect("temp image");
+    let mut png = vec![0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A];
+    png.resize(256, 0);
+    std::fs::write(image.path(), &png).expect("write image");
+    customer
+        .find(Locator::Css("input#answer-files"))
+        .await
+        .expect("file input")
+        .send_keys(&image.path().display().to_string())
+        .await
+        .expect("choose file");
+    wait_for_attr(
+        &customer,
+        "[data-testid=picked-image]",
+        "data-state",
+        "done",
+    )
+    .await;
+    screenshot(&customer, "journey-upload").await;
+    click(&customer, "button#journey-next").await;
+    wait_for_contains(&customer, "[data-testid=question-title]", "order number").await;
+    type_into(&customer, "#answer-text", "A-10442").await;
+    click(&customer, "button#journey-next").await;
+    wait_for_contains(&customer, "[data-testid=question-title]", "anything else").await;
+    click(&customer, "button#journey-next").await;
+    wait_for_contains(
+        &customer,
+        "[data-testid=journey-summary]",
+        "Damaged item in order A-10442",
+    )
+    .await;
+    screenshot(&customer, "journey-summary").await;
+    click(&customer, "button#journey-submit").await;
+
+    // The customer lands on the ticket with its SLA badge.
+    wait_for_contains(
+        &customer,
+        "[data-testid=ticket-subject]",
+        "Damaged item in order A-10442",
+    )
+    .await;
+    customer
+        .wait()
+        .at_most(WAIT)
+        .for_element(Locator::Css("[data-testid=sla-badge]"))
+        .await
+        .expect("an SLA badge");
+    screenshot(&customer, "customer-ticket").await;
+
+    // The agent gets it live (assigned by the queue) and opens it.
+    wait_for_contains(&agent, "[data-testid=ticket-row]", "A-10442").await;
+    screenshot(&agent, "agent-assigned").await;
+    click(&agent, "[data-testid=ticket-row]").await;
+    wait_for_contains(&agent, "[data-testid=ticket-subject]", "A-10442").await;
+    type_into(
+        &agent,
+        "textarea#reply-body",
+        "We are sending a replacement today.",
+    )
+    .await;
+    click(&agent, "button#reply-send").await;
+    wait_for_contains(&agent, "[data-testid=message]", "replacement").await;
+    type_into(
+        &agent,
+        "textarea#reply-body",
+        "Internal: customer is a VIP, expedite.",
+    )
+    .await;
+    click(&agent, "button#note-send").await;
+    wait_for_contains(&agent, "[data-testid=message][data-internal=true]", "VIP").await;
+    screenshot(&agent, "agent-ticket").await;
+
+    // The customer sees the reply live.
+    wait_for_contains(&customer, "[data-testid=message]", "replacement").await;
+
+    // The agent resolves; the customer sees it live, and never the note.
+    click(&agent, "button[data-status-to=resolved]").await;
+    wait_for_contains(&customer, "[data-testid=ticket-status]", "resolved").await;
+    assert!(
+        !page_text(&customer).await.contains("VIP"),
+        "the customer must never see an internal note"
+    );
+    screenshot(&customer, "customer-resolved").await;
+
+    // The server goes away, taking every WebSocket with it.
+    let port = app.address.rsplit(':').next().expect("port").to_owned();
+    cleanup.stop_server().await;
+    // Meanwhile another instance on the same database records a reply.
+    let mut other = spawn_app_with(
+        Backend::Sqlite,
+        Overrides {
+            vars: HashMap::from([("DATABASE_URL", app.db_url.clone())]),
+        },
+    )
+    .await
+    .expect("second instance");
+    let other_cleanup = other.take_cleanup();
+    let agent_token = other.login("agent1@helpdesk.local", "Agent123!").await;
+    let agent_token = agent_token.assert_ok(200)["token"]
+        .as_str()
+        .expect("token")
+        .to_owned();
+    let tickets = other
+        .get("/api/tickets?q=A-10442", Some(&agent_token))
+        .await;
+    let ticket_id = tickets.assert_ok(200)[0]["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    other
+        .post(
+            &format!("/api/tickets/{ticket_id}/messages"),
+            Some(&agent_token),
+            &json!({"body": "Sent while you were away."}),
+        )
+        .await
+        .assert_ok(201);
+    other_cleanup.stop_server().await;
+    // The server comes back on the same address; the page reconnects and catches up.
+    let dist = dist_dir();
+    let mut back = spawn_app_with(
+        Backend::Sqlite,
+        Overrides {
+            vars: HashMap::from([
+                ("DATABASE_URL", app.db_url.clone()),
+                ("BIND_ADDR", format!("127.0.0.1:{port}")),
+                ("STATIC_DIR", dist.display().to_string()),
+            ]),
+        },
+    )
+    .await
+    .expect("restarted server");
+    let back_cleanup = back.take_cleanup();
+    wait_for_contains(&customer, "[data-testid=message]", "while you were away").await;
+    wait_for_attr(
+        &customer,
+        "[data-testid=ws-status]",
+        "data-state",
+        "connected",
+    )
+    .await;
+    screenshot(&customer, "customer-recovered").await;
+
+    agent.close().await.expect("close agent session");
+    customer.close().await.expect("close customer session");
+    back_cleanup.run().await;
+    other_cleanup.run().await;
     cleanup.run().await;
 }

@@ -60,6 +60,11 @@ pub struct Cleanup {
 }
 
 impl Cleanup {
+    /// Stops the server at once (dropping every connection) but keeps its database.
+    pub async fn stop_server(&self) {
+        self.handle.stop(false).await;
+    }
+
     pub async fn run(self) {
         self.handle.stop(false).await;
         if let Some(name) = self.pg_database

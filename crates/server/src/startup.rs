@@ -215,7 +215,11 @@ fn build_server(listener: TcpListener, state: AppState) -> anyhow::Result<Server
             .app_data(web::PathConfig::default().error_handler(error::path_error))
             .wrap(security_headers)
             .wrap(cors)
-            .wrap(Logger::new("%a \"%r\" %s %b %Dms"))
+            // The path without its query: `/ws?token=…` must never put a token in the logs.
+            .wrap(
+                Logger::new("%a \"%{method}xi %U\" %s %b %Dms")
+                    .custom_request_replace("method", |req| req.method().to_string()),
+            )
             // Registered before the /api scope, which would otherwise claim /api/docs.
             .route(
                 "/api/docs",

@@ -176,6 +176,9 @@ pub struct SlaDto {
     pub first_response_at: Option<DateTime<Utc>>,
     /// The deadline that currently runs; `None` while paused (pending) or done.
     pub due_at: Option<DateTime<Utc>>,
+    /// Start of the running clock's window (creation plus time spent paused): with `due_at`
+    /// it gives the share of time left for `sla::status`.
+    pub started_at: Option<DateTime<Utc>>,
     /// The current clock's state; `None` when no clock runs.
     pub status: Option<SlaStatus>,
     /// True while the ticket is `pending` (waiting on the customer).
@@ -360,6 +363,9 @@ pub struct HistoryEntryDto {
     pub field: String,
     pub from: Option<String>,
     pub to: Option<String>,
+    /// For `assignee` changes: the agents behind `from` and `to`.
+    pub from_person: Option<PersonDto>,
+    pub to_person: Option<PersonDto>,
     /// `None` for changes made by the system.
     pub actor: Option<PersonDto>,
     pub created_at: DateTime<Utc>,

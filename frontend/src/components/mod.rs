@@ -1,12 +1,29 @@
-//! Building blocks shared by the pages: the navbar, route guards, form fields and the
-//! loading / error displays. Page-specific markup lives in `pages/`, not here.
+//! Building blocks shared by the pages: the navbar, route guards, form fields, loading / error /
+//! empty displays, toasts, SLA timers, ticket badges and rows, images (authenticated thumbnails,
+//! the lightbox, the upload picker) and the journey renderer. Page-specific markup lives in
+//! `pages/`, not here.
 
+mod attachments;
 mod field;
 mod guard;
+pub mod icons;
+mod journey_form;
 mod navbar;
+mod sla;
 mod status;
+mod tickets;
+mod toast;
+mod upload;
 
+pub use attachments::{AttachmentList, Lightbox, LightboxHost, clear_image_cache};
 pub use field::{FieldState, TextField};
 pub use guard::RequireRole;
+pub use journey_form::JourneyForm;
 pub use navbar::Navbar;
-pub use status::{FormAlert, Loading, SessionProblem, set_title};
+pub use sla::{Clock, SlaBadge, urgency_key, use_clock};
+pub use status::{
+    EmptyState, ErrorPanel, FormAlert, LoadState, Loading, SessionProblem, load_state, set_title,
+};
+pub use tickets::{PriorityBadge, RowFor, StatusBadge, TicketRow, replace_in, row_key};
+pub use toast::{LiveToasts, ToastHost, Toasts, use_toasts};
+pub use upload::{ImagePicker, ImageUploads};

@@ -1,5 +1,5 @@
-//! The top bar: product name, the links of the signed-in user's role, who is signed in, and
-//! the logout button. Signed-out visitors get the sign-in and register links instead.
+//! The top bar: product name, the links of the signed-in user's role, the live-connection
+//! indicator, who is signed in, and the logout button. Signed-out visitors get the sign-in and register links instead.
 
 use leptos::prelude::*;
 use leptos_router::NavigateOptions;
@@ -8,6 +8,7 @@ use leptos_router::hooks::use_navigate;
 use shared::Role;
 
 use crate::session::{AuthState, home_for, role_label, use_session};
+use crate::ws::LiveIndicator;
 
 /// The links each role gets, besides the account page.
 fn links_for(role: Role) -> &'static [(&'static str, &'static str)] {
@@ -41,6 +42,7 @@ pub fn Navbar() -> impl IntoView {
                     <li><A href="/account">"Account"</A></li>
                 </ul>
                 <div class="nav-user">
+                    <LiveIndicator/>
                     <span class="current-user" data-testid="current-user">{user.name}</span>
                     <span class=format!("badge badge-{}", role.as_str()) data-testid="current-role">
                         {role_label(role)}

@@ -1,7 +1,8 @@
-//! The three role homes: customer portal, agent dashboard, admin dashboard.
+//! The admin dashboard placeholder (the customer portal and the agent dashboard live in
+//! `portal` and `agent`).
 //!
-//! Tickets, journeys, queues and analytics arrive in later milestones; until then each page
-//! greets the user and says plainly what will appear, without sample data.
+//! Analytics and configuration arrive in a later milestone; until then the page greets the
+//! admin and says plainly what will appear, without sample data.
 
 use leptos::prelude::*;
 use shared::Role;
@@ -9,7 +10,7 @@ use shared::Role;
 use crate::components::{RequireRole, set_title};
 use crate::session::use_session;
 
-/// The page frame shared by the three homes.
+/// The page frame of a home that is not built yet.
 #[component]
 fn Home(
     title: &'static str,
@@ -33,42 +34,6 @@ fn Home(
                 </ul>
             </div>
         </section>
-    }
-}
-
-#[component]
-pub fn CustomerPortal() -> impl IntoView {
-    view! {
-        <RequireRole roles=&[Role::Customer]>
-            <Home
-                title="Customer portal"
-                lead="This is where your support requests will live. Nothing is listed yet \
-                      because requests cannot be opened in this version."
-                upcoming=&[
-                    "Open a request by answering a few guided questions.",
-                    "See the status of each request and when to expect an answer.",
-                    "Talk with the agent handling it, with updates as they happen.",
-                ]
-            />
-        </RequireRole>
-    }
-}
-
-#[component]
-pub fn AgentDashboard() -> impl IntoView {
-    view! {
-        <RequireRole roles=&[Role::Agent]>
-            <Home
-                title="Agent dashboard"
-                lead="This is where you will work tickets. The queue and assignment are not \
-                      available in this version yet."
-                upcoming=&[
-                    "Tickets assigned to you, with their response and resolution deadlines.",
-                    "The queue of unassigned tickets, and taking one yourself.",
-                    "Your availability, and live updates when tickets arrive or change.",
-                ]
-            />
-        </RequireRole>
     }
 }
 

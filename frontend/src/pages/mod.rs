@@ -1,16 +1,22 @@
 //! One module per screen. Each page owns its own form state and talks to the server only
-//! through `crate::api`.
+//! through `crate::api` (and to live events only through `crate::ws`).
 
 mod account;
+mod agent;
 mod dashboards;
 mod login;
 mod not_found;
+mod portal;
 mod register;
 mod root;
+mod ticket;
 
 pub use account::AccountPage;
-pub use dashboards::{AdminDashboard, AgentDashboard, CustomerPortal};
+pub use agent::AgentDashboard;
+pub use dashboards::AdminDashboard;
 pub use login::LoginPage;
 pub use not_found::NotFound;
+pub use portal::{CustomerPortal, NewRequestPage};
 pub use register::RegisterPage;
 pub use root::RootRedirect;
+pub use ticket::{CustomerTicketPage, StaffTicketPage};

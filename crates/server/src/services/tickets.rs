@@ -755,6 +755,9 @@ pub async fn to_dtos<C: ConnectionTrait>(
                     resolution_due_at: t.resolution_due_at,
                     first_response_at: t.first_response_at,
                     due_at: t.sla_due_at,
+                    started_at: t
+                        .sla_due_at
+                        .map(|_| t.created_at + Duration::seconds(t.sla_paused_secs)),
                     status: sla_status,
                     paused: t.status == ticket::Status::Pending,
                     response_breached: t.response_breached,
@@ -824,11 +827,31 @@ pub async fn history(
         .order_by_asc(ticket_history::Column::CreatedAt)
         .order_by_asc(ticket_history::Column::Id);
     let (rows, count) = super::fetch_page(db, select, paging).await?;
-    let people = people(db, rows.iter().filter_map(|r| r.actor_id)).await?;
+    let person_of = |value: &Option<String>, field: &str| {
+        (field == "assignee")
+            .then(|| value.as_deref().and_then(|v| v.parse::<Uuid>().ok()))
+            .flatten()
+    };
+    let people = people(
+        db,
+        rows.iter().flat_map(|r| {
+            [
+                r.actor_id,
+                person_of(&r.from_value, &r.field),
+                person_of(&r.to_value, &r.field),
+            ]
+            .into_iter()
+            .flatten()
+        }),
+    )
+    .await?;
     Ok((
         rows.into_iter()
             .map(|r| HistoryEntryDto {
                 id: r.id,
+                from_person: person_of(&r.from_value, &r.field)
+                    .and_then(|p| people.get(&p).cloned()),
+                to_person: person_of(&r.to_value, &r.field).and_then(|p| people.get(&p).cloned()),
                 field: r.field,
                 from: r.from_value,
                 to: r.to_value,

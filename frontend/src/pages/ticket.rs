@@ -1,0 +1,863 @@
+//! One ticket: `/portal/tickets/:id` for its customer, `/agent/tickets/:id` (and
+//! `/admin/tickets/:id`) for staff.
+//!
+//! Both show the header (status, priority, SLA timer), the conversation with a reply box, the
+//! journey transcript and the attachments. Customers can close and reopen (only the transitions
+//! `allowed_transitions(status, false)` offers); staff also see internal notes (styled apart,
+//! written with a second button), status and priority controls limited to
+//! `allowed_transitions(status, true)`, a "Take" button on unassigned tickets, and the history.
+//! The page joins the ticket's live room while it is open, so replies and status changes
+//! appear without a reload.
+
+use std::collections::BTreeMap;
+
+use leptos::prelude::*;
+use leptos_router::hooks::use_params_map;
+use shared::journey::{Answer, QuestionType, TranscriptEntry};
+use shared::tickets::{
+    AttachmentDto, CreateMessageRequest, HistoryEntryDto, MessageDto, TicketDto,
+    UpdateTicketRequest, allowed_transitions,
+};
+use shared::ws::Event;
+use shared::{ErrorCode, Priority, Role, TicketStatus};
+use uuid::Uuid;
+
+use crate::api::{self, ApiError};
+use crate::components::icons::{Icon, IconName};
+use crate::components::{
+    AttachmentList, EmptyState, ErrorPanel, FormAlert, ImagePicker, ImageUploads, LoadState,
+    Loading, PriorityBadge, RequireRole, SlaBadge, StatusBadge, load_state, set_title, use_clock,
+    use_toasts,
+};
+use crate::format::{
+    ago, local_time, priority_label, status_label, ticket_number, transition_label,
+};
+use crate::session::use_session;
+use crate::ws::{debounce, use_live};
+
+#[component]
+pub fn CustomerTicketPage() -> impl IntoView {
+    view! {
+        <RequireRole roles=&[Role::Customer]>
+            <TicketPage staff=false/>
+        </RequireRole>
+    }
+}
+
+#[component]
+pub fn StaffTicketPage() -> impl IntoView {
+    view! {
+        <RequireRole roles=&[Role::Agent, Role::Admin]>
+            <TicketPage staff=true/>
+        </RequireRole>
+    }
+}
+
+#[component]
+fn TicketPage(staff: bool) -> impl IntoView {
+    let params = use_params_map();
+    let id = Memo::new(move |_| {
+        params
+            .read()
+            .get("id")
+            .and_then(|s| Uuid::parse_str(&s).ok())
+    });
+    move || match id.get() {
+        Some(id) => view! { <TicketDetail id=id staff=staff/> }.into_any(),
+        None => view! {
+            <section class="page">
+                <ErrorPanel message="This ticket address is not valid."/>
+            </section>
+        }
+        .into_any(),
+    }
+}
+
+/// Everything on the page shares these.
+#[derive(Clone, Copy)]
+struct Ctx {
+    id: Uuid,
+    staff: bool,
+    ticket: RwSignal<Option<TicketDto>>,
+}
+
+#[component]
+fn TicketDetail(id: Uuid, staff: bool) -> impl IntoView {
+    let session = use_session();
+    let live = use_live();
+    live.follow_ticket(id);
+
+    let loaded = LocalResource::new(move || {
+        live.reloads();
+        api::get_ticket(session, id)
+    });
+    let ticket = RwSignal::new(None::<TicketDto>);
+    let load_error = RwSignal::new(None::<ApiError>);
+    // The ticket on screen is the newest of what was loaded and what arrived live.
+    Effect::new(move |_| match loaded.get() {
+        Some(Ok(t)) => {
+            load_error.set(None);
+            ticket.update(|cur| {
+                if cur.as_ref().is_none_or(|c| c.updated_at <= t.updated_at) {
+                    *cur = Some(t);
+                }
+            });
+        }
+        Some(Err(err)) => load_error.set(Some(err)),
+        None => {}
+    });
+    Effect::new(move |_| {
+        if let Some((number, subject)) =
+            ticket.with(|t| t.as_ref().map(|t| (t.number, t.subject.clone())))
+        {
+            set_title(&format!("{} {subject}", ticket_number(number)));
+        }
+    });
+
+    let messages = RwSignal::new(Vec::<MessageDto>::new());
+    let add_message = move |m: MessageDto| {
+        if !staff && m.internal {
+            return;
+        }
+        messages.update(|list| merge_messages(list, vec![m]));
+    };
+
+    let ctx = Ctx { id, staff, ticket };
+    provide_context(ctx);
+
+    let history_refresh = RwSignal::new(0u64);
+    let refetch_history = debounce(400, move || history_refresh.update(|n| *n += 1));
+    live.on_event(move |msg| match &msg.event {
+        Event::NewTicket { ticket: t }
+        | Event::TicketUpdated { ticket: t }
+        | Event::TicketAssigned { ticket: t, .. }
+        | Event::SlaBreach { ticket: t, .. }
+            if t.id == id =>
+        {
+            ticket.update(|cur| {
+                if cur.as_ref().is_none_or(|c| c.updated_at <= t.updated_at) {
+                    *cur = Some((**t).clone());
+                }
+            });
+            refetch_history();
+        }
+        Event::NewMessage { message } if message.ticket_id == id => {
+            add_message((**message).clone());
+        }
+        _ => {}
+    });
+
+    let back = move || {
+        let role = session.user().map(|u| u.role);
+        match role {
+            Some(Role::Admin) => ("/admin", "Dashboard"),
+            Some(Role::Agent) => ("/agent", "Dashboard"),
+            _ => ("/portal", "My requests"),
+        }
+    };
+    let has_ticket = Memo::new(move |_| ticket.with(Option::is_some));
+
+    view! {
+        <section class="page ticket-page">
+            <a class="back-link" href=move || back().0>
+                <Icon name=IconName::Back/>
+                {move || back().1}
+            </a>
+            {move || {
+                load_error
+                    .get()
+                    .map(|err| {
+                        let message = if err.code() == Some(ErrorCode::NotFound) {
+                            "This ticket does not exist, or you may not see it.".to_owned()
+                        } else {
+                            err.message()
+                        };
+                        view! {
+                            <ErrorPanel message=message on_retry=Callback::new(move |()| loaded.refetch())/>
+                        }
+                    })
+            }}
+            <Show
+                when=move || has_ticket.get()
+                fallback=move || {
+                    load_error
+                        .with(Option::is_none)
+                        .then(|| view! { <Loading label="Loading the ticket…"/> })
+                }
+            >
+                <TicketHeader/>
+                <div class="ticket-layout">
+                    <div class="ticket-main">
+                        <Conversation messages=messages/>
+                        <ReplyBox on_posted=Callback::new(add_message)/>
+                    </div>
+                    <aside class="ticket-side">
+                        <Controls/>
+                        <Transcript/>
+                        <Attachments/>
+                        {staff.then(|| view! { <History refresh=history_refresh/> })}
+                    </aside>
+                </div>
+            </Show>
+        </section>
+    }
+}
+
+/// Adds `incoming` to `list` (skipping ones already there), oldest first.
+fn merge_messages(list: &mut Vec<MessageDto>, incoming: Vec<MessageDto>) {
+    for m in incoming {
+        if !list.iter().any(|x| x.id == m.id) {
+            list.push(m);
+        }
+    }
+    list.sort_by_key(|m| m.created_at);
+}
+
+#[component]
+fn TicketHeader() -> impl IntoView {
+    let ctx = expect_context::<Ctx>();
+    move || {
+        ctx.ticket.get().map(|t| {
+            let staff = ctx.staff;
+            view! {
+                <header class="card ticket-header" data-ticket-id=t.id.to_string() data-number=t.number.to_string()>
+                    <p class="ticket-number-line">
+                        <span class="ticket-number">{ticket_number(t.number)}</span>
+                        {t.category.clone().map(|c| view! { <span class="muted">{c}</span> })}
+                        {t.escalated.then(|| view! {
+                            <span class="escalated" title="Escalated after an SLA breach">
+                                <Icon name=IconName::Alert/> "Escalated"
+                            </span>
+                        })}
+                    </p>
+                    <h1 data-testid="ticket-subject">{t.subject.clone()}</h1>
+                    <div class="ticket-badges">
+                        <StatusBadge status=t.status testid="ticket-status"/>
+                        <PriorityBadge priority=t.priority/>
+                        <SlaBadge sla=t.sla.clone() status=t.status created_at=t.created_at long=true/>
+                    </div>
+                    <dl class="ticket-facts">
+                        {staff.then(|| view! {
+                            <div><dt>"Customer"</dt><dd>{t.customer.name.clone()}</dd></div>
+                        })}
+                        <div>
+                            <dt>"Agent"</dt>
+                            <dd data-testid="ticket-agent">
+                                {t.assigned_agent.as_ref().map_or_else(|| "Not assigned yet".to_owned(), |a| a.name.clone())}
+                            </dd>
+                        </div>
+                        <div><dt>"Opened"</dt><dd>{local_time(t.created_at)}</dd></div>
+                        <div><dt>"Updated"</dt><dd>{local_time(t.updated_at)}</dd></div>
+                    </dl>
+                    // A journey ticket's description repeats its transcript, shown apart.
+                    {(t.transcript.is_none() && !t.description.trim().is_empty()).then(|| view! {
+                        <div class="ticket-description">
+                            <h2 class="visually-hidden">"Description"</h2>
+                            <p>{t.description.clone()}</p>
+                        </div>
+                    })}
+                </header>
+            }
+        })
+    }
+}
+
+/// Status changes (and for staff: take, priority).
+#[component]
+fn Controls() -> impl IntoView {
+    let ctx = expect_context::<Ctx>();
+    let session = use_session();
+    let toasts = use_toasts();
+    let error = RwSignal::new(None::<String>);
+    let id = ctx.id;
+
+    let update = Action::new_local(move |req: &UpdateTicketRequest| {
+        let req = req.clone();
+        async move {
+            match api::update_ticket(session, id, &req).await {
+                Ok(t) => {
+                    error.set(None);
+                    ctx.ticket.set(Some(t));
+                }
+                Err(err) => {
+                    error.set(Some(err.message()));
+                    // Show the real state again (the select, or a changed status).
+                    if let Ok(t) = api::get_ticket(session, id).await {
+                        ctx.ticket.set(Some(t));
+                    } else {
+                        ctx.ticket.update(|_| {});
+                    }
+                }
+            }
+        }
+    });
+    let take = Action::new_local(move |(): &()| async move {
+        // The `ticket-assigned` event may arrive before the answer: it must not toast too.
+        let key = format!("taken:{id}");
+        toasts.mark_handled(key.clone());
+        match api::take_ticket(session, id).await {
+            Ok(t) => {
+                error.set(None);
+                toasts.success(
+                    format!("Ticket {} is now yours", ticket_number(t.number)),
+                    None,
+                );
+                ctx.ticket.set(Some(t));
+            }
+            Err(err) => {
+                toasts.take_handled(&key);
+                error.set(Some(err.message()));
+                if let Ok(t) = api::get_ticket(session, id).await {
+                    ctx.ticket.set(Some(t));
+                }
+            }
+        }
+    });
+    let busy = move || update.pending().get() || take.pending().get();
+    let is_agent = move || session.user().is_some_and(|u| u.role == Role::Agent);
+
+    let status_buttons = move || {
+        ctx.ticket.get().map(|t| {
+            let from = t.status;
+            let allowed = allowed_transitions(from, ctx.staff);
+            if allowed.is_empty() {
+                return view! {
+                    <p class="muted">
+                        {if ctx.staff { "This ticket is closed." } else { "This request is closed. Open a new request if you need more help." }}
+                    </p>
+                }
+                .into_any();
+            }
+            allowed
+                .iter()
+                .map(|&to| {
+                    let primary = matches!(to, TicketStatus::Resolved | TicketStatus::Open);
+                    view! {
+                        <button
+                            type="button"
+                            class=if primary { "btn btn-primary" } else { "btn btn-secondary" }
+                            data-status-to=to.as_str()
+                            disabled=busy
+                            on:click=move |_| {
+                                update.dispatch(UpdateTicketRequest { status: Some(to), ..Default::default() });
+                            }
+                        >
+                            {transition_label(from, to, ctx.staff)}
+                        </button>
+                    }
+                })
+                .collect_view()
+                .into_any()
+        })
+    };
+
+    let take_button = move || {
+        let unassigned = ctx.ticket.with(|t| {
+            t.as_ref()
+                .is_some_and(|t| t.assigned_agent.is_none() && t.status.is_active())
+        });
+        (ctx.staff && unassigned && is_agent()).then(|| {
+            view! {
+                <button
+                    type="button"
+                    class="btn btn-primary"
+                    data-testid="take"
+                    disabled=busy
+                    on:click=move |_| {
+                        take.dispatch(());
+                    }
+                >
+                    "Take this ticket"
+                </button>
+            }
+        })
+    };
+
+    let priority_select = move || {
+        ctx.staff.then(|| {
+            let current = move || ctx.ticket.with(|t| t.as_ref().map(|t| t.priority.as_str()).unwrap_or("medium"));
+            let closed = move || ctx.ticket.with(|t| t.as_ref().is_some_and(|t| t.status == TicketStatus::Closed));
+            view! {
+                <div class="field">
+                    <label for="ticket-priority">"Priority"</label>
+                    <select
+                        id="ticket-priority"
+                        prop:value=current
+                        disabled=move || busy() || closed()
+                        on:change=move |ev| {
+                            let value = event_target_value(&ev);
+                            if let Ok(p) = value.parse::<Priority>() {
+                                update.dispatch(UpdateTicketRequest { priority: Some(p), ..Default::default() });
+                            }
+                        }
+                    >
+                        {Priority::ALL
+                            .iter()
+                            .rev()
+                            .map(|p| view! { <option value=p.as_str() selected=move || current() == p.as_str()>{priority_label(*p)}</option> })
+                            .collect_view()}
+                    </select>
+                </div>
+            }
+        })
+    };
+
+    view! {
+        <section class="card side-card" aria-labelledby="controls-title">
+            <h2 id="controls-title">{if ctx.staff { "Work on it" } else { "Your request" }}</h2>
+            <FormAlert message=error/>
+            <div class="actions">
+                {take_button}
+                {status_buttons}
+            </div>
+            {priority_select}
+        </section>
+    }
+}
+
+/// The conversation, loaded over REST and extended live.
+#[component]
+fn Conversation(messages: RwSignal<Vec<MessageDto>>) -> impl IntoView {
+    let ctx = expect_context::<Ctx>();
+    let session = use_session();
+    let live = use_live();
+    let id = ctx.id;
+    let loaded = LocalResource::new(move || {
+        live.reloads();
+        async move { api::all_pages(|page| api::list_messages(session, id, page)).await }
+    });
+    Effect::new(move |_| {
+        if let Some(Ok(list)) = loaded.get() {
+            messages.update(|m| merge_messages(m, list));
+        }
+    });
+    let state = load_state(loaded, |_| false);
+    let me = move || session.user().map(|u| u.id);
+
+    view! {
+        <section class="card conversation" aria-labelledby="conversation-title">
+            <h2 id="conversation-title">"Conversation"</h2>
+            {move || match state.get() {
+                LoadState::Loading => view! { <Loading label="Loading messages…"/> }.into_any(),
+                LoadState::Failed(msg) => view! {
+                    <ErrorPanel message=msg on_retry=Callback::new(move |()| loaded.refetch())/>
+                }
+                .into_any(),
+                LoadState::Empty | LoadState::Ready => view! {
+                    <Show
+                        when=move || messages.with(|m| !m.is_empty())
+                        fallback=move || view! {
+                            <EmptyState
+                                title="No messages yet."
+                                hint=if ctx.staff { "Reply below to start the conversation." } else { "An agent will answer here; you can add details below." }
+                            />
+                        }
+                    >
+                        <ol class="messages" aria-live="polite" data-testid="messages">
+                            <For each=move || messages.get() key=|m| m.id let:m>
+                                <MessageItem message=m mine=me()/>
+                            </For>
+                        </ol>
+                    </Show>
+                }
+                .into_any(),
+            }}
+        </section>
+    }
+}
+
+#[component]
+fn MessageItem(message: MessageDto, mine: Option<Uuid>) -> impl IntoView {
+    let clock = use_clock();
+    let at = message.created_at;
+    let is_mine = mine == Some(message.author.id);
+    let staff_author = message.author.role.is_staff();
+    view! {
+        <li
+            class="message"
+            class:message-internal=message.internal
+            class:message-staff=staff_author
+            class:message-mine=is_mine
+            data-testid="message"
+            data-internal=if message.internal { "true" } else { "false" }
+            data-message-id=message.id.to_string()
+        >
+            <header class="message-head">
+                <strong class="message-author">{message.author.name.clone()}</strong>
+                <span class=format!("badge badge-{}", message.author.role.as_str())>
+                    {crate::session::role_label(message.author.role)}
+                </span>
+                {message.internal.then(|| view! {
+                    <span class="note-tag">
+                        <Icon name=IconName::Lock/>
+                        "Internal note · staff only"
+                    </span>
+                })}
+                <time class="muted message-time" datetime=at.to_rfc3339() title=local_time(at)>
+                    {move || ago(clock.now(), at)}
+                </time>
+            </header>
+            <p class="message-body">{message.body.clone()}</p>
+            <AttachmentList attachments=message.attachments.clone()/>
+        </li>
+    }
+}
+
+/// Reply (and, for staff, internal note) with optional images.
+#[component]
+fn ReplyBox(on_posted: Callback<MessageDto>) -> impl IntoView {
+    let ctx = expect_context::<Ctx>();
+    let session = use_session();
+    let id = ctx.id;
+    let body = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<String>);
+    let uploads = ImageUploads::new(false);
+    let sending = RwSignal::new(None::<bool>);
+
+    let send = Action::new_local(move |internal: &bool| {
+        let req = CreateMessageRequest {
+            body: body.get_untracked().trim().to_owned(),
+            internal: *internal,
+            attachment_ids: uploads.ids(""),
+        };
+        async move {
+            match api::post_message(session, id, &req).await {
+                Ok(message) => {
+                    body.set(String::new());
+                    uploads.clear("");
+                    error.set(None);
+                    on_posted.run(message);
+                }
+                Err(err) => error.set(Some(err.message())),
+            }
+            sending.set(None);
+        }
+    });
+    let closed = move || {
+        ctx.ticket
+            .with(|t| t.as_ref().is_some_and(|t| t.status == TicketStatus::Closed))
+    };
+    let busy = move || sending.get().is_some() || uploads.busy();
+    let submit = move |internal: bool| {
+        if busy() || closed() {
+            return;
+        }
+        if body.with_untracked(|b| b.trim().is_empty()) {
+            error.set(Some(if internal {
+                "Please write the note first.".into()
+            } else {
+                "Please write a message first.".into()
+            }));
+            return;
+        }
+        error.set(None);
+        sending.set(Some(internal));
+        send.dispatch(internal);
+    };
+
+    view! {
+        <section class="card reply" aria-labelledby="reply-title">
+            <form
+                class="form"
+                novalidate
+                on:submit=move |ev: leptos::ev::SubmitEvent| {
+                    ev.prevent_default();
+                    submit(false);
+                }
+            >
+                <h2 id="reply-title">{if ctx.staff { "Reply or add a note" } else { "Add a reply" }}</h2>
+                {move || closed().then(|| view! {
+                    <p class="alert alert-warning">
+                        {if ctx.staff { "This ticket is closed; nothing can be added." } else { "This request is closed; nothing can be added. Open a new request if you need more help." }}
+                    </p>
+                })}
+                <FormAlert message=error/>
+                <div class="field">
+                    <label for="reply-body">"Message"</label>
+                    <textarea
+                        id="reply-body"
+                        name="reply-body"
+                        rows="4"
+                        prop:value=move || body.get()
+                        disabled=closed
+                        aria-describedby="reply-hint"
+                        on:input=move |ev| body.set(event_target_value(&ev))
+                        on:keydown=move |ev: leptos::ev::KeyboardEvent| {
+                            if ev.key() == "Enter" && (ev.ctrl_key() || ev.meta_key()) {
+                                ev.prevent_default();
+                                submit(false);
+                            }
+                        }
+                    ></textarea>
+                    <p class="field-hint" id="reply-hint">
+                        {if ctx.staff {
+                            "Replies go to the customer; internal notes are seen by agents and admins only. Ctrl+Enter sends the reply."
+                        } else {
+                            "Ctrl+Enter sends the reply."
+                        }}
+                    </p>
+                </div>
+                {move || (!closed()).then(|| view! {
+                    <ImagePicker input_id="reply-files" uploads=uploads group="" max=10 label="Attach images"/>
+                })}
+                <div class="actions">
+                    <button
+                        id="reply-send"
+                        type="submit"
+                        class="btn btn-primary"
+                        disabled=move || busy() || closed()
+                        aria-busy=move || if sending.get() == Some(false) { "true" } else { "false" }
+                    >
+                        <Icon name=IconName::Send/>
+                        {move || if sending.get() == Some(false) { "Sending…" } else { "Send reply" }}
+                    </button>
+                    {ctx.staff.then(|| view! {
+                        <button
+                            id="note-send"
+                            type="button"
+                            class="btn btn-note"
+                            disabled=move || busy() || closed()
+                            aria-busy=move || if sending.get() == Some(true) { "true" } else { "false" }
+                            on:click=move |_| submit(true)
+                        >
+                            <Icon name=IconName::Lock/>
+                            {move || if sending.get() == Some(true) { "Saving…" } else { "Add internal note" }}
+                        </button>
+                    })}
+                </div>
+            </form>
+        </section>
+    }
+}
+
+/// The journey's questions and answers (`ticket.transcript`).
+#[component]
+fn Transcript() -> impl IntoView {
+    let ctx = expect_context::<Ctx>();
+    move || {
+        let (entries, attachments) = ctx.ticket.with(|t| {
+            let t = t.as_ref()?;
+            let entries = parse_transcript(t.transcript.as_ref()?)?;
+            Some((entries, t.attachments.clone()))
+        })?;
+        if entries.is_empty() {
+            return None;
+        }
+        let by_id: BTreeMap<String, AttachmentDto> = attachments
+            .into_iter()
+            .map(|a| (a.id.to_string(), a))
+            .collect();
+        let rows = entries
+            .into_iter()
+            .map(|e| {
+                let images: Vec<AttachmentDto> = match (&e.kind, &e.answer) {
+                    (Some(QuestionType::ImageUpload), Some(Answer::Many(ids))) => ids
+                        .iter()
+                        .filter_map(|id| by_id.get(&id.to_lowercase()).cloned())
+                        .collect(),
+                    _ => Vec::new(),
+                };
+                view! {
+                    <div class="summary-row">
+                        <dt>{e.question}</dt>
+                        <dd>
+                            {if e.display.is_empty() {
+                                view! { <span class="muted">"Skipped"</span> }.into_any()
+                            } else {
+                                view! { <span>{e.display}</span> }.into_any()
+                            }}
+                            <AttachmentList attachments=images/>
+                        </dd>
+                    </div>
+                }
+            })
+            .collect_view();
+        let title = if ctx.staff {
+            "Journey answers"
+        } else {
+            "Your answers"
+        };
+        Some(view! {
+            <section class="card side-card" aria-labelledby="transcript-title">
+                <h2 id="transcript-title" class="with-icon"><Icon name=IconName::Note/>{title}</h2>
+                <dl class="summary transcript" data-testid="transcript">{rows}</dl>
+            </section>
+        })
+    }
+}
+
+/// One transcript line, read leniently (older tickets may store fewer fields).
+struct Line {
+    question: String,
+    display: String,
+    kind: Option<QuestionType>,
+    answer: Option<Answer>,
+}
+
+fn parse_transcript(value: &serde_json::Value) -> Option<Vec<Line>> {
+    if let Ok(entries) = serde_json::from_value::<Vec<TranscriptEntry>>(value.clone()) {
+        return Some(
+            entries
+                .into_iter()
+                .map(|e| Line {
+                    question: e.question,
+                    display: e.display,
+                    kind: Some(e.question_type),
+                    answer: e.answer,
+                })
+                .collect(),
+        );
+    }
+    let text = |v: &serde_json::Value, key: &str| {
+        v.get(key)
+            .and_then(|x| x.as_str())
+            .unwrap_or_default()
+            .to_owned()
+    };
+    Some(
+        value
+            .as_array()?
+            .iter()
+            .map(|v| Line {
+                question: text(v, "question"),
+                display: text(v, "display"),
+                kind: None,
+                answer: None,
+            })
+            .collect(),
+    )
+}
+
+#[component]
+fn Attachments() -> impl IntoView {
+    let ctx = expect_context::<Ctx>();
+    move || {
+        let attachments = ctx
+            .ticket
+            .with(|t| t.as_ref().map(|t| t.attachments.clone()))?;
+        (!attachments.is_empty()).then(|| {
+            view! {
+                <section class="card side-card" aria-labelledby="attachments-title">
+                    <h2 id="attachments-title">{format!("Images ({})", attachments.len())}</h2>
+                    <AttachmentList attachments=attachments/>
+                </section>
+            }
+        })
+    }
+}
+
+#[component]
+fn History(refresh: RwSignal<u64>) -> impl IntoView {
+    let ctx = expect_context::<Ctx>();
+    let session = use_session();
+    let id = ctx.id;
+    let live = use_live();
+    let history = LocalResource::new(move || {
+        live.reloads();
+        refresh.track();
+        async move { api::all_pages(|page| api::ticket_history(session, id, page)).await }
+    });
+    let state = load_state(history, |h: &Vec<HistoryEntryDto>| h.is_empty());
+    let entries = move || history.get().and_then(Result::ok).unwrap_or_default();
+    // Assignee changes record user ids; show the names the page knows.
+    let names = Memo::new(move |_| {
+        let mut names = BTreeMap::new();
+        ctx.ticket.with(|t| {
+            if let Some(t) = t {
+                names.insert(t.customer.id, t.customer.name.clone());
+                if let Some(a) = &t.assigned_agent {
+                    names.insert(a.id, a.name.clone());
+                }
+            }
+        });
+        history.with(|h| {
+            if let Some(Ok(entries)) = h {
+                for actor in entries.iter().filter_map(|e| e.actor.as_ref()) {
+                    names.insert(actor.id, actor.name.clone());
+                }
+            }
+        });
+        names
+    });
+    view! {
+        <section class="card side-card" aria-labelledby="history-title">
+            <h2 id="history-title">"History"</h2>
+            {move || match state.get() {
+                LoadState::Loading => view! { <Loading label="Loading history…"/> }.into_any(),
+                LoadState::Failed(msg) => view! {
+                    <ErrorPanel message=msg on_retry=Callback::new(move |()| history.refetch())/>
+                }
+                .into_any(),
+                LoadState::Empty => view! { <p class="muted">"No changes recorded yet."</p> }.into_any(),
+                LoadState::Ready => view! {
+                    <ol class="history" data-testid="history">
+                        <For each=entries key=|h| h.id let:h>
+                            <HistoryItem entry=h names=names.get_untracked()/>
+                        </For>
+                    </ol>
+                }
+                .into_any(),
+            }}
+        </section>
+    }
+}
+
+#[component]
+fn HistoryItem(entry: HistoryEntryDto, names: BTreeMap<Uuid, String>) -> impl IntoView {
+    // The server names the agents of assignee changes; fall back to names known here.
+    let mut names = names;
+    for person in [&entry.from_person, &entry.to_person].into_iter().flatten() {
+        names.insert(person.id, person.name.clone());
+    }
+    let field = match entry.field.as_str() {
+        "status" => "Status".to_owned(),
+        "priority" => "Priority".to_owned(),
+        "category" => "Category".to_owned(),
+        "assignee" => "Agent".to_owned(),
+        "sla" => "SLA".to_owned(),
+        "escalation" => "Escalation".to_owned(),
+        "created" => "Created".to_owned(),
+        other => crate::api::sentence(&other.replace('_', " "))
+            .trim_end_matches('.')
+            .to_owned(),
+    };
+    let pretty = |v: &Option<String>| -> String {
+        let Some(s) = v.as_deref().filter(|s| !s.is_empty()) else {
+            return "—".to_owned();
+        };
+        if let Ok(st) = s.parse::<TicketStatus>() {
+            return status_label(st).to_owned();
+        }
+        if let Ok(p) = s.parse::<Priority>() {
+            return priority_label(p).to_owned();
+        }
+        if let Ok(id) = s.parse::<Uuid>() {
+            return names
+                .get(&id)
+                .cloned()
+                .unwrap_or_else(|| "another user".to_owned());
+        }
+        if let Ok(at) = chrono::DateTime::parse_from_rfc3339(s) {
+            return local_time(at.with_timezone(&chrono::Utc));
+        }
+        s.to_owned()
+    };
+    let change = if entry.field == "created" {
+        String::new()
+    } else {
+        format!("{} → {}", pretty(&entry.from), pretty(&entry.to))
+    };
+    let who = entry
+        .actor
+        .as_ref()
+        .map_or_else(|| "System".to_owned(), |a| a.name.clone());
+    view! {
+        <li class="history-item" data-field=entry.field.clone()>
+            <span class="history-field">{field}</span>
+            <span class="history-change">{change}</span>
+            <span class="muted history-meta">
+                {who} " · " <time datetime=entry.created_at.to_rfc3339()>{local_time(entry.created_at)}</time>
+            </span>
+        </li>
+    }
+}
