@@ -11,6 +11,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261126_000001_create_core_tables;
 mod m20261126_000002_ticket_history_and_counters;
 mod m20261126_000003_event_sequence;
+mod m20261126_000004_analytics_indexes;
 
 pub struct Migrator;
 
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000001_create_core_tables::Migration),
             Box::new(m20261126_000002_ticket_history_and_counters::Migration),
             Box::new(m20261126_000003_event_sequence::Migration),
+            Box::new(m20261126_000004_analytics_indexes::Migration),
         ]
     }
 }

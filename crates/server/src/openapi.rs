@@ -24,6 +24,7 @@ Authenticate with `Authorization: Bearer <token>` from `/api/auth/login`."
         (name = "attachments", description = "Image uploads and downloads"),
         (name = "journeys", description = "Guided intake flows"),
         (name = "agents", description = "Agent profiles, status and metrics"),
+        (name = "analytics", description = "Numbers for admins (agents: their own)"),
         (name = "settings", description = "SLA policies and queue behaviour (admins)"),
         (name = "health", description = "Service health"),
     )

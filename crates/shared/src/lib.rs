@@ -5,6 +5,7 @@
 //! they are converted into these DTOs at the boundary.
 
 pub mod agents;
+pub mod analytics;
 pub mod envelope;
 pub mod error;
 pub mod journey;

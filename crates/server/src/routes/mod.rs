@@ -4,6 +4,7 @@
 //! document served at `/api/openapi.json`.
 
 pub mod agents;
+pub mod analytics;
 pub mod attachments;
 pub mod auth;
 pub mod health;
@@ -39,6 +40,8 @@ use utoipa_actix_web::service_config::ServiceConfig;
 /// | PATCH | /agents/{id} | admin |
 /// | PUT | /agents/{id}/status | admin |
 /// | GET, PUT | /settings | admin |
+/// | GET | /tickets/export.csv | signed in (same visibility as /tickets) |
+/// | GET | /analytics/overview | admin (agents: their own) |
 /// | GET | /journeys, /journeys/{id} | signed in (inactive: admins) |
 /// | POST | /journeys | admin |
 /// | PUT | /journeys/{id} | admin |
@@ -55,6 +58,7 @@ pub fn config(cfg: &mut ServiceConfig<'_>) {
         .service(users::get)
         .service(users::update)
         .service(tickets::list)
+        .service(tickets::export_csv)
         .service(tickets::create)
         .service(tickets::get)
         .service(tickets::update)
@@ -78,6 +82,7 @@ pub fn config(cfg: &mut ServiceConfig<'_>) {
         .service(journeys::deactivate)
         .service(journeys::archive)
         .service(journeys::submit)
+        .service(analytics::overview)
         .service(settings::get)
         .service(settings::update)
         .service(attachments::upload)

@@ -285,3 +285,38 @@ pub async fn assign(
         tickets::to_dto(&state.db, true, ticket).await?,
     )))
 }
+
+/// The ticket list as CSV (same filters and visibility as `GET /api/tickets`; `page`,
+/// `per_page`, `sort` and `order` are ignored: rows come by ticket number). Streamed.
+#[utoipa::path(
+    tag = "tickets",
+    security(("bearer" = [])),
+    params(TicketListQuery),
+    responses(
+        (status = 200, description = "CSV, one row per ticket", content_type = "text/csv"),
+        (status = 400, description = "`invalid_query`", body = ErrorBody),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+    )
+)]
+#[get("/tickets/export.csv")]
+pub async fn export_csv(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    query: web::Query<TicketListQuery>,
+) -> Result<HttpResponse, ApiError> {
+    use futures_util::StreamExt;
+    let stream = services::export::stream_csv(state.db.clone(), &user, &query.into_inner())?;
+    let body = stream.map(|chunk| {
+        chunk.map(actix_web::web::Bytes::from).map_err(|e| {
+            log::error!("CSV export failed midway: {e}");
+            actix_web::error::ErrorInternalServerError("export failed")
+        })
+    });
+    Ok(HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header((
+            actix_web::http::header::CONTENT_DISPOSITION,
+            "attachment; filename=\"tickets.csv\"",
+        ))
+        .streaming(body))
+}

@@ -3,9 +3,11 @@
 
 pub mod access;
 pub mod agents;
+pub mod analytics;
 pub mod assignment;
 pub mod attachments;
 pub mod events;
+pub mod export;
 pub mod journeys;
 pub mod messages;
 pub mod seed;

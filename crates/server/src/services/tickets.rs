@@ -571,6 +571,40 @@ pub async fn list(
     query: &TicketListQuery,
     paging: Paging,
 ) -> Result<(Vec<ticket::Model>, u64), ApiError> {
+    let select = filtered(actor, query)?;
+    super::fetch_page(db, select, paging).await
+}
+
+/// The tickets the caller may see with the list filters and sort order applied.
+pub fn filtered(
+    actor: &AuthUser,
+    query: &TicketListQuery,
+) -> Result<sea_orm::Select<Ticket>, ApiError> {
+    let cond = condition(actor, query)?;
+    let sort = query.sort.unwrap_or(TicketSort::CreatedAt);
+    let order = match (query.order, sort) {
+        (Some(SortOrder::Asc), _) | (None, TicketSort::SlaDue) => sea_orm::Order::Asc,
+        _ => sea_orm::Order::Desc,
+    };
+    let mut select = Ticket::find().filter(cond);
+    select = match sort {
+        TicketSort::CreatedAt => select.order_by(ticket::Column::CreatedAt, order.clone()),
+        TicketSort::UpdatedAt => select.order_by(ticket::Column::UpdatedAt, order.clone()),
+        TicketSort::Priority => select
+            .order_by(ticket::Column::PriorityRank, order.clone())
+            .order_by_asc(ticket::Column::CreatedAt),
+        TicketSort::Number => select.order_by(ticket::Column::Number, order.clone()),
+        // Tickets without a running clock go last either way.
+        TicketSort::SlaDue => select
+            .order_by_asc(Expr::col(ticket::Column::SlaDueAt).is_null())
+            .order_by(ticket::Column::SlaDueAt, order.clone()),
+    };
+    // The number is unique: a total, stable order across pages.
+    Ok(select.order_by(ticket::Column::Number, order))
+}
+
+/// The filters of `query` (and what the caller may see) as one condition.
+pub fn condition(actor: &AuthUser, query: &TicketListQuery) -> Result<Condition, ApiError> {
     // Visibility is one clause of an AND: for agents it is itself an OR.
     let mut cond = Condition::all().add(access::visible_condition(actor));
     if let Some(raw) = &query.status {
@@ -646,28 +680,7 @@ pub async fn list(
         cond = cond.add(any);
     }
 
-    let sort = query.sort.unwrap_or(TicketSort::CreatedAt);
-    let order = match (query.order, sort) {
-        (Some(SortOrder::Asc), _) | (None, TicketSort::SlaDue) => sea_orm::Order::Asc,
-        _ => sea_orm::Order::Desc,
-    };
-    let mut select = Ticket::find().filter(cond);
-    select = match sort {
-        TicketSort::CreatedAt => select.order_by(ticket::Column::CreatedAt, order.clone()),
-        TicketSort::UpdatedAt => select.order_by(ticket::Column::UpdatedAt, order.clone()),
-        TicketSort::Priority => select
-            .order_by(ticket::Column::PriorityRank, order.clone())
-            .order_by_asc(ticket::Column::CreatedAt),
-        TicketSort::Number => select.order_by(ticket::Column::Number, order.clone()),
-        // Tickets without a running clock go last either way.
-        TicketSort::SlaDue => select
-            .order_by_asc(Expr::col(ticket::Column::SlaDueAt).is_null())
-            .order_by(ticket::Column::SlaDueAt, order.clone()),
-    };
-    // The number is unique: a total, stable order across pages.
-    select = select.order_by(ticket::Column::Number, order);
-    let (items, count) = super::fetch_page(db, select, paging).await?;
-    Ok((items, count))
+    Ok(cond)
 }
 
 /// Turns rows into DTOs with a fixed number of queries, whatever the number of tickets.

@@ -1,0 +1,34 @@
+//! `/api/analytics`: numbers for admins (agents see their own).
+
+use actix_web::{get, web};
+use shared::{
+    Envelope, ErrorBody,
+    analytics::{AnalyticsOverview, AnalyticsQuery},
+};
+
+use crate::{auth::AgentUser, error::ApiError, services::analytics, state::AppState};
+
+/// Volumes, breakdowns, response and resolution times (average and p90), SLA compliance,
+/// backlog per day and the per-agent table for a date range (default: the last 30 days; at
+/// most 366 days). Agents get the same numbers over their own tickets only.
+#[utoipa::path(
+    tag = "analytics",
+    security(("bearer" = [])),
+    params(AnalyticsQuery),
+    responses(
+        (status = 200, description = "The overview", body = Envelope<AnalyticsOverview>),
+        (status = 400, description = "`invalid_query` (bad dates, from ≥ to, range too long)", body = ErrorBody),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 403, description = "Customers have no analytics", body = ErrorBody),
+    )
+)]
+#[get("/analytics/overview")]
+pub async fn overview(
+    state: web::Data<AppState>,
+    user: AgentUser,
+    query: web::Query<AnalyticsQuery>,
+) -> Result<web::Json<Envelope<AnalyticsOverview>>, ApiError> {
+    let overview =
+        analytics::overview(&state.db, &user.0, &query.into_inner(), state.clock.now()).await?;
+    Ok(web::Json(Envelope::ok(overview)))
+}

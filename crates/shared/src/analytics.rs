@@ -1,0 +1,146 @@
+//! Analytics over a date range: volumes, breakdowns, response and resolution times, SLA
+//! compliance, backlog per day and a per-agent table.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::agents::AgentStatus;
+
+/// `GET /api/analytics/overview` parameters. Defaults: the last 30 days.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[serde(deny_unknown_fields)]
+pub struct AnalyticsQuery {
+    /// Start of the range (inclusive, RFC 3339).
+    pub from: Option<DateTime<Utc>>,
+    /// End of the range (exclusive, RFC 3339).
+    pub to: Option<DateTime<Utc>>,
+}
+
+/// A count for one value of a breakdown.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CountBy {
+    /// The value (a status, priority, category or journey name; `none` when unset).
+    pub key: String,
+    pub count: u64,
+}
+
+/// Average and 90th percentile of a duration, in seconds, over `count` tickets.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DurationStats {
+    pub count: u64,
+    pub avg_secs: Option<f64>,
+    pub p90_secs: Option<f64>,
+}
+
+/// Share of decided SLA targets that were met, in percent (`None` when nothing was decided).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SlaCompliance {
+    pub response_percent: Option<f64>,
+    pub resolution_percent: Option<f64>,
+}
+
+/// One UTC day of the range.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DayPoint {
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Date))]
+    pub date: NaiveDate,
+    pub created: u64,
+    pub resolved: u64,
+    /// Tickets still open at the end of the day.
+    pub backlog: u64,
+    /// Resolution SLA compliance of the tickets resolved that day.
+    pub resolution_sla_percent: Option<f64>,
+}
+
+/// One row of the per-agent table.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AgentRow {
+    pub agent_id: Uuid,
+    pub name: String,
+    pub status: AgentStatus,
+    /// Tickets created in the range and assigned to the agent.
+    pub assigned: u64,
+    /// Tickets resolved in the range while assigned to the agent.
+    pub resolved: u64,
+    pub avg_first_response_secs: Option<f64>,
+    pub avg_resolution_secs: Option<f64>,
+    pub sla_compliance_percent: Option<f64>,
+}
+
+/// `GET /api/analytics/overview`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AnalyticsOverview {
+    pub from: DateTime<Utc>,
+    pub to: DateTime<Utc>,
+    /// Created in the range.
+    pub created: u64,
+    /// Resolved in the range.
+    pub resolved: u64,
+    /// Open (not resolved or closed) at the end of the range.
+    pub open: u64,
+    /// Created in the range and escalated.
+    pub escalated: u64,
+    /// Breakdowns of the tickets created in the range.
+    pub by_status: Vec<CountBy>,
+    pub by_priority: Vec<CountBy>,
+    pub by_category: Vec<CountBy>,
+    pub by_journey: Vec<CountBy>,
+    /// From creation to the first public staff reply (tickets created in the range).
+    pub first_response: DurationStats,
+    /// From creation to resolution, paused time excluded (tickets resolved in the range).
+    pub resolution: DurationStats,
+    pub sla: SlaCompliance,
+    pub per_day: Vec<DayPoint>,
+    pub agents: Vec<AgentRow>,
+}
+
+/// Average and 90th percentile (nearest rank) of `values`.
+pub fn duration_stats(values: &mut [f64]) -> DurationStats {
+    if values.is_empty() {
+        return DurationStats {
+            count: 0,
+            avg_secs: None,
+            p90_secs: None,
+        };
+    }
+    values.sort_by(f64::total_cmp);
+    let n = values.len();
+    let rank = ((0.9 * n as f64).ceil() as usize).clamp(1, n);
+    DurationStats {
+        count: n as u64,
+        avg_secs: Some(values.iter().sum::<f64>() / n as f64),
+        p90_secs: values.get(rank - 1).copied(),
+    }
+}
+
+/// `part` of `whole` in percent, or `None` for an empty whole.
+pub fn percent(part: u64, whole: u64) -> Option<f64> {
+    (whole > 0).then(|| part as f64 * 100.0 / whole as f64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn p90_uses_the_nearest_rank() {
+        let mut v: Vec<f64> = (1..=10).map(f64::from).collect();
+        let s = duration_stats(&mut v);
+        assert_eq!(s.count, 10);
+        assert_eq!(s.avg_secs, Some(5.5));
+        assert_eq!(s.p90_secs, Some(9.0));
+        let mut one = [42.0];
+        assert_eq!(duration_stats(&mut one).p90_secs, Some(42.0));
+        assert_eq!(duration_stats(&mut []).avg_secs, None);
+        assert_eq!(percent(1, 4), Some(25.0));
+        assert_eq!(percent(0, 0), None);
+    }
+}

@@ -1,0 +1,350 @@
+//! Analytics against a hand-computed fixture, and the CSV export.
+
+use chrono::{DateTime, TimeZone, Utc};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait};
+use serde_json::{Value, json};
+use server::entity::{Ticket, ticket};
+use shared::Role;
+use uuid::Uuid;
+
+use crate::helpers::{TestApp, TestUser};
+
+crate::db_tests!(
+    overview_matches_a_hand_computed_fixture,
+    csv_export_streams_the_filtered_list
+);
+
+fn at(d: u32, h: u32) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 1, d, h, 0, 0).single().unwrap()
+}
+
+/// Rewrites a ticket's clock-related columns to fixed values.
+#[allow(clippy::too_many_arguments)]
+async fn shape(
+    app: &TestApp,
+    id: &str,
+    status: ticket::Status,
+    created: DateTime<Utc>,
+    agent: Option<&TestUser>,
+    first_response: Option<DateTime<Utc>>,
+    resolved: Option<DateTime<Utc>>,
+    paused_secs: i64,
+    due: (DateTime<Utc>, DateTime<Utc>),
+    breached: (bool, bool),
+    escalated: bool,
+) {
+    let row = Ticket::find_by_id(id.parse::<Uuid>().unwrap())
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    let mut t: ticket::ActiveModel = row.into();
+    t.status = Set(status);
+    t.created_at = Set(created);
+    t.assigned_agent_id = Set(agent.map(|a| a.id.parse().unwrap()));
+    t.first_response_at = Set(first_response);
+    t.resolved_at = Set(resolved);
+    t.sla_paused_secs = Set(paused_secs);
+    t.response_due_at = Set(Some(due.0));
+    t.resolution_due_at = Set(Some(due.1));
+    t.response_breached = Set(breached.0);
+    t.resolution_breached = Set(breached.1);
+    t.escalated = Set(escalated);
+    t.update(&app.db).await.unwrap();
+}
+
+async fn make(
+    app: &TestApp,
+    customer: &TestUser,
+    priority: &str,
+    category: Option<&str>,
+) -> String {
+    let mut body =
+        json!({"subject": format!("{priority} ticket"), "description": "d", "priority": priority});
+    if let Some(c) = category {
+        body["category"] = json!(c);
+    }
+    let resp = app.post("/api/tickets", Some(&customer.token), &body).await;
+    resp.assert_ok(201)["id"].as_str().unwrap().to_owned()
+}
+
+fn counts(v: &Value) -> Vec<(String, u64)> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["key"].as_str().unwrap().to_owned(),
+                c["count"].as_u64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+async fn overview_matches_a_hand_computed_fixture(app: TestApp) {
+    let admin = app.user(Role::Admin).await;
+    let customer = app.user(Role::Customer).await;
+    let a = app.user(Role::Agent).await;
+    let b = app.user(Role::Agent).await;
+    use ticket::Status::*;
+    // T1: answered after 1 h, resolved after 5 h of which 1 h pending: 4 h; all SLAs met.
+    let t1 = make(&app, &customer, "high", Some("billing")).await;
+    shape(
+        &app,
+        &t1,
+        Resolved,
+        at(1, 10),
+        Some(&a),
+        Some(at(1, 11)),
+        Some(at(1, 15)),
+        3600,
+        (at(1, 14), at(2, 10)),
+        (false, false),
+        false,
+    )
+    .await;
+    // T2: answered late (3 h, due after 2 h), resolved after 24 h, past its deadline.
+    let t2 = make(&app, &customer, "medium", None).await;
+    shape(
+        &app,
+        &t2,
+        Resolved,
+        at(2, 9),
+        Some(&b),
+        Some(at(2, 12)),
+        Some(at(3, 9)),
+        0,
+        (at(2, 11), at(3, 8)),
+        (true, false),
+        false,
+    )
+    .await;
+    // T3: never answered, breached and escalated, still new.
+    let t3 = make(&app, &customer, "low", Some("billing")).await;
+    shape(
+        &app,
+        &t3,
+        New,
+        at(3, 8),
+        None,
+        None,
+        None,
+        0,
+        (at(3, 9), at(5, 8)),
+        (true, false),
+        true,
+    )
+    .await;
+    // T4: created before the range, still open (backlog only).
+    let t4 = make(&app, &customer, "urgent", None).await;
+    shape(
+        &app,
+        &t4,
+        Open,
+        Utc.with_ymd_and_hms(2025, 12, 31, 20, 0, 0)
+            .single()
+            .unwrap(),
+        Some(&a),
+        None,
+        None,
+        0,
+        (at(1, 0), at(1, 8)),
+        (false, false),
+        false,
+    )
+    .await;
+    // T5: after the range.
+    let t5 = make(&app, &customer, "urgent", None).await;
+    shape(
+        &app,
+        &t5,
+        New,
+        at(5, 12),
+        None,
+        None,
+        None,
+        0,
+        (at(5, 13), at(5, 16)),
+        (false, false),
+        false,
+    )
+    .await;
+
+    let q = "/api/analytics/overview?from=2026-01-01T00:00:00Z&to=2026-01-04T00:00:00Z";
+    let resp = app.get(q, Some(&admin.token)).await;
+    let o = resp.assert_ok(200).clone();
+    assert_eq!(o["created"], 3);
+    assert_eq!(o["resolved"], 2);
+    assert_eq!(o["open"], 2);
+    assert_eq!(o["escalated"], 1);
+    assert_eq!(
+        counts(&o["by_status"]),
+        [("resolved".into(), 2), ("new".into(), 1)]
+    );
+    assert_eq!(
+        counts(&o["by_priority"]),
+        [("high".into(), 1), ("low".into(), 1), ("medium".into(), 1)]
+    );
+    assert_eq!(
+        counts(&o["by_category"]),
+        [("billing".into(), 2), ("none".into(), 1)]
+    );
+    assert_eq!(counts(&o["by_journey"]), [("none".into(), 3)]);
+    assert_eq!(
+        o["first_response"],
+        json!({"count": 2, "avg_secs": 7200.0, "p90_secs": 10800.0})
+    );
+    // Pending time does not count: T1 took 4 h, not 5 h.
+    assert_eq!(
+        o["resolution"],
+        json!({"count": 2, "avg_secs": 50400.0, "p90_secs": 86400.0})
+    );
+    let response = o["sla"]["response_percent"].as_f64().unwrap();
+    assert!((response - 100.0 / 3.0).abs() < 1e-9, "{response}");
+    assert_eq!(o["sla"]["resolution_percent"], 50.0);
+
+    let days: Vec<(String, u64, u64, u64)> = o["per_day"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            (
+                d["date"].as_str().unwrap().to_owned(),
+                d["created"].as_u64().unwrap(),
+                d["resolved"].as_u64().unwrap(),
+                d["backlog"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        days,
+        [
+            ("2026-01-01".into(), 1, 1, 1),
+            ("2026-01-02".into(), 1, 0, 2),
+            ("2026-01-03".into(), 1, 1, 2),
+        ]
+    );
+    assert_eq!(o["per_day"][0]["resolution_sla_percent"], 100.0);
+    assert!(o["per_day"][1]["resolution_sla_percent"].is_null());
+    assert_eq!(o["per_day"][2]["resolution_sla_percent"], 0.0);
+
+    let row = |id: &str| {
+        o["agents"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["agent_id"] == id)
+            .cloned()
+            .unwrap()
+    };
+    let ra = row(&a.id);
+    assert_eq!(
+        (ra["assigned"].clone(), ra["resolved"].clone()),
+        (json!(1), json!(1))
+    );
+    assert_eq!(ra["avg_first_response_secs"], 3600.0);
+    assert_eq!(ra["avg_resolution_secs"], 14400.0);
+    assert_eq!(ra["sla_compliance_percent"], 100.0);
+    let rb = row(&b.id);
+    assert_eq!(rb["avg_resolution_secs"], 86400.0);
+    assert_eq!(rb["sla_compliance_percent"], 0.0);
+
+    // An agent sees their own numbers only.
+    let mine = app.get(q, Some(&a.token)).await;
+    let mine = mine.assert_ok(200);
+    assert_eq!(
+        (
+            mine["created"].clone(),
+            mine["resolved"].clone(),
+            mine["open"].clone()
+        ),
+        (json!(1), json!(1), json!(1))
+    );
+    assert_eq!(mine["agents"].as_array().unwrap().len(), 1);
+
+    // Customers have none; bad ranges are client errors.
+    app.get(q, Some(&customer.token))
+        .await
+        .assert_error(403, "forbidden");
+    for bad in [
+        "from=2026-01-04T00:00:00Z&to=2026-01-01T00:00:00Z",
+        "from=2020-01-01T00:00:00Z&to=2026-01-01T00:00:00Z",
+        "from=yesterday",
+        "colour=red",
+    ] {
+        app.get(
+            &format!("/api/analytics/overview?{bad}"),
+            Some(&admin.token),
+        )
+        .await
+        .assert_error(400, "invalid_query");
+    }
+    // The default range is the last 30 days.
+    let default = app.get("/api/analytics/overview", Some(&admin.token)).await;
+    assert_eq!(
+        default.assert_ok(200)["per_day"].as_array().unwrap().len(),
+        31
+    );
+}
+
+async fn csv_export_streams_the_filtered_list(app: TestApp) {
+    let admin = app.user(Role::Admin).await;
+    let alice = app.user(Role::Customer).await;
+    let bob = app.user(Role::Customer).await;
+    for i in 0..3 {
+        make(&app, &alice, "low", None).await;
+        let _ = i;
+    }
+    let tricky = app
+        .post(
+            "/api/tickets",
+            Some(&alice.token),
+            &json!({"subject": "=HYPERLINK(\"http://evil\"), \"quoted\"", "description": "d", "priority": "high"}),
+        )
+        .await;
+    tricky.assert_ok(201);
+    make(&app, &bob, "high", None).await;
+
+    let csv = |token: String, query: &'static str| {
+        let client = app.client.clone();
+        let url = app.url(&format!("/api/tickets/export.csv{query}"));
+        async move {
+            let resp = client.get(url).bearer_auth(token).send().await.unwrap();
+            let status = resp.status().as_u16();
+            let content_type = resp
+                .headers()
+                .get("content-type")
+                .map(|v| v.to_str().unwrap().to_owned())
+                .unwrap_or_default();
+            (status, content_type, resp.text().await.unwrap())
+        }
+    };
+    let (status, content_type, body) = csv(admin.token.clone(), "").await;
+    assert_eq!(status, 200);
+    assert!(content_type.starts_with("text/csv"), "{content_type}");
+    let lines: Vec<&str> = body.split("\r\n").filter(|l| !l.is_empty()).collect();
+    assert!(lines[0].starts_with("number,id,subject,status,priority"));
+    assert_eq!(lines.len(), 1 + 5);
+
+    let (_, _, high) = csv(admin.token.clone(), "?priority=high").await;
+    let high: Vec<&str> = high
+        .split("\r\n")
+        .filter(|l| !l.is_empty())
+        .skip(1)
+        .collect();
+    assert_eq!(high.len(), 2);
+    // The formula is defused and the quotes escaped.
+    assert!(
+        high.iter()
+            .any(|l| l.contains("\"'=HYPERLINK(\"\"http://evil\"\"), \"\"quoted\"\"\"")),
+        "{high:?}"
+    );
+
+    // Customers export only their own tickets.
+    let (_, _, bobs) = csv(bob.token.clone(), "").await;
+    assert_eq!(bobs.split("\r\n").filter(|l| !l.is_empty()).count(), 1 + 1);
+    let (status, _, _) = csv(admin.token.clone(), "?priority=extreme").await;
+    assert_eq!(status, 400);
+    let anonymous = app.get("/api/tickets/export.csv", None).await;
+    anonymous.assert_error(401, "unauthorized");
+}
