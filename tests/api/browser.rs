@@ -474,8 +474,13 @@ async fn a_ticket_travels_from_journey_to_resolution_live() {
         .suffix(".png")
         .tempfile()
         .expect("temp image");
-    let mut png = vec![0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A];
-    png.resize(256, 0);
+    // A real 1×1 PNG, so the preview and thumbnails render.
+    let png = {
+        use base64::{Engine, engine::general_purpose::STANDARD};
+        STANDARD
+            .decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII=")
+            .expect("valid base64")
+    };
     std::fs::write(image.path(), &png).expect("write image");
     customer
         .find(Locator::Css("input#answer-files"))
