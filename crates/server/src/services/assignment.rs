@@ -146,23 +146,12 @@ pub async fn run(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<Report, 
             t.updated_at = now;
             tickets::refresh_clock(&mut t);
             let t = tickets::save(&txn, t).await?;
-            tickets::record(
+            record_assignment(
                 &txn,
                 t.id,
                 None,
-                "assignee",
-                None,
-                Some(agent_id.to_string()),
-                now,
-            )
-            .await?;
-            tickets::record(
-                &txn,
-                t.id,
-                None,
-                "status",
-                Some("new".to_owned()),
-                Some("open".to_owned()),
+                (None, Some(agent_id)),
+                (ticket::Status::New, ticket::Status::Open),
                 now,
             )
             .await?;
@@ -191,6 +180,42 @@ pub async fn run(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<Report, 
     }
     txn.commit().await?;
     Ok(report)
+}
+
+/// Records an assignment change and the status change it caused, in the history.
+async fn record_assignment<C: ConnectionTrait>(
+    db: &C,
+    ticket_id: Uuid,
+    actor: Option<Uuid>,
+    agents: (Option<Uuid>, Option<Uuid>),
+    statuses: (ticket::Status, ticket::Status),
+    now: DateTime<Utc>,
+) -> Result<(), ApiError> {
+    let id = |a: Option<Uuid>| a.map(|a| a.to_string());
+    tickets::record(
+        db,
+        ticket_id,
+        actor,
+        "assignee",
+        id(agents.0),
+        id(agents.1),
+        now,
+    )
+    .await?;
+    if statuses.0 != statuses.1 {
+        let name = |s: ticket::Status| Some(shared::TicketStatus::from(s).to_string());
+        tickets::record(
+            db,
+            ticket_id,
+            actor,
+            "status",
+            name(statuses.0),
+            name(statuses.1),
+            now,
+        )
+        .await?;
+    }
+    Ok(())
 }
 
 /// `ticket-assigned` to everyone following the ticket and to the previous agent.
@@ -330,23 +355,12 @@ pub async fn take(
     let mut t = t;
     tickets::refresh_clock(&mut t);
     let t = tickets::save(&txn, t).await?;
-    tickets::record(
+    record_assignment(
         &txn,
         t.id,
         Some(agent_id),
-        "assignee",
-        None,
-        Some(agent_id.to_string()),
-        now,
-    )
-    .await?;
-    tickets::record(
-        &txn,
-        t.id,
-        Some(agent_id),
-        "status",
-        Some("new".to_owned()),
-        Some("open".to_owned()),
+        (None, Some(agent_id)),
+        (ticket::Status::New, ticket::Status::Open),
         now,
     )
     .await?;
@@ -417,28 +431,15 @@ pub async fn assign(
     t.updated_at = now;
     tickets::refresh_clock(&mut t);
     let t = tickets::save(&txn, t).await?;
-    tickets::record(
+    record_assignment(
         &txn,
         t.id,
         Some(admin_id),
-        "assignee",
-        previous.map(|p| p.to_string()),
-        agent_id.map(|a| a.to_string()),
+        (previous, agent_id),
+        (from_status, t.status),
         now,
     )
     .await?;
-    if from_status != t.status {
-        tickets::record(
-            &txn,
-            t.id,
-            Some(admin_id),
-            "status",
-            Some(shared::TicketStatus::from(from_status).to_string()),
-            Some(shared::TicketStatus::from(t.status).to_string()),
-            now,
-        )
-        .await?;
-    }
     let dto = tickets::to_dto(&txn, false, t.clone()).await?;
     emit_assigned(&txn, &t, dto, previous, now).await?;
     emit_queue_length(&txn, now).await?;
@@ -466,23 +467,12 @@ pub async fn release_agent<C: ConnectionTrait>(
         t.updated_at = now;
         tickets::refresh_clock(&mut t);
         let t = tickets::save(db, t).await?;
-        tickets::record(
+        record_assignment(
             db,
             t.id,
             Some(actor),
-            "assignee",
-            Some(agent_id.to_string()),
-            None,
-            now,
-        )
-        .await?;
-        tickets::record(
-            db,
-            t.id,
-            Some(actor),
-            "status",
-            Some("open".to_owned()),
-            Some("new".to_owned()),
+            (Some(agent_id), None),
+            (ticket::Status::Open, ticket::Status::New),
             now,
         )
         .await?;
