@@ -9,17 +9,21 @@
 
 use std::collections::BTreeMap;
 
+use chrono::{DateTime, SecondsFormat, Utc};
 use gloo_net::http::{Request, Response};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
-use shared::agents::{AgentDto, AgentStatus, StatusRequest};
-use shared::journeys::{JourneyDto, SubmitJourneyRequest};
+use shared::agents::{AgentDto, AgentStatus, CreateAgentRequest, Shift, StatusRequest};
+use shared::journey::Problem;
+use shared::journeys::{JourneyDto, JourneyRequest, SubmitJourneyRequest};
+use shared::settings::{SettingsDto, UpdateSettingsRequest};
+use shared::sla::SlaStatus;
 use shared::tickets::{
-    AttachmentDto, CreateMessageRequest, HistoryEntryDto, MessageDto, SortOrder, TicketDto,
-    TicketSort, UpdateTicketRequest,
+    AssignRequest, AttachmentDto, CreateMessageRequest, HistoryEntryDto, MessageDto, SortOrder,
+    TicketDto, TicketSort, UpdateTicketRequest,
 };
 use shared::users::{AuthResponse, LoginRequest, RegisterRequest, UpdateMeRequest, UserDto};
-use shared::{Envelope, ErrorBody, ErrorCode, Priority, TicketStatus};
+use shared::{Envelope, ErrorBody, ErrorCode, Priority, Role, TicketStatus};
 use uuid::Uuid;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::closure::Closure;
@@ -80,6 +84,14 @@ impl ApiError {
                     | ErrorCode::Unauthorized
             )
         )
+    }
+
+    /// The journey problems of a 422 `invalid_journey` (`details.problems`); empty otherwise.
+    pub fn journey_problems(&self) -> Vec<Problem> {
+        self.details()
+            .and_then(|d| d.get("problems"))
+            .and_then(|p| serde_json::from_value::<Vec<Problem>>(p.clone()).ok())
+            .unwrap_or_default()
     }
 
     /// Per-field messages from `details.fields` of a validation error, keyed by field name.
@@ -236,12 +248,23 @@ pub enum Assignee {
     Agent(Uuid),
 }
 
-/// Filters of `GET /api/tickets`; empty lists mean "any".
+/// Filters of `GET /api/tickets`; empty lists and `None` mean "any".
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct TicketQuery {
     pub status: Vec<TicketStatus>,
     pub priority: Vec<Priority>,
     pub assignee: Option<Assignee>,
+    pub customer_id: Option<Uuid>,
+    /// Exact category, e.g. `orders/damaged`.
+    pub category: Option<String>,
+    pub escalated: Option<bool>,
+    /// Created at or after this instant.
+    pub created_from: Option<DateTime<Utc>>,
+    /// Created before this instant.
+    pub created_to: Option<DateTime<Utc>>,
+    pub sla: Option<SlaStatus>,
+    /// Subject text or `#number`.
+    pub q: Option<String>,
     pub sort: Option<TicketSort>,
     pub order: Option<SortOrder>,
     pub page: Option<u64>,
@@ -250,7 +273,8 @@ pub struct TicketQuery {
 }
 
 impl TicketQuery {
-    fn params(&self) -> Vec<(&'static str, String)> {
+    /// The query parameters, in a stable order (also used for the page's own address).
+    pub fn params(&self) -> Vec<(&'static str, String)> {
         let join = |items: Vec<&str>| items.join(",");
         let mut out = Vec::new();
         if !self.status.is_empty() {
@@ -269,6 +293,32 @@ impl TicketQuery {
             Some(Assignee::Nobody) => out.push(("assigned_agent_id", "none".to_owned())),
             Some(Assignee::Agent(id)) => out.push(("assigned_agent_id", id.to_string())),
             None => {}
+        }
+        if let Some(id) = self.customer_id {
+            out.push(("customer_id", id.to_string()));
+        }
+        if let Some(category) = self.category.as_deref().map(str::trim)
+            && !category.is_empty()
+        {
+            out.push(("category", category.to_owned()));
+        }
+        if let Some(escalated) = self.escalated {
+            out.push(("escalated", escalated.to_string()));
+        }
+        let instant = |at: DateTime<Utc>| at.to_rfc3339_opts(SecondsFormat::Millis, true);
+        if let Some(from) = self.created_from {
+            out.push(("created_from", instant(from)));
+        }
+        if let Some(to) = self.created_to {
+            out.push(("created_to", instant(to)));
+        }
+        if let Some(sla) = self.sla {
+            out.push(("sla", sla.as_str().to_owned()));
+        }
+        if let Some(q) = self.q.as_deref().map(str::trim)
+            && !q.is_empty()
+        {
+            out.push(("q", q.to_owned()));
         }
         if let Some(sort) = self.sort {
             let name = match sort {
@@ -344,6 +394,21 @@ pub async fn take_ticket(session: Session, id: Uuid) -> Result<TicketDto, ApiErr
         Request::post(&format!("/api/tickets/{id}/take"))
             .header("Authorization", bearer)
             .build()
+    })
+    .await
+}
+
+/// `POST /api/tickets/{id}/assign` (admins): `Some(agent)` (re)assigns, `None` returns the
+/// ticket to the queue.
+pub async fn assign_ticket(
+    session: Session,
+    id: Uuid,
+    agent_id: Option<Uuid>,
+) -> Result<TicketDto, ApiError> {
+    authed(session, |bearer| {
+        Request::post(&format!("/api/tickets/{id}/assign"))
+            .header("Authorization", bearer)
+            .json(&AssignRequest { agent_id })
     })
     .await
 }
@@ -575,6 +640,86 @@ pub async fn list_journeys(session: Session) -> Result<Vec<JourneyDto>, ApiError
     .await
 }
 
+/// `GET /api/journeys` for admins, one page: inactive journeys too, and archived ones when
+/// `archived` is set.
+pub async fn admin_journeys(
+    session: Session,
+    archived: bool,
+    page: u64,
+) -> Result<Page<JourneyDto>, ApiError> {
+    let mut params = vec![("page", page.to_string()), ("per_page", "100".to_owned())];
+    if archived {
+        params.push(("archived", "true".to_owned()));
+    }
+    authed_page(session, |bearer| {
+        Request::get("/api/journeys")
+            .query(params.iter().map(|(k, v)| (*k, v.as_str())))
+            .header("Authorization", bearer)
+            .build()
+    })
+    .await
+}
+
+/// `POST /api/journeys`: a new, inactive journey (422 `invalid_journey` with
+/// `details.problems`, 409 when the slug is taken).
+pub async fn create_journey(
+    session: Session,
+    req: &JourneyRequest,
+) -> Result<JourneyDto, ApiError> {
+    authed(session, |bearer| {
+        Request::post("/api/journeys")
+            .header("Authorization", bearer)
+            .json(req)
+    })
+    .await
+}
+
+/// `PUT /api/journeys/{id}`: a changed definition becomes a new version.
+pub async fn update_journey(
+    session: Session,
+    id: Uuid,
+    req: &JourneyRequest,
+) -> Result<JourneyDto, ApiError> {
+    authed(session, |bearer| {
+        Request::put(&format!("/api/journeys/{id}"))
+            .header("Authorization", bearer)
+            .json(req)
+    })
+    .await
+}
+
+/// What an admin does to a journey's state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JourneyAction {
+    Activate,
+    Deactivate,
+    Archive,
+}
+
+impl JourneyAction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JourneyAction::Activate => "activate",
+            JourneyAction::Deactivate => "deactivate",
+            JourneyAction::Archive => "archive",
+        }
+    }
+}
+
+/// `POST /api/journeys/{id}/activate|deactivate|archive`.
+pub async fn change_journey(
+    session: Session,
+    id: Uuid,
+    action: JourneyAction,
+) -> Result<JourneyDto, ApiError> {
+    authed(session, |bearer| {
+        Request::post(&format!("/api/journeys/{id}/{}", action.as_str()))
+            .header("Authorization", bearer)
+            .build()
+    })
+    .await
+}
+
 /// `GET /api/journeys/{id}`.
 pub async fn get_journey(session: Session, id: Uuid) -> Result<JourneyDto, ApiError> {
     authed(session, |bearer| {
@@ -619,6 +764,157 @@ pub async fn set_my_status(session: Session, status: AgentStatus) -> Result<Agen
         Request::put("/api/agents/me/status")
             .header("Authorization", bearer)
             .json(&StatusRequest { status })
+    })
+    .await
+}
+
+/// `GET /api/agents`, one page (by name).
+pub async fn agents_page(session: Session, page: u64) -> Result<Page<AgentDto>, ApiError> {
+    authed_page(session, |bearer| {
+        Request::get("/api/agents")
+            .query([("page", page.to_string()), ("per_page", "100".to_owned())])
+            .header("Authorization", bearer)
+            .build()
+    })
+    .await
+}
+
+/// Every agent (agents and admins).
+pub async fn list_agents(session: Session) -> Result<Vec<AgentDto>, ApiError> {
+    all_pages(|page| agents_page(session, page)).await
+}
+
+/// `POST /api/agents` (admins): 422 with `details.fields` (`email`, `password`, `name`,
+/// `capacity`, `shift.time_zone`, `shift.days`), 409 `email_taken`.
+pub async fn create_agent(
+    session: Session,
+    req: &CreateAgentRequest,
+) -> Result<AgentDto, ApiError> {
+    authed(session, |bearer| {
+        Request::post("/api/agents")
+            .header("Authorization", bearer)
+            .json(req)
+    })
+    .await
+}
+
+/// The changes of `PATCH /api/agents/{id}`; `None` fields are left out of the body, so the
+/// server keeps them.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AgentChanges {
+    /// `Some(None)` removes the shift.
+    pub shift: Option<Option<Shift>>,
+    pub capacity: Option<u32>,
+    pub active: Option<bool>,
+}
+
+impl AgentChanges {
+    pub fn is_empty(&self) -> bool {
+        *self == Self::default()
+    }
+
+    /// The JSON body. Built by hand because `UpdateAgentRequest` serialises an absent shift as
+    /// `null`, which the server reads as "remove the shift".
+    fn body(&self) -> serde_json::Value {
+        let mut body = serde_json::Map::new();
+        if let Some(shift) = &self.shift {
+            body.insert(
+                "shift".into(),
+                serde_json::to_value(shift).unwrap_or(serde_json::Value::Null),
+            );
+        }
+        if let Some(capacity) = self.capacity {
+            body.insert("capacity".into(), capacity.into());
+        }
+        if let Some(active) = self.active {
+            body.insert("active".into(), active.into());
+        }
+        serde_json::Value::Object(body)
+    }
+}
+
+/// `PATCH /api/agents/{id}` (admins).
+pub async fn update_agent(
+    session: Session,
+    id: Uuid,
+    changes: &AgentChanges,
+) -> Result<AgentDto, ApiError> {
+    let body = changes.body();
+    authed(session, |bearer| {
+        Request::patch(&format!("/api/agents/{id}"))
+            .header("Authorization", bearer)
+            .json(&body)
+    })
+    .await
+}
+
+/// `PUT /api/agents/{id}/status` (admins).
+pub async fn set_agent_status(
+    session: Session,
+    id: Uuid,
+    status: AgentStatus,
+) -> Result<AgentDto, ApiError> {
+    authed(session, |bearer| {
+        Request::put(&format!("/api/agents/{id}/status"))
+            .header("Authorization", bearer)
+            .json(&StatusRequest { status })
+    })
+    .await
+}
+
+// ---------------------------------------------------------------------------------------------
+// Settings and users (admins)
+
+/// `GET /api/settings`.
+pub async fn get_settings(session: Session) -> Result<SettingsDto, ApiError> {
+    authed(session, |bearer| {
+        Request::get("/api/settings")
+            .header("Authorization", bearer)
+            .build()
+    })
+    .await
+}
+
+/// `PUT /api/settings`: 422 `validation_failed` with `details.fields` keyed like
+/// `sla_policies.high.response_minutes`.
+pub async fn update_settings(
+    session: Session,
+    req: &UpdateSettingsRequest,
+) -> Result<SettingsDto, ApiError> {
+    authed(session, |bearer| {
+        Request::put("/api/settings")
+            .header("Authorization", bearer)
+            .json(req)
+    })
+    .await
+}
+
+/// `GET /api/users?role=…&q=…`: the first matches (admins).
+pub async fn search_users(
+    session: Session,
+    role: Role,
+    q: &str,
+) -> Result<Page<UserDto>, ApiError> {
+    let params = [
+        ("role", role.as_str().to_owned()),
+        ("q", q.trim().to_owned()),
+        ("per_page", "10".to_owned()),
+    ];
+    authed_page(session, |bearer| {
+        Request::get("/api/users")
+            .query(params.iter().map(|(k, v)| (*k, v.as_str())))
+            .header("Authorization", bearer)
+            .build()
+    })
+    .await
+}
+
+/// `GET /api/users/{id}` (admins).
+pub async fn get_user(session: Session, id: Uuid) -> Result<UserDto, ApiError> {
+    authed(session, |bearer| {
+        Request::get(&format!("/api/users/{id}"))
+            .header("Authorization", bearer)
+            .build()
     })
     .await
 }

@@ -7,8 +7,13 @@
 //! | `/portal/tickets/:id` | one request: conversation, close / reopen | customer |
 //! | `/agent` | status switch, my tickets, queue | agent |
 //! | `/agent/tickets/:id` | one ticket: transcript, conversation, notes, controls, history | agent, admin |
-//! | `/admin` | admin dashboard (placeholder) | admin |
-//! | `/admin/tickets/:id` | as `/agent/tickets/:id` | agent, admin |
+//! | `/admin` | admin dashboard: links and live figures | admin |
+//! | `/admin/tickets` | every ticket: filters, sorting, paging, reassignment | admin |
+//! | `/admin/tickets/:id` | as `/agent/tickets/:id` (admins can also reassign) | agent, admin |
+//! | `/admin/agents` | agents: status, shift, capacity, metrics; add and edit | admin |
+//! | `/admin/journeys` | journeys: versions, activate / deactivate / archive | admin |
+//! | `/admin/journeys/new`, `/admin/journeys/:id` | the journey builder | admin |
+//! | `/admin/settings` | SLA policies and queue settings | admin |
 
 use leptos::prelude::*;
 use leptos_router::components::{Route, Router, Routes};
@@ -18,8 +23,9 @@ use crate::components::{
     Clock, Lightbox, LightboxHost, LiveToasts, Navbar, ToastHost, Toasts, clear_image_cache,
 };
 use crate::pages::{
-    AccountPage, AdminDashboard, AgentDashboard, CustomerPortal, CustomerTicketPage, LoginPage,
-    NewRequestPage, NotFound, RegisterPage, RootRedirect, StaffTicketPage,
+    AccountPage, AdminDashboard, AdminTicketsPage, AgentDashboard, AgentsPage, CustomerPortal,
+    CustomerTicketPage, JourneyBuilderPage, JourneysPage, LoginPage, NewRequestPage, NotFound,
+    RegisterPage, RootRedirect, SettingsPage, StaffTicketPage,
 };
 use crate::session::Session;
 use crate::ws::Live;
@@ -58,7 +64,14 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/agent") view=AgentDashboard/>
                     <Route path=path!("/agent/tickets/:id") view=StaffTicketPage/>
                     <Route path=path!("/admin") view=AdminDashboard/>
+                    <Route path=path!("/admin/tickets") view=AdminTicketsPage/>
                     <Route path=path!("/admin/tickets/:id") view=StaffTicketPage/>
+                    <Route path=path!("/admin/agents") view=AgentsPage/>
+                    <Route path=path!("/admin/journeys") view=JourneysPage/>
+                    // Before `:id`, which would match `new` too: routes match in order.
+                    <Route path=path!("/admin/journeys/new") view=JourneyBuilderPage/>
+                    <Route path=path!("/admin/journeys/:id") view=JourneyBuilderPage/>
+                    <Route path=path!("/admin/settings") view=SettingsPage/>
                     <Route path=path!("/account") view=AccountPage/>
                 </Routes>
             </main>

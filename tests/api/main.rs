@@ -10,6 +10,7 @@ mod analytics;
 mod attachments;
 mod auth;
 mod browser;
+mod browser_admin;
 mod cli;
 mod errors;
 mod health;

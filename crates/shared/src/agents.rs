@@ -156,7 +156,11 @@ pub struct CreateAgentRequest {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct UpdateAgentRequest {
-    #[serde(default, with = "double_option")]
+    #[serde(
+        default,
+        with = "double_option",
+        skip_serializing_if = "Option::is_none"
+    )]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<Shift>))]
     pub shift: Option<Option<Shift>>,
     pub capacity: Option<u32>,
@@ -205,5 +209,11 @@ mod tests {
         let cleared: UpdateAgentRequest =
             serde_json::from_str(r#"{"shift": null}"#).expect("parses");
         assert_eq!(cleared.shift, Some(None));
+        // And back: an untouched shift is left out, a removed one is an explicit null.
+        let untouched = serde_json::to_value(UpdateAgentRequest::default()).expect("json");
+        assert!(untouched.get("shift").is_none());
+        let removed = serde_json::to_value(cleared).expect("json");
+        assert_eq!(removed["shift"], serde_json::Value::Null);
+        assert!(removed.as_object().is_some_and(|o| o.contains_key("shift")));
     }
 }

@@ -1,5 +1,7 @@
 //! The top bar: product name, the links of the signed-in user's role, the live-connection
-//! indicator, who is signed in, and the logout button. Signed-out visitors get the sign-in and register links instead.
+//! indicator, who is signed in, and the logout button. Signed-out visitors get the sign-in and
+//! register links instead. Admins also get the API reference, which the server serves outside
+//! the app (so it opens in a new tab instead of going through the router).
 
 use leptos::prelude::*;
 use leptos_router::NavigateOptions;
@@ -10,12 +12,19 @@ use shared::Role;
 use crate::session::{AuthState, home_for, role_label, use_session};
 use crate::ws::LiveIndicator;
 
-/// The links each role gets, besides the account page.
-fn links_for(role: Role) -> &'static [(&'static str, &'static str)] {
+/// The links each role gets, besides the account page: (href, label, exact match only).
+/// A home that has pages below it is marked current only on itself.
+fn links_for(role: Role) -> &'static [(&'static str, &'static str, bool)] {
     match role {
-        Role::Customer => &[("/portal", "My requests")],
-        Role::Agent => &[("/agent", "Dashboard")],
-        Role::Admin => &[("/admin", "Dashboard")],
+        Role::Customer => &[("/portal", "My requests", false)],
+        Role::Agent => &[("/agent", "Dashboard", false)],
+        Role::Admin => &[
+            ("/admin", "Dashboard", true),
+            ("/admin/tickets", "Tickets", false),
+            ("/admin/agents", "Agents", false),
+            ("/admin/journeys", "Journeys", false),
+            ("/admin/settings", "Settings", false),
+        ],
     }
 }
 
@@ -37,8 +46,18 @@ pub fn Navbar() -> impl IntoView {
                 <ul class="nav-links">
                     {links_for(role)
                         .iter()
-                        .map(|(href, label)| view! { <li><A href=*href>{*label}</A></li> })
+                        .map(|(href, label, exact)| {
+                            view! { <li><A href=*href exact=*exact>{*label}</A></li> }
+                        })
                         .collect_view()}
+                    {(role == Role::Admin).then(|| view! {
+                        <li>
+                            <a href="/api/docs/" target="_blank" rel="noopener" data-testid="api-docs-link">
+                                "API docs"
+                                <span class="visually-hidden">" (opens in a new tab)"</span>
+                            </a>
+                        </li>
+                    })}
                     <li><A href="/account">"Account"</A></li>
                 </ul>
                 <div class="nav-user">

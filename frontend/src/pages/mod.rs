@@ -2,8 +2,8 @@
 //! through `crate::api` (and to live events only through `crate::ws`).
 
 mod account;
+mod admin;
 mod agent;
-mod dashboards;
 mod login;
 mod not_found;
 mod portal;
@@ -12,8 +12,10 @@ mod root;
 mod ticket;
 
 pub use account::AccountPage;
+pub use admin::{
+    AdminDashboard, AdminTicketsPage, AgentsPage, JourneyBuilderPage, JourneysPage, SettingsPage,
+};
 pub use agent::AgentDashboard;
-pub use dashboards::AdminDashboard;
 pub use login::LoginPage;
 pub use not_found::NotFound;
 pub use portal::{CustomerPortal, NewRequestPage};

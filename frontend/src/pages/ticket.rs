@@ -32,6 +32,7 @@ use crate::components::{
 use crate::format::{
     ago, local_time, priority_label, status_label, ticket_number, transition_label,
 };
+use crate::pages::admin::AssignSelect;
 use crate::session::use_session;
 use crate::ws::{debounce, use_live};
 
@@ -150,7 +151,7 @@ fn TicketDetail(id: Uuid, staff: bool) -> impl IntoView {
     let back = move || {
         let role = session.user().map(|u| u.role);
         match role {
-            Some(Role::Admin) => ("/admin", "Dashboard"),
+            Some(Role::Admin) => ("/admin/tickets", "All tickets"),
             Some(Role::Agent) => ("/agent", "Dashboard"),
             _ => ("/portal", "My requests"),
         }
@@ -402,6 +403,8 @@ fn Controls() -> impl IntoView {
         })
     };
 
+    let is_admin = move || session.user().is_some_and(|u| u.role == Role::Admin);
+
     view! {
         <section class="card side-card" aria-labelledby="controls-title">
             <h2 id="controls-title">{if ctx.staff { "Work on it" } else { "Your request" }}</h2>
@@ -411,7 +414,42 @@ fn Controls() -> impl IntoView {
                 {status_buttons}
             </div>
             {priority_select}
+            {move || (ctx.staff && is_admin()).then(|| view! { <Reassign/> })}
         </section>
+    }
+}
+
+/// Admins hand the ticket to another agent, or back to the queue.
+#[component]
+fn Reassign() -> impl IntoView {
+    let ctx = expect_context::<Ctx>();
+    let session = use_session();
+    let live = use_live();
+    let agents = LocalResource::new(move || {
+        live.reloads();
+        api::list_agents(session)
+    });
+    let list = Signal::derive(move || agents.get().and_then(Result::ok).unwrap_or_default());
+    // Rebuilt when the assignee or status changes (the select shows the server's truth).
+    let key = Memo::new(move |_| {
+        ctx.ticket.with(|t| {
+            t.as_ref()
+                .map(|t| (t.assigned_agent.as_ref().map(|a| a.id), t.status))
+        })
+    });
+    move || {
+        key.get()?;
+        let ticket = ctx.ticket.get_untracked()?;
+        Some(view! {
+            <AssignSelect
+                ticket=ticket
+                agents=list
+                id="ticket-assignee".to_owned()
+                label="Assigned agent".to_owned()
+                show_label=true
+                on_assigned=Callback::new(move |t: TicketDto| ctx.ticket.set(Some(t)))
+            />
+        })
     }
 }
 
