@@ -103,6 +103,8 @@ check-postgres:
 test: tools browser-tools check-postgres lint frontend
 	@if pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then export HELPDESK_REQUIRE_POSTGRES=1; fi; \
 	HELPDESK_REQUIRE_BROWSER=1 cargo test $(WORKSPACE_NATIVE)
+	# The SPA's pure logic (journey builder drafts) also has native unit tests.
+	cargo test -p helpdesk-frontend
 
 clean:
 	cargo clean
