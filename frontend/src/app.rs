@@ -14,6 +14,7 @@
 //! | `/admin/journeys` | journeys: versions, activate / deactivate / archive | admin |
 //! | `/admin/journeys/new`, `/admin/journeys/:id` | the journey builder | admin |
 //! | `/admin/settings` | SLA policies and queue settings | admin |
+//! | `/admin/analytics` | volumes, times, SLA compliance, per-agent table, CSV export | admin |
 
 use leptos::prelude::*;
 use leptos_router::components::{Route, Router, Routes};
@@ -23,9 +24,9 @@ use crate::components::{
     Clock, Lightbox, LightboxHost, LiveToasts, Navbar, ToastHost, Toasts, clear_image_cache,
 };
 use crate::pages::{
-    AccountPage, AdminDashboard, AdminTicketsPage, AgentDashboard, AgentsPage, CustomerPortal,
-    CustomerTicketPage, JourneyBuilderPage, JourneysPage, LoginPage, NewRequestPage, NotFound,
-    RegisterPage, RootRedirect, SettingsPage, StaffTicketPage,
+    AccountPage, AdminDashboard, AdminTicketsPage, AgentDashboard, AgentsPage, AnalyticsPage,
+    CustomerPortal, CustomerTicketPage, JourneyBuilderPage, JourneysPage, LoginPage,
+    NewRequestPage, NotFound, RegisterPage, RootRedirect, SettingsPage, StaffTicketPage,
 };
 use crate::session::Session;
 use crate::ws::Live;
@@ -72,6 +73,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/admin/journeys/new") view=JourneyBuilderPage/>
                     <Route path=path!("/admin/journeys/:id") view=JourneyBuilderPage/>
                     <Route path=path!("/admin/settings") view=SettingsPage/>
+                    <Route path=path!("/admin/analytics") view=AnalyticsPage/>
                     <Route path=path!("/account") view=AccountPage/>
                 </Routes>
             </main>

@@ -11,6 +11,7 @@ mod attachments;
 mod auth;
 mod browser;
 mod browser_admin;
+mod browser_analytics;
 mod cli;
 mod errors;
 mod health;

@@ -4,6 +4,7 @@
 //! `pages/`, not here.
 
 mod attachments;
+pub mod charts;
 mod field;
 mod guard;
 pub mod icons;

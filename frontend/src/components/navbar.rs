@@ -23,6 +23,7 @@ fn links_for(role: Role) -> &'static [(&'static str, &'static str, bool)] {
             ("/admin/tickets", "Tickets", false),
             ("/admin/agents", "Agents", false),
             ("/admin/journeys", "Journeys", false),
+            ("/admin/analytics", "Analytics", false),
             ("/admin/settings", "Settings", false),
         ],
     }

@@ -13,7 +13,8 @@ mod ticket;
 
 pub use account::AccountPage;
 pub use admin::{
-    AdminDashboard, AdminTicketsPage, AgentsPage, JourneyBuilderPage, JourneysPage, SettingsPage,
+    AdminDashboard, AdminTicketsPage, AgentsPage, AnalyticsPage, JourneyBuilderPage, JourneysPage,
+    SettingsPage,
 };
 pub use agent::AgentDashboard;
 pub use login::LoginPage;

@@ -1,6 +1,6 @@
 //! `/admin`: where the admin starts. Links to every admin page, each with a live figure read
 //! from the API (the queue, SLA breaches, available agents, active journeys). Reporting over
-//! time belongs to the analytics page of a later version, so none is shown here.
+//! time lives on the analytics page.
 
 use leptos::prelude::*;
 use leptos_router::components::A;
@@ -158,7 +158,9 @@ fn Home() -> impl IntoView {
                 </li>
             </ul>
             <p class="muted admin-note">
-                "Reports on volume, response times and SLA compliance over time will appear here in a later version."
+                "Volumes, response times and SLA compliance over time: "
+                <a href="/admin/analytics">"Analytics"</a>
+                "."
             </p>
         </section>
     }

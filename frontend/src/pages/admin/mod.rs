@@ -1,4 +1,5 @@
-//! The admin dashboard: `/admin` (overview), `/admin/tickets` (every ticket, filters,
+//! The admin dashboard: `/admin` (overview), `/admin/analytics` (numbers over a date range),
+//! `/admin/tickets` (every ticket, filters,
 //! reassignment), `/admin/agents` (status, shifts, capacity, metrics, new agents),
 //! `/admin/journeys` (list, and the builder at `/admin/journeys/new` and
 //! `/admin/journeys/:id`) and `/admin/settings` (SLA policies and queue behaviour).
@@ -7,6 +8,7 @@
 //! `crate::api`. Helpers shared by the admin forms (server field errors) live here.
 
 mod agents;
+mod analytics;
 mod builder;
 mod home;
 mod journeys;
@@ -18,6 +20,7 @@ use std::collections::BTreeMap;
 use leptos::prelude::*;
 
 pub use agents::AgentsPage;
+pub use analytics::AnalyticsPage;
 pub use builder::JourneyBuilderPage;
 pub use home::AdminDashboard;
 pub use journeys::JourneysPage;
