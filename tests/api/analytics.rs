@@ -192,12 +192,12 @@ async fn overview_matches_a_hand_computed_fixture(app: TestApp) {
     assert_eq!(counts(&o["by_journey"]), [("none".into(), 3)]);
     assert_eq!(
         o["first_response"],
-        json!({"count": 2, "avg_secs": 7200.0, "p90_secs": 10800.0})
+        json!({"count": 2, "avg_secs": 7200.0, "p50_secs": 3600.0, "p90_secs": 10800.0})
     );
     // Pending time does not count: T1 took 4 h, not 5 h.
     assert_eq!(
         o["resolution"],
-        json!({"count": 2, "avg_secs": 50400.0, "p90_secs": 86400.0})
+        json!({"count": 2, "avg_secs": 50400.0, "p50_secs": 14400.0, "p90_secs": 86400.0})
     );
     let response = o["sla"]["response_percent"].as_f64().unwrap();
     assert!((response - 100.0 / 3.0).abs() < 1e-9, "{response}");

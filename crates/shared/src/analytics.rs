@@ -27,12 +27,14 @@ pub struct CountBy {
     pub count: u64,
 }
 
-/// Average and 90th percentile of a duration, in seconds, over `count` tickets.
+/// Average, median and 90th percentile of a duration, in seconds, over `count` tickets.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DurationStats {
     pub count: u64,
     pub avg_secs: Option<f64>,
+    /// Median (nearest rank).
+    pub p50_secs: Option<f64>,
     pub p90_secs: Option<f64>,
 }
 
@@ -102,22 +104,27 @@ pub struct AnalyticsOverview {
     pub agents: Vec<AgentRow>,
 }
 
-/// Average and 90th percentile (nearest rank) of `values`.
+/// Average, median and 90th percentile (nearest rank) of `values`.
 pub fn duration_stats(values: &mut [f64]) -> DurationStats {
     if values.is_empty() {
         return DurationStats {
             count: 0,
             avg_secs: None,
+            p50_secs: None,
             p90_secs: None,
         };
     }
     values.sort_by(f64::total_cmp);
     let n = values.len();
-    let rank = ((0.9 * n as f64).ceil() as usize).clamp(1, n);
+    let nearest_rank = |q: f64| {
+        let rank = ((q * n as f64).ceil() as usize).clamp(1, n);
+        values.get(rank - 1).copied()
+    };
     DurationStats {
         count: n as u64,
         avg_secs: Some(values.iter().sum::<f64>() / n as f64),
-        p90_secs: values.get(rank - 1).copied(),
+        p50_secs: nearest_rank(0.5),
+        p90_secs: nearest_rank(0.9),
     }
 }
 
@@ -136,6 +143,7 @@ mod tests {
         let s = duration_stats(&mut v);
         assert_eq!(s.count, 10);
         assert_eq!(s.avg_secs, Some(5.5));
+        assert_eq!(s.p50_secs, Some(5.0));
         assert_eq!(s.p90_secs, Some(9.0));
         let mut one = [42.0];
         assert_eq!(duration_stats(&mut one).p90_secs, Some(42.0));

@@ -683,15 +683,16 @@ fn tickets(n: u64) -> String {
     )
 }
 
-/// The hint under a time: its 90th percentile and how many tickets it covers.
+/// The hint under a time: its average, 90th percentile and how many tickets it covers.
 fn duration_hint(stats: &DurationStats, what: &str) -> String {
-    match stats.p90_secs {
-        Some(p90) => format!(
-            "p90 {} · {} {what}",
+    match (stats.avg_secs, stats.p90_secs) {
+        (Some(avg), Some(p90)) => format!(
+            "avg {} · p90 {} · {} {what}",
+            duration_secs(avg),
             duration_secs(p90),
             tickets(stats.count)
         ),
-        None => format!("no ticket {what} yet"),
+        _ => format!("no ticket {what} yet"),
     }
 }
 
@@ -733,14 +734,14 @@ fn Headline(kpis: Kpis) -> impl IntoView {
             )}
             {kpi(
                 "kpi-first-response",
-                "First response (avg)",
-                maybe_duration(kpis.first_response.avg_secs),
+                "First response (median)",
+                maybe_duration(kpis.first_response.p50_secs),
                 duration_hint(&kpis.first_response, "answered"),
             )}
             {kpi(
                 "kpi-resolution",
-                "Resolution (avg)",
-                maybe_duration(kpis.resolution.avg_secs),
+                "Resolution (median)",
+                maybe_duration(kpis.resolution.p50_secs),
                 duration_hint(&kpis.resolution, "resolved"),
             )}
         </dl>
