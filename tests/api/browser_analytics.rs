@@ -7,233 +7,15 @@
 //! here so the two files stay independent; Chrome also gets a download directory.
 
 use std::{
-    collections::HashMap,
-    net::{TcpListener, TcpStream},
-    path::{Path, PathBuf},
-    process::{Child, Command, Stdio},
+    path::Path,
     time::{Duration, Instant},
 };
 
-use fantoccini::{Client, ClientBuilder, Locator};
+use fantoccini::{Client, Locator};
 use serde_json::json;
-use server::services::seed;
 
-use crate::helpers::{BCRYPT_COST, Backend, Cleanup, Overrides, TestApp, spawn_app_with};
-
-const WAIT: Duration = Duration::from_secs(30);
-
-/// Skips (or, when required, fails) because `what` is missing.
-fn skip(what: &str) {
-    if std::env::var("HELPDESK_REQUIRE_BROWSER").is_ok_and(|v| v == "1") {
-        panic!("browser tests are required (HELPDESK_REQUIRE_BROWSER=1) but {what}");
-    }
-    eprintln!("SKIPPED: browser ({what})");
-}
-
-fn dist_dir() -> PathBuf {
-    std::env::var("HELPDESK_DIST")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| Path::new(env!("CARGO_MANIFEST_DIR")).join("../dist"))
-}
-
-fn find_binary(env: &str, candidates: &[&str]) -> Option<PathBuf> {
-    if let Ok(path) = std::env::var(env) {
-        return Some(PathBuf::from(path));
-    }
-    candidates.iter().map(PathBuf::from).find(|p| p.exists())
-}
-
-/// A chromedriver child process on a free port, killed on drop.
-struct Driver {
-    child: Child,
-    port: u16,
-    chromium: PathBuf,
-}
-
-impl Driver {
-    fn start(chromedriver: &Path, chromium: PathBuf) -> Self {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .map(|a| a.port())
-            .expect("free port");
-        let child = Command::new(chromedriver)
-            .arg(format!("--port={port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("chromedriver starts");
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                Instant::now() < deadline,
-                "chromedriver did not start listening"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        Self {
-            child,
-            port,
-            chromium,
-        }
-    }
-
-    /// A browser whose downloads land in `downloads` without asking.
-    async fn session(&self, profile: &Path, downloads: &Path) -> Client {
-        let caps = json!({
-            "browserName": "chrome",
-            "goog:chromeOptions": {
-                "binary": self.chromium,
-                "args": [
-                    "--headless",
-                    "--no-sandbox",
-                    "--disable-gpu",
-                    "--disable-quic",
-                    "--no-first-run",
-                    "--disable-background-networking",
-                    "--disable-component-update",
-                    "--disable-sync",
-                    "--disable-dev-shm-usage",
-                    "--window-size=1280,900",
-                    format!("--user-data-dir={}", profile.display()),
-                ],
-                "prefs": {
-                    "download.default_directory": downloads.display().to_string(),
-                    "download.prompt_for_download": false,
-                    "download.directory_upgrade": true,
-                }
-            }
-        });
-        let caps = match caps {
-            serde_json::Value::Object(map) => map,
-            _ => unreachable!("capabilities are an object"),
-        };
-        ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
-            .capabilities(caps)
-            .connect(&format!("http://127.0.0.1:{}", self.port))
-            .await
-            .expect("webdriver session")
-    }
-}
-
-impl Drop for Driver {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// The app on SQLite serving the built SPA, with the demo data, and chromedriver; or `None`
-/// after skipping.
-async fn setup() -> Option<(TestApp, Cleanup, Driver)> {
-    let dist = dist_dir();
-    if !dist.join("index.html").exists() {
-        skip(&format!(
-            "{} has no built SPA (run `make frontend`)",
-            dist.display()
-        ));
-        return None;
-    }
-    let Some(chromium) = find_binary(
-        "CHROMIUM_BIN",
-        &["/usr/bin/chromium", "/usr/bin/chromium-browser"],
-    ) else {
-        skip("chromium is not installed");
-        return None;
-    };
-    let Some(chromedriver) = find_binary("CHROMEDRIVER_BIN", &["/usr/bin/chromedriver"]) else {
-        skip("chromedriver is not installed");
-        return None;
-    };
-    let vars = HashMap::from([("STATIC_DIR", dist.display().to_string())]);
-    let mut app = spawn_app_with(Backend::Sqlite, Overrides { vars }).await?;
-    let cleanup = app.take_cleanup();
-    seed::run(&app.db, BCRYPT_COST).await.expect("demo data");
-    Some((app, cleanup, Driver::start(&chromedriver, chromium)))
-}
-
-async fn sign_in(client: &Client, app: &TestApp, email: &str, password: &str) {
-    client.goto(&app.url("/login")).await.expect("open /login");
-    let field = client
-        .wait()
-        .at_most(WAIT)
-        .for_element(Locator::Css("input#login-email"))
-        .await
-        .expect("the login form renders");
-    field.send_keys(email).await.expect("type email");
-    client
-        .find(Locator::Css("input#login-password"))
-        .await
-        .expect("password field")
-        .send_keys(password)
-        .await
-        .expect("type password");
-    client
-        .find(Locator::Css("button#login-submit"))
-        .await
-        .expect("submit button")
-        .click()
-        .await
-        .expect("submit");
-}
-
-async fn current_url(client: &Client) -> String {
-    client
-        .current_url()
-        .await
-        .map(|u| u.to_string())
-        .unwrap_or_default()
-}
-
-/// Polls until the element's text equals `expected`.
-async fn wait_for_text(client: &Client, css: &str, expected: &str) {
-    let deadline = Instant::now() + WAIT;
-    let mut last = String::new();
-    while Instant::now() < deadline {
-        if let Ok(el) = client.find(Locator::Css(css)).await
-            && let Ok(text) = el.text().await
-        {
-            if text.trim() == expected {
-                return;
-            }
-            last = text;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    screenshot(client, "analytics-failure").await;
-    panic!(
-        "`{css}` never showed `{expected}` (last: `{last}`, at {})",
-        current_url(client).await
-    );
-}
-
-/// Polls until an attribute has the expected value.
-async fn wait_for_attr(client: &Client, css: &str, attr: &str, expected: &str) {
-    let deadline = Instant::now() + WAIT;
-    let mut last = None;
-    while Instant::now() < deadline {
-        if let Ok(el) = client.find(Locator::Css(css)).await {
-            last = el.attr(attr).await.ok().flatten();
-            if last.as_deref() == Some(expected) {
-                return;
-            }
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    screenshot(client, "analytics-failure").await;
-    panic!("`{css}` [{attr}] never became `{expected}` (last: {last:?})");
-}
-
-async fn click(client: &Client, css: &str) {
-    client
-        .wait()
-        .at_most(WAIT)
-        .for_element(Locator::Css(css))
-        .await
-        .unwrap_or_else(|e| panic!("{css}: {e}"))
-        .click()
-        .await
-        .unwrap_or_else(|e| panic!("click {css}: {e}"));
-}
+use crate::browser_support::*;
+use crate::helpers::TestApp;
 
 /// Sets a date input the way a date picker does (typing into one depends on the locale).
 async fn set_date(client: &Client, css: &str, value: &str) {
@@ -264,19 +46,6 @@ async fn scroll_to(client: &Client, css: &str) {
         )
         .await
         .unwrap_or_else(|e| panic!("scroll to {css}: {e}"));
-}
-
-/// Where screenshots go: `target/browser-screenshots/` (not committed).
-fn screenshot_dir() -> PathBuf {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/browser-screenshots");
-    let _ = std::fs::create_dir_all(&dir);
-    dir
-}
-
-async fn screenshot(client: &Client, name: &str) {
-    if let Ok(png) = client.screenshot().await {
-        let _ = std::fs::write(screenshot_dir().join(format!("{name}.png")), png);
-    }
 }
 
 /// Polls `dir` until `name` is there and complete (Chrome writes `<name>.crdownload` first,
@@ -387,9 +156,9 @@ async fn analytics_counts_tickets_live_and_exports_them() {
     .await
     .assert_ok(200);
 
-    let profile = tempfile::tempdir().expect("profile dir");
+    let _profile = tempfile::tempdir().expect("profile dir");
     let downloads = tempfile::tempdir().expect("download dir");
-    let admin = driver.session(profile.path(), downloads.path()).await;
+    let admin = driver.session_with_downloads(downloads.path()).await;
     sign_in(&admin, &app, "admin@helpdesk.local", "Admin123!").await;
     wait_for_text(&admin, "h1[data-testid=page-title]", "Admin dashboard").await;
     admin

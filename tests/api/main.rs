@@ -12,6 +12,7 @@ mod auth;
 mod browser;
 mod browser_admin;
 mod browser_analytics;
+mod browser_support;
 mod cli;
 mod errors;
 mod health;
