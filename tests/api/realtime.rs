@@ -16,6 +16,7 @@ crate::db_tests!(
     authentication_is_required,
     events_reach_exactly_the_right_rooms,
     resume_replays_missed_events_in_order,
+    reassignment_removes_other_agents_from_the_ticket_room,
     slow_clients_do_not_hold_up_others,
 );
 
@@ -169,6 +170,53 @@ async fn events_reach_exactly_the_right_rooms(app: TestApp) {
     for ws in [ws_alice, ws_bob, ws_agent, ws_other, ws_admin] {
         ws.close().await;
     }
+}
+
+async fn reassignment_removes_other_agents_from_the_ticket_room(app: TestApp) {
+    let customer = app.user(Role::Customer).await;
+    let taker = app.user(Role::Agent).await;
+    let watcher = app.user(Role::Agent).await;
+    let t = new_ticket(&app, &customer, "Queued").await;
+    let tid = t["id"].as_str().unwrap().to_owned();
+    // While it is in the queue every agent may follow it.
+    let (mut ws_watcher, _) = Ws::signed_in(&app, &watcher.token).await;
+    ws_watcher
+        .send(json!({"type": "join-ticket-room", "id": "j", "ticket_id": tid}))
+        .await;
+    ws_watcher
+        .until("ack", |v| v["type"] == "ack" && v["id"] == "j")
+        .await;
+
+    app.post(
+        &format!("/api/tickets/{tid}/take"),
+        Some(&taker.token),
+        &json!({}),
+    )
+    .await
+    .assert_ok(200);
+    let path = format!("/api/tickets/{tid}/messages");
+    app.post(
+        &path,
+        Some(&taker.token),
+        &json!({"body": "private plan", "internal": true}),
+    )
+    .await
+    .assert_ok(201);
+    app.post(&path, Some(&taker.token), &json!({"body": "hello"}))
+        .await
+        .assert_ok(201);
+    // Sentinel: a new queue ticket reaches every agent after everything above.
+    new_ticket(&app, &customer, "Later").await;
+    ws_watcher
+        .until("sentinel", |v| {
+            v["event"] == "new-ticket" && v["data"]["ticket"]["subject"] == "Later"
+        })
+        .await;
+    assert!(
+        ws_watcher.events("new-message").is_empty(),
+        "an agent who may no longer see the ticket still got its messages"
+    );
+    ws_watcher.close().await;
 }
 
 async fn resume_replays_missed_events_in_order(app: TestApp) {

@@ -16,6 +16,7 @@ use std::{
 };
 
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use shared::Role;
 use tokio::sync::{broadcast, mpsc, oneshot};
 use uuid::Uuid;
 
@@ -48,7 +49,7 @@ enum Command {
     Register {
         id: u64,
         user_id: Uuid,
-        staff: bool,
+        role: Role,
         rooms: Vec<String>,
         tx: mpsc::Sender<Arc<Outgoing>>,
         lagged: Arc<AtomicBool>,
@@ -60,11 +61,10 @@ enum Command {
 }
 
 struct SessionEntry {
-    staff: bool,
+    role: Role,
     rooms: HashSet<String>,
     tx: mpsc::Sender<Arc<Outgoing>>,
     lagged: Arc<AtomicBool>,
-    #[allow(dead_code)]
     user_id: Uuid,
 }
 
@@ -119,7 +119,7 @@ impl Realtime {
     pub async fn register(
         &self,
         user_id: Uuid,
-        staff: bool,
+        role: Role,
         rooms: Vec<String>,
     ) -> Option<Registration> {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
@@ -130,7 +130,7 @@ impl Realtime {
             .send(Command::Register {
                 id,
                 user_id,
-                staff,
+                role,
                 rooms,
                 tx,
                 lagged: lagged.clone(),
@@ -211,7 +211,7 @@ impl Hub {
             Command::Register {
                 id,
                 user_id,
-                staff,
+                role,
                 rooms,
                 tx,
                 lagged,
@@ -223,7 +223,7 @@ impl Hub {
                 self.sessions.insert(
                     id,
                     SessionEntry {
-                        staff,
+                        role,
                         rooms: rooms.into_iter().collect(),
                         tx,
                         lagged,
@@ -299,7 +299,38 @@ impl Hub {
         }
     }
 
+    /// After a (re)assignment only the new agent (and admins, and the customer) may still see
+    /// the ticket: other agents leave its room, so they stop receiving its events.
+    fn revoke_after_assignment(&mut self, e: &event::Model) {
+        if e.event_type != "ticket-assigned" {
+            return;
+        }
+        let data = &e.payload["data"];
+        let Some(ticket_id) = data["ticket"]["id"].as_str() else {
+            return;
+        };
+        let assignee: Option<Uuid> = data["agent_id"].as_str().and_then(|a| a.parse().ok());
+        if assignee.is_none() {
+            // Back in the queue: every agent may see it again.
+            return;
+        }
+        let room = format!("ticket:{ticket_id}");
+        let Some(members) = self.rooms.get(&room).cloned() else {
+            return;
+        };
+        for id in members {
+            let leaves = self
+                .sessions
+                .get(&id)
+                .is_some_and(|s| s.role == Role::Agent && Some(s.user_id) != assignee);
+            if leaves {
+                self.handle(Command::Leave(id, room.clone()));
+            }
+        }
+    }
+
     fn deliver(&mut self, e: event::Model) {
+        self.revoke_after_assignment(&e);
         let rooms: Vec<String> = serde_json::from_value(e.rooms.clone()).unwrap_or_default();
         let mut targets: HashSet<u64> = HashSet::new();
         for room in &rooms {
@@ -320,7 +351,7 @@ impl Hub {
             let Some(s) = self.sessions.get(&id) else {
                 continue;
             };
-            if e.staff_only && !s.staff {
+            if e.staff_only && !s.role.is_staff() {
                 continue;
             }
             if s.lagged.load(Ordering::Acquire) {

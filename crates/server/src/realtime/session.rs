@@ -140,10 +140,9 @@ async fn run(
 
     // --- join ---
     let mut my_rooms: HashSet<String> = role_rooms(&user).into_iter().collect();
-    let staff = user.role.is_staff();
     let Some(mut reg) = state
         .realtime
-        .register(user.id, staff, my_rooms.iter().cloned().collect())
+        .register(user.id, user.role, my_rooms.iter().cloned().collect())
         .await
     else {
         close(session, CloseCode::Error, "server shutting down").await;
