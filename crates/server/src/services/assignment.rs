@@ -416,15 +416,12 @@ pub async fn assign(
     let from_status = t.status;
     t.assigned_agent_id = agent_id;
     t.assigned_at = agent_id.map(|_| now);
-    t.status = match (agent_id, t.status) {
+    let to_status = match (agent_id, t.status) {
         (None, _) => ticket::Status::New,
         (Some(_), ticket::Status::New) => ticket::Status::Open,
         (Some(_), status) => status,
     };
-    if t.status == ticket::Status::New
-        && let Some(paused_at) = t.sla_paused_at.take()
-    {
-        t.sla_paused_secs += std::cmp::max((now - paused_at).num_seconds(), 0);
+    if to_status != from_status && tickets::set_status(&mut t, to_status.into(), now) {
         let policies = settings::sla_policies(&txn).await?;
         tickets::set_deadlines(&mut t, &policies);
     }

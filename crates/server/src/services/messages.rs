@@ -81,13 +81,7 @@ pub async fn create(
         // The customer answered: the ball is back with the agent. As a staff transition,
         // since the customer's own workflow only allows closing.
         let from: TicketStatus = t.status.into();
-        if let Some(paused_at) = t.sla_paused_at.take() {
-            t.sla_paused_secs += (now - paused_at).num_seconds().max(0);
-        }
-        if from == TicketStatus::Resolved {
-            t.resolved_at = None;
-        }
-        t.status = ticket::Status::Open;
+        tickets::set_status(&mut t, TicketStatus::Open, now);
         let policies = settings::sla_policies(&txn).await?;
         tickets::set_deadlines(&mut t, &policies);
         changes.push(("status", Some(from.to_string()), Some("open".to_owned())));

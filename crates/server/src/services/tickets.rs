@@ -374,12 +374,25 @@ pub fn apply_status(
         t.assigned_at = Some(now);
         changes.push(("assignee", None, Some(actor.id.to_string())));
     }
-    if from == TicketStatus::Pending
+    set_status(t, to, now);
+    changes.push(("status", Some(from.to_string()), Some(to.to_string())));
+    Ok(changes)
+}
+
+/// The mechanics of a status change, after whoever asked for it was allowed to: the status,
+/// its timestamps, and the SLA pause (which starts on entering `pending` and ends on leaving
+/// it). Returns true when a pause ended: the caller must then move the deadlines by the paused
+/// time (`set_deadlines`).
+pub fn set_status(t: &mut ticket::Model, to: TicketStatus, now: DateTime<Utc>) -> bool {
+    let from: TicketStatus = t.status.into();
+    let mut pause_ended = false;
+    if to != TicketStatus::Pending
         && let Some(paused_at) = t.sla_paused_at.take()
     {
         t.sla_paused_secs += std::cmp::max((now - paused_at).num_seconds(), 0);
+        pause_ended = true;
     }
-    if to == TicketStatus::Pending {
+    if to == TicketStatus::Pending && from != TicketStatus::Pending {
         t.sla_paused_at = Some(now);
     }
     match to {
@@ -389,8 +402,7 @@ pub fn apply_status(
         _ => {}
     }
     t.status = to.into();
-    changes.push(("status", Some(from.to_string()), Some(to.to_string())));
-    Ok(changes)
+    pause_ended
 }
 
 /// `PATCH /api/tickets/{id}`: status for everyone who may see it (within the workflow of
