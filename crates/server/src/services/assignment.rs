@@ -219,7 +219,7 @@ async fn record_assignment<C: ConnectionTrait>(
 }
 
 /// `ticket-assigned` to everyone following the ticket and to the previous agent.
-async fn emit_assigned<C: ConnectionTrait>(
+pub(crate) async fn emit_assigned<C: ConnectionTrait>(
     db: &C,
     t: &ticket::Model,
     dto: TicketDto,

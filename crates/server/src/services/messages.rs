@@ -8,12 +8,12 @@ use std::collections::HashMap;
 
 use chrono::Utc;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, DatabaseConnection, EntityTrait,
+    QueryFilter, QueryOrder,
 };
 use shared::{
     ErrorCode, Paging, TicketStatus,
-    tickets::{AttachmentDto, CreateMessageRequest, MessageDto, PersonDto},
+    tickets::{CreateMessageRequest, MessageDto, PersonDto},
     ws::Event,
 };
 use uuid::Uuid;
@@ -149,27 +149,20 @@ pub async fn list(
     }
     let (rows, count) = super::fetch_page(db, select, paging).await?;
     let people = tickets::people(db, rows.iter().map(|m| m.author_id)).await?;
-    let mut attachments: HashMap<Uuid, Vec<AttachmentDto>> = HashMap::new();
-    if !rows.is_empty() {
-        for a in Attachment::find()
-            .filter(attachment::Column::MessageId.is_in(rows.iter().map(|m| m.id)))
-            .order_by_asc(attachment::Column::CreatedAt)
-            .all(db)
-            .await?
-        {
-            if let Some(message_id) = a.message_id {
-                attachments.entry(message_id).or_default().push(a.into());
-            }
-        }
-    }
+    let mut attachments = if rows.is_empty() {
+        HashMap::new()
+    } else {
+        tickets::attachments_by(
+            db,
+            Condition::all().add(attachment::Column::MessageId.is_in(rows.iter().map(|m| m.id))),
+            |a| a.message_id,
+        )
+        .await?
+    };
     Ok((
         rows.into_iter()
             .map(|m| MessageDto {
-                author: people.get(&m.author_id).cloned().unwrap_or(PersonDto {
-                    id: m.author_id,
-                    name: "(deleted user)".to_owned(),
-                    role: shared::Role::Customer,
-                }),
+                author: tickets::person_or_deleted(&people, m.author_id),
                 attachments: attachments.remove(&m.id).unwrap_or_default(),
                 id: m.id,
                 ticket_id: m.ticket_id,

@@ -484,18 +484,7 @@ pub async fn update(
     }
     let dto = to_dto(&txn, false, t.clone()).await?;
     if assigned_now {
-        events::emit(
-            &txn,
-            &Event::TicketAssigned {
-                ticket: Box::new(dto),
-                agent_id: t.assigned_agent_id,
-                previous_agent_id: None,
-            },
-            events::ticket_rooms(&t),
-            false,
-            now,
-        )
-        .await?;
+        assignment::emit_assigned(&txn, &t, dto, None, now).await?;
         assignment::emit_queue_length(&txn, now).await?;
     } else {
         events::ticket_updated(&txn, &t, dto, now).await?;
@@ -733,30 +722,20 @@ pub async fn to_dtos<C: ConnectionTrait>(
         .into_iter()
         .collect();
 
-    let mut attachments: HashMap<Uuid, Vec<AttachmentDto>> = HashMap::new();
-    for a in Attachment::find()
-        .filter(attachment::Column::TicketId.is_in(ids))
-        .filter(attachment::Column::MessageId.is_null())
-        .order_by_asc(attachment::Column::CreatedAt)
-        .all(db)
-        .await?
-    {
-        if let Some(ticket_id) = a.ticket_id {
-            attachments.entry(ticket_id).or_default().push(a.into());
-        }
-    }
+    let mut attachments = attachments_by(
+        db,
+        Condition::all()
+            .add(attachment::Column::TicketId.is_in(ids))
+            .add(attachment::Column::MessageId.is_null()),
+        |a| a.ticket_id,
+    )
+    .await?;
 
     let now = Utc::now();
     Ok(tickets
         .into_iter()
         .map(|t| {
-            let person = |id: Uuid| {
-                people.get(&id).cloned().unwrap_or_else(|| PersonDto {
-                    id,
-                    name: "(deleted user)".to_owned(),
-                    role: Role::Customer,
-                })
-            };
+            let person = |id: Uuid| person_or_deleted(&people, id);
             let sla_status = t.sla_due_at.map(|due| {
                 let start = t.created_at + Duration::seconds(t.sla_paused_secs);
                 sla::status(now, start, due)
@@ -810,6 +789,35 @@ pub async fn to_dto<C: ConnectionTrait>(
         .await?
         .pop()
         .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("ticket DTO missing")))
+}
+
+/// The person with `id`, or a placeholder for an account that no longer exists.
+pub fn person_or_deleted(people: &HashMap<Uuid, PersonDto>, id: Uuid) -> PersonDto {
+    people.get(&id).cloned().unwrap_or_else(|| PersonDto {
+        id,
+        name: "(deleted user)".to_owned(),
+        role: Role::Customer,
+    })
+}
+
+/// Attachments matching `cond`, oldest first, grouped by `key` (their ticket or message).
+pub async fn attachments_by<C: ConnectionTrait>(
+    db: &C,
+    cond: Condition,
+    key: impl Fn(&attachment::Model) -> Option<Uuid>,
+) -> Result<HashMap<Uuid, Vec<AttachmentDto>>, ApiError> {
+    let mut grouped: HashMap<Uuid, Vec<AttachmentDto>> = HashMap::new();
+    for a in Attachment::find()
+        .filter(cond)
+        .order_by_asc(attachment::Column::CreatedAt)
+        .all(db)
+        .await?
+    {
+        if let Some(k) = key(&a) {
+            grouped.entry(k).or_default().push(a.into());
+        }
+    }
+    Ok(grouped)
 }
 
 /// Names and roles of the given users, by id.
