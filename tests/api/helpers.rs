@@ -133,6 +133,9 @@ pub async fn spawn_app_with(backend: Backend, overrides: Overrides) -> Option<Te
         client: reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .timeout(Duration::from_secs(30))
+            // Drop idle connections well before the server's 5 s keep-alive closes them, so a
+            // request never goes out on a socket the server is closing at that moment.
+            .pool_idle_timeout(Duration::from_secs(2))
             .build()
             .expect("http client"),
         db,
