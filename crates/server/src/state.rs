@@ -3,13 +3,17 @@
 use std::sync::Arc;
 
 use sea_orm::DatabaseConnection;
+use shared::agents::{AgentDto, AgentStatus};
+use uuid::Uuid;
 
 use crate::{
     auth::{JwtKeys, throttle::LoginThrottle},
     clock::Clock,
     config::Settings,
+    error::ApiError,
     jobs::Jobs,
     realtime::Realtime,
+    services,
 };
 
 #[derive(Clone)]
@@ -28,4 +32,25 @@ pub struct AppState {
     pub jobs: Jobs,
     /// The realtime hub: WebSocket sessions and event fan-out.
     pub realtime: Realtime,
+}
+
+impl AppState {
+    /// Sets an agent's status (from REST or the WebSocket) and sets off what follows: an
+    /// immediate assignment run when the agent became available or released tickets, and
+    /// delivery of the status event.
+    pub async fn set_agent_status(
+        &self,
+        actor: Uuid,
+        agent_id: Uuid,
+        status: AgentStatus,
+    ) -> Result<AgentDto, ApiError> {
+        let change =
+            services::agents::set_status(&self.db, actor, agent_id, status, self.clock.now())
+                .await?;
+        if status == AgentStatus::Available || change.released > 0 {
+            self.jobs.trigger_assignment();
+        }
+        self.realtime.poke();
+        Ok(change.agent)
+    }
 }

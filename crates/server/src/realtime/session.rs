@@ -18,7 +18,6 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, se
 use serde::Deserialize;
 use shared::{
     ErrorCode, Role,
-    agents::AgentStatus,
     ws::{ClientMsg, ServerMsg, rooms},
 };
 
@@ -27,7 +26,7 @@ use crate::{
     auth::{AuthUser, extract::authenticate},
     entity::{Event, EventRoom, event},
     error::ApiError,
-    services::{access, agents},
+    services::access,
     state::AppState,
 };
 
@@ -321,7 +320,6 @@ impl Conn {
                 return self.reply(session, error_from(None, &err)).await;
             }
         };
-        let now = self.state.clock.now();
         match msg {
             ClientMsg::Auth { .. } => {
                 let err =
@@ -333,17 +331,12 @@ impl Conn {
                 let result = if self.user.role != Role::Agent {
                     Err(ApiError::Forbidden("only agents have a status".into()))
                 } else {
-                    agents::set_status(&self.state.db, self.user.id, self.user.id, status, now)
+                    self.state
+                        .set_agent_status(self.user.id, self.user.id, status)
                         .await
                 };
                 match result {
-                    Ok(change) => {
-                        if status == AgentStatus::Available || change.released > 0 {
-                            self.state.jobs.trigger_assignment();
-                        }
-                        self.state.realtime.poke();
-                        self.ack(session, id).await
-                    }
+                    Ok(_) => self.ack(session, id).await,
                     Err(err) => self.reply(session, error_from(id, &err)).await,
                 }
             }

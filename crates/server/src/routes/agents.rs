@@ -3,7 +3,7 @@
 use actix_web::{HttpResponse, get, patch, post, put, web};
 use shared::{
     Envelope, ErrorBody, Paging, Role,
-    agents::{AgentDto, AgentStatus, CreateAgentRequest, StatusRequest, UpdateAgentRequest},
+    agents::{AgentDto, CreateAgentRequest, StatusRequest, UpdateAgentRequest},
     envelope::PageQuery,
 };
 use uuid::Uuid;
@@ -109,20 +109,6 @@ pub async fn me(
     )))
 }
 
-async fn change_status(
-    state: &AppState,
-    actor: Uuid,
-    agent_id: Uuid,
-    status: AgentStatus,
-) -> Result<AgentDto, ApiError> {
-    let change = agents::set_status(&state.db, actor, agent_id, status, state.clock.now()).await?;
-    if status == AgentStatus::Available || change.released > 0 {
-        state.jobs.trigger_assignment();
-    }
-    state.realtime.poke();
-    Ok(change.agent)
-}
-
 /// Set your own status. `available` starts assignments at once; `offline` may return your
 /// open tickets to the queue (setting `release_on_offline`).
 #[utoipa::path(
@@ -144,7 +130,7 @@ pub async fn my_status(
 ) -> Result<web::Json<Envelope<AgentDto>>, ApiError> {
     let id = me_only(&user)?;
     Ok(web::Json(Envelope::ok(
-        change_status(&state, id, id, body.status).await?,
+        state.set_agent_status(id, id, body.status).await?,
     )))
 }
 
@@ -227,6 +213,8 @@ pub async fn set_status(
     body: web::Json<StatusRequest>,
 ) -> Result<web::Json<Envelope<AgentDto>>, ApiError> {
     Ok(web::Json(Envelope::ok(
-        change_status(&state, admin.0.id, id.into_inner(), body.status).await?,
+        state
+            .set_agent_status(admin.0.id, id.into_inner(), body.status)
+            .await?,
     )))
 }
