@@ -245,12 +245,17 @@ impl Hub {
                 if let Some(s) = self.sessions.get_mut(&id) {
                     s.rooms.remove(&room);
                 }
-                if let Some(members) = self.rooms.get_mut(&room) {
-                    members.remove(&id);
-                    if members.is_empty() {
-                        self.rooms.remove(&room);
-                    }
-                }
+                self.drop_member(&room, id);
+            }
+        }
+    }
+
+    /// Takes a session out of a room's member list (and forgets the room once empty).
+    fn drop_member(&mut self, room: &str, id: u64) {
+        if let Some(members) = self.rooms.get_mut(room) {
+            members.remove(&id);
+            if members.is_empty() {
+                self.rooms.remove(room);
             }
         }
     }
@@ -258,12 +263,7 @@ impl Hub {
     fn remove(&mut self, id: u64) {
         if let Some(s) = self.sessions.remove(&id) {
             for room in s.rooms {
-                if let Some(members) = self.rooms.get_mut(&room) {
-                    members.remove(&id);
-                    if members.is_empty() {
-                        self.rooms.remove(&room);
-                    }
-                }
+                self.drop_member(&room, id);
             }
         }
         self.session_count

@@ -78,11 +78,7 @@ fn json(msg: &ServerMsg) -> String {
 }
 
 fn error_msg(id: Option<String>, err: &ApiError) -> String {
-    json(&ServerMsg::Error {
-        id,
-        code: err.code(),
-        message: err.to_string(),
-    })
+    json(&error_from(id, err))
 }
 
 async fn close(mut session: Session, code: CloseCode, description: &str) {
