@@ -100,36 +100,41 @@ impl FromRequest for AuthUser {
     }
 }
 
+type UserFuture<T> = Pin<Box<dyn Future<Output = Result<T, ApiError>>>>;
+
+/// Authenticates like [`AuthUser`], then admits only the roles `allowed` accepts (403 for the
+/// others).
+fn restricted<T: 'static>(
+    req: &HttpRequest,
+    payload: &mut Payload,
+    allowed: fn(Role) -> bool,
+    wrap: fn(AuthUser) -> T,
+) -> UserFuture<T> {
+    let user = AuthUser::from_request(req, payload);
+    Box::pin(async move {
+        let user = user.await?;
+        if allowed(user.role) {
+            Ok(wrap(user))
+        } else {
+            Err(ApiError::forbidden())
+        }
+    })
+}
+
 impl FromRequest for AgentUser {
     type Error = ApiError;
-    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+    type Future = UserFuture<Self>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let user = AuthUser::from_request(req, payload);
-        Box::pin(async move {
-            let user = user.await?;
-            if user.role.is_staff() {
-                Ok(AgentUser(user))
-            } else {
-                Err(ApiError::forbidden())
-            }
-        })
+        restricted(req, payload, Role::is_staff, AgentUser)
     }
 }
 
 impl FromRequest for AdminUser {
     type Error = ApiError;
-    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+    type Future = UserFuture<Self>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let user = AuthUser::from_request(req, payload);
-        Box::pin(async move {
-            let user = user.await?;
-            if user.role == Role::Admin {
-                Ok(AdminUser(user))
-            } else {
-                Err(ApiError::forbidden())
-            }
-        })
+        restricted(req, payload, |role| role == Role::Admin, AdminUser)
     }
 }
