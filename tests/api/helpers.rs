@@ -70,9 +70,7 @@ impl Cleanup {
         if let Some(name) = self.pg_database
             && let Ok(admin) = Database::connect(pg_admin_url()).await
         {
-            let _ = admin
-                .execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
-                .await;
+            let _ = drop_database(&admin, &name).await;
         }
     }
 }
@@ -378,8 +376,7 @@ async fn create_template() -> Result<String, String> {
         .map_err(|e| e.to_string())?;
     drop_stale_databases(&admin).await;
     let name = format!("helpdesk_tpl_{}", std::process::id());
-    admin
-        .execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+    drop_database(&admin, &name)
         .await
         .map_err(|e| e.to_string())?;
     admin
@@ -396,6 +393,14 @@ async fn create_template() -> Result<String, String> {
     }
     admin.close().await.map_err(|e| e.to_string())?;
     Ok(name)
+}
+
+/// Drops a test database, disconnecting whoever still uses it.
+async fn drop_database(admin: &DatabaseConnection, name: &str) -> Result<(), sea_orm::DbErr> {
+    admin
+        .execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+        .await
+        .map(|_| ())
 }
 
 /// Drops test databases left behind by test processes that no longer run.
@@ -419,9 +424,7 @@ async fn drop_stale_databases(admin: &DatabaseConnection) {
             .and_then(|p| p.parse::<u32>().ok());
         let alive = pid.is_some_and(|p| PathBuf::from(format!("/proc/{p}")).exists());
         if !alive {
-            let _ = admin
-                .execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
-                .await;
+            let _ = drop_database(admin, &name).await;
         }
     }
 }
