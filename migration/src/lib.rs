@@ -12,6 +12,7 @@ mod m20261126_000001_create_core_tables;
 mod m20261126_000002_ticket_history_and_counters;
 mod m20261126_000003_event_sequence;
 mod m20261126_000004_analytics_indexes;
+mod m20261126_000005_analytics_rollups;
 
 pub struct Migrator;
 
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000002_ticket_history_and_counters::Migration),
             Box::new(m20261126_000003_event_sequence::Migration),
             Box::new(m20261126_000004_analytics_indexes::Migration),
+            Box::new(m20261126_000005_analytics_rollups::Migration),
         ]
     }
 }

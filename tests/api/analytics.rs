@@ -3,7 +3,10 @@
 use chrono::{DateTime, TimeZone, Utc};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait};
 use serde_json::{Value, json};
-use server::entity::{Ticket, ticket};
+use server::{
+    entity::{Ticket, ticket},
+    services::analytics::rollup,
+};
 use shared::Role;
 use uuid::Uuid;
 
@@ -11,6 +14,7 @@ use crate::helpers::{TestApp, TestUser};
 
 crate::db_tests!(
     overview_matches_a_hand_computed_fixture,
+    rollups_give_the_live_answer_and_follow_later_changes,
     csv_export_streams_the_filtered_list
 );
 
@@ -81,16 +85,25 @@ fn counts(v: &Value) -> Vec<(String, u64)> {
         .collect()
 }
 
-async fn overview_matches_a_hand_computed_fixture(app: TestApp) {
+struct Fixture {
+    admin: TestUser,
+    customer: TestUser,
+    a: TestUser,
+    b: TestUser,
+    t2: String,
+}
+
+/// Five tickets around 1–3 January 2026 whose numbers are worked out by hand below.
+async fn fixture(app: &TestApp) -> Fixture {
     let admin = app.user(Role::Admin).await;
     let customer = app.user(Role::Customer).await;
     let a = app.user(Role::Agent).await;
     let b = app.user(Role::Agent).await;
     use ticket::Status::*;
     // T1: answered after 1 h, resolved after 5 h of which 1 h pending: 4 h; all SLAs met.
-    let t1 = make(&app, &customer, "high", Some("billing")).await;
+    let t1 = make(app, &customer, "high", Some("billing")).await;
     shape(
-        &app,
+        app,
         &t1,
         Resolved,
         at(1, 10),
@@ -104,9 +117,9 @@ async fn overview_matches_a_hand_computed_fixture(app: TestApp) {
     )
     .await;
     // T2: answered late (3 h, due after 2 h), resolved after 24 h, past its deadline.
-    let t2 = make(&app, &customer, "medium", None).await;
+    let t2 = make(app, &customer, "medium", None).await;
     shape(
-        &app,
+        app,
         &t2,
         Resolved,
         at(2, 9),
@@ -120,9 +133,9 @@ async fn overview_matches_a_hand_computed_fixture(app: TestApp) {
     )
     .await;
     // T3: never answered, breached and escalated, still new.
-    let t3 = make(&app, &customer, "low", Some("billing")).await;
+    let t3 = make(app, &customer, "low", Some("billing")).await;
     shape(
-        &app,
+        app,
         &t3,
         New,
         at(3, 8),
@@ -136,9 +149,9 @@ async fn overview_matches_a_hand_computed_fixture(app: TestApp) {
     )
     .await;
     // T4: created before the range, still open (backlog only).
-    let t4 = make(&app, &customer, "urgent", None).await;
+    let t4 = make(app, &customer, "urgent", None).await;
     shape(
-        &app,
+        app,
         &t4,
         Open,
         Utc.with_ymd_and_hms(2025, 12, 31, 20, 0, 0)
@@ -154,9 +167,9 @@ async fn overview_matches_a_hand_computed_fixture(app: TestApp) {
     )
     .await;
     // T5: after the range.
-    let t5 = make(&app, &customer, "urgent", None).await;
+    let t5 = make(app, &customer, "urgent", None).await;
     shape(
-        &app,
+        app,
         &t5,
         New,
         at(5, 12),
@@ -169,8 +182,41 @@ async fn overview_matches_a_hand_computed_fixture(app: TestApp) {
         false,
     )
     .await;
+    Fixture {
+        admin,
+        customer,
+        a,
+        b,
+        t2,
+    }
+}
 
-    let q = "/api/analytics/overview?from=2026-01-01T00:00:00Z&to=2026-01-04T00:00:00Z";
+const FIXTURE_RANGE: &str =
+    "/api/analytics/overview?from=2026-01-01T00:00:00Z&to=2026-01-04T00:00:00Z";
+
+async fn overview_matches_a_hand_computed_fixture(app: TestApp) {
+    let f = fixture(&app).await;
+    // Computed live (nothing rolled up yet), then from the rollups: the same numbers.
+    check_fixture_overview(&app, &f).await;
+    refresh_rollups(&app).await;
+    check_fixture_overview(&app, &f).await;
+}
+
+/// Folds the whole change log into the rollups, as the background job does.
+async fn refresh_rollups(app: &TestApp) {
+    while rollup::refresh(&app.db).await.unwrap() > 0 {}
+    assert!(rollup::pending_days(&app.db).await.unwrap().is_empty());
+}
+
+async fn check_fixture_overview(app: &TestApp, f: &Fixture) {
+    let Fixture {
+        admin,
+        customer,
+        a,
+        b,
+        ..
+    } = f;
+    let q = FIXTURE_RANGE;
     let resp = app.get(q, Some(&admin.token)).await;
     let o = resp.assert_ok(200).clone();
     assert_eq!(o["created"], 3);
@@ -284,6 +330,84 @@ async fn overview_matches_a_hand_computed_fixture(app: TestApp) {
     assert_eq!(
         default.assert_ok(200)["per_day"].as_array().unwrap().len(),
         31
+    );
+}
+
+async fn rollups_give_the_live_answer_and_follow_later_changes(app: TestApp) {
+    let f = fixture(&app).await;
+    // Ranges that start and end mid-day, span the fixture, or fall in between.
+    let ranges = [
+        "from=2026-01-01T00:00:00Z&to=2026-01-04T00:00:00Z",
+        "from=2026-01-01T10:30:00Z&to=2026-01-03T09:00:00Z",
+        "from=2025-12-30T00:00:00Z&to=2026-01-06T00:00:00Z",
+        "from=2025-12-31T21:00:00Z&to=2026-01-02T00:00:00Z",
+        "from=2026-01-02T00:00:00Z&to=2026-01-03T00:00:00Z",
+    ];
+    let overviews = |token: String| {
+        let app = &app;
+        async move {
+            let mut out = Vec::new();
+            for r in ranges {
+                let url = format!("/api/analytics/overview?{r}");
+                out.push(app.get(&url, Some(&token)).await.assert_ok(200).clone());
+            }
+            out
+        }
+    };
+    let live_admin = overviews(f.admin.token.clone()).await;
+    let live_agent = overviews(f.a.token.clone()).await;
+    refresh_rollups(&app).await;
+    assert_eq!(overviews(f.admin.token.clone()).await, live_admin);
+    assert_eq!(overviews(f.a.token.clone()).await, live_agent);
+    // Spot checks that the ranges mean something: the mid-day range sees T2 and T3 created but
+    // not T1 (10:00), T1 resolved but not T2 (3 Jan 09:00, its end); on the evening of
+    // 31 December only T4 was open.
+    assert_eq!(live_admin[1]["created"], 2);
+    assert_eq!(live_admin[1]["resolved"], 1);
+    assert_eq!(live_admin[3]["per_day"][0]["backlog"], 1);
+    assert_eq!(live_admin[3]["open"], 1);
+
+    // Reopening T2 after it was rolled up: its resolution (3 Jan) no longer counts, at once
+    // and after the next rollup (the log kept the day it was resolved on).
+    let row = Ticket::find_by_id(f.t2.parse::<Uuid>().unwrap())
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    let mut t: ticket::ActiveModel = row.into();
+    t.status = Set(ticket::Status::Open);
+    t.resolved_at = Set(None);
+    t.update(&app.db).await.unwrap();
+    for _ in 0..2 {
+        let o = app.get(FIXTURE_RANGE, Some(&f.admin.token)).await;
+        let o = o.assert_ok(200);
+        assert_eq!(o["resolved"], 1);
+        assert_eq!(o["open"], 3);
+        assert_eq!(o["per_day"][2]["backlog"], 3);
+        assert_eq!(
+            counts(&o["by_status"]),
+            [
+                ("new".into(), 1),
+                ("open".into(), 1),
+                ("resolved".into(), 1)
+            ]
+        );
+        refresh_rollups(&app).await;
+    }
+    // A new ticket today shows up before any rollup runs.
+    let before = app
+        .get("/api/analytics/overview", Some(&f.admin.token))
+        .await
+        .assert_ok(200)["created"]
+        .as_u64()
+        .unwrap();
+    make(&app, &f.customer, "low", None).await;
+    let after = app
+        .get("/api/analytics/overview", Some(&f.admin.token))
+        .await;
+    assert_eq!(
+        after.assert_ok(200)["created"].as_u64().unwrap(),
+        before + 1
     );
 }
 

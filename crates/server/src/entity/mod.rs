@@ -3,6 +3,7 @@
 //! and `services::tickets::to_dto`).
 
 pub mod agent;
+pub mod analytics;
 pub mod attachment;
 pub mod event;
 pub mod journey;
@@ -13,6 +14,8 @@ pub mod ticket_message;
 pub mod user;
 
 pub use agent::Entity as Agent;
+pub use analytics::change::Entity as AnalyticsChange;
+pub use analytics::daily::Entity as AnalyticsDaily;
 pub use attachment::Entity as Attachment;
 pub use event::Entity as Event;
 pub use event::room::Entity as EventRoom;

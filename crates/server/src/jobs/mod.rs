@@ -1,4 +1,4 @@
-//! Background jobs: the assignment loop and the SLA monitor.
+//! Background jobs: the assignment loop, the SLA monitor and the analytics rollups.
 //!
 //! Each loop sleeps for its interval (read from the settings every round, so changes apply
 //! without a restart) or until it is triggered, then runs the same service function the tests
@@ -12,7 +12,7 @@ use tokio::{
 };
 
 use crate::{
-    services::{assignment, events, settings, sla_monitor},
+    services::{analytics, assignment, events, settings, sla_monitor},
     state::AppState,
 };
 
@@ -29,7 +29,7 @@ impl Jobs {
     }
 }
 
-/// Starts both loops on their own thread and returns a switch that stops them.
+/// Starts the loops on their own thread and returns a switch that stops them.
 ///
 /// The loops run on a single-threaded runtime of their own (like the HTTP workers): the
 /// service functions hold database transactions across awaits and are not `Send`.
@@ -51,7 +51,8 @@ pub fn start(state: AppState) -> Stopper {
             let local = LocalSet::new();
             local.block_on(&runtime, async move {
                 tokio::task::spawn_local(assignment_loop(state.clone(), stop_rx.clone()));
-                tokio::task::spawn_local(sla_loop(state, stop_rx.clone()));
+                tokio::task::spawn_local(sla_loop(state.clone(), stop_rx.clone()));
+                tokio::task::spawn_local(rollup_loop(state, stop_rx.clone()));
                 let mut stop = stop_rx;
                 while !*stop.borrow() {
                     if stop.changed().await.is_err() {
@@ -126,6 +127,34 @@ async fn sla_loop(state: AppState, mut stop: watch::Receiver<bool>) {
         let cutoff = state.clock.now() - events::RETENTION;
         if let Err(e) = events::prune(&state.db, cutoff).await {
             log::error!("pruning old events failed: {e}");
+        }
+    }
+}
+
+/// How often the analytics rollups catch up with ticket writes. Readers never wait for it
+/// (days not yet rolled up are computed live); it only keeps that live part small.
+const ROLLUP_INTERVAL: Duration = Duration::from_secs(10);
+
+async fn rollup_loop(state: AppState, mut stop: watch::Receiver<bool>) {
+    loop {
+        // Drain the change log in batches, yielding to stop requests between them.
+        loop {
+            match analytics::rollup::refresh(&state.db).await {
+                Ok(n) if n == analytics::rollup::BATCH => {
+                    if *stop.borrow() {
+                        return;
+                    }
+                }
+                Ok(_) => break,
+                Err(e) => {
+                    log::error!("analytics rollup failed: {e}");
+                    break;
+                }
+            }
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(ROLLUP_INTERVAL) => {}
+            _ = stop.changed() => return,
         }
     }
 }
