@@ -205,15 +205,15 @@ pub async fn overview<C: ConnectionTrait>(
     let agents = agent_list
         .into_iter()
         .map(|a| {
-            let mut t = by_agent.remove(&a.id).unwrap_or_default();
+            let t = by_agent.remove(&a.id).unwrap_or_default();
             AgentRow {
                 agent_id: a.id,
                 name: a.name,
                 status: a.status,
                 assigned: t.created,
                 resolved: t.resolved,
-                avg_first_response_secs: stats(&mut t.first_response).avg_secs,
-                avg_resolution_secs: stats(&mut t.resolution).avg_secs,
+                avg_first_response_secs: mean(&t.first_response),
+                avg_resolution_secs: mean(&t.resolution),
                 sla_compliance_percent: percent(t.resolution_met, t.resolution_decided),
             }
         })
@@ -231,8 +231,8 @@ pub async fn overview<C: ConnectionTrait>(
         by_priority: breakdown(std::mem::take(&mut all.breakdown.priority)),
         by_category: breakdown(std::mem::take(&mut all.breakdown.category)),
         by_journey: breakdown(by_journey),
-        first_response: stats(&mut all.first_response),
-        resolution: stats(&mut all.resolution),
+        first_response: stats(&all.first_response),
+        resolution: stats(&all.resolution),
         sla: SlaCompliance {
             response_percent: percent(all.response_met, all.response_decided),
             resolution_percent: percent(all.resolution_met, all.resolution_decided),
@@ -242,7 +242,12 @@ pub async fn overview<C: ConnectionTrait>(
     })
 }
 
-fn stats(secs: &mut [u32]) -> shared::analytics::DurationStats {
+fn mean(secs: &[u32]) -> Option<f64> {
+    let sum: u64 = secs.iter().map(|s| u64::from(*s)).sum();
+    (!secs.is_empty()).then(|| sum as f64 / secs.len() as f64)
+}
+
+fn stats(secs: &[u32]) -> shared::analytics::DurationStats {
     let mut values: Vec<f64> = secs.iter().map(|s| f64::from(*s)).collect();
     duration_stats(&mut values)
 }
