@@ -53,6 +53,15 @@ fn kib_field(text: &str, name: &str) -> Option<u64> {
         .ok()
 }
 
+/// The 1, 5 and 15 minute load averages, as `/proc/loadavg` prints them: anything else
+/// running on the machine shows here.
+pub fn load_average() -> String {
+    fs::read_to_string("/proc/loadavg")
+        .ok()
+        .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|| "unknown".to_owned())
+}
+
 /// Resident memory (`VmRSS`) of a process in KiB.
 pub fn rss_kib(pid: u32) -> Option<u64> {
     let status = fs::read_to_string(format!("/proc/{pid}/status")).ok()?;

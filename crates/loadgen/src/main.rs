@@ -139,6 +139,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
     if args.agents == 0 || args.customers < args.create_clients.max(1) {
         bail!("need at least one agent and as many customers as creation clients");
     }
+    let load_before = machine::load_average();
     let exe_dir = default_dir_of_exe()?;
     let binary = args
         .server_bin
@@ -219,6 +220,10 @@ async fn run(args: Args) -> anyhow::Result<()> {
     println!("# Helpdesk benchmark\n");
     println!("- command: `{command_line}`");
     println!("- machine: {}", machine.describe());
+    println!(
+        "- load average (1/5/15 min) at the start: {load_before}; at the end: {}",
+        machine::load_average()
+    );
     println!(
         "- database: {} ({})",
         target.name(),

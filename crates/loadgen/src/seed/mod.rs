@@ -329,6 +329,37 @@ fn chunks(tickets: u64) -> impl Iterator<Item = std::ops::Range<u64>> {
     (0..tickets.div_ceil(CHUNK)).map(move |k| k * CHUNK..((k + 1) * CHUNK).min(tickets))
 }
 
+/// Reports seeding progress on stderr about every tenth of the way.
+struct Progress {
+    total: u64,
+    done: std::sync::atomic::AtomicU64,
+    started: Instant,
+}
+
+impl Progress {
+    fn new(total: u64) -> Progress {
+        Progress {
+            total,
+            done: 0.into(),
+            started: Instant::now(),
+        }
+    }
+
+    fn tick(&self, tickets: u64) {
+        use std::sync::atomic::Ordering;
+        let before = self.done.fetch_add(tickets, Ordering::Relaxed);
+        let after = before + tickets;
+        let step = (self.total / 10).max(1);
+        if before / step != after / step || after == self.total {
+            eprintln!(
+                "  {after} / {} tickets written ({:.0} s)",
+                self.total,
+                self.started.elapsed().as_secs_f64()
+            );
+        }
+    }
+}
+
 /// Adds a chunk's tallies into the totals.
 fn add_tallies(totals: &mut [AgentTally], part: &[AgentTally]) {
     for (t, p) in totals.iter_mut().zip(part) {

@@ -11,7 +11,7 @@ use shared::TicketStatus;
 use uuid::Uuid;
 
 use super::{
-    add_tallies, chunks,
+    Progress, add_tallies, chunks,
     generate::{AgentTally, Plan},
 };
 
@@ -35,11 +35,13 @@ pub async fn insert_tickets(
     let pool = db.get_postgres_connection_pool().clone();
     let plan = Arc::new(plan.clone());
     let ranges: Vec<_> = chunks(plan.tickets).collect();
+    let progress = Arc::new(Progress::new(plan.tickets));
     let mut tasks = tokio::task::JoinSet::new();
     for w in 0..WORKERS {
         let mine: Vec<_> = ranges.iter().skip(w).step_by(WORKERS).cloned().collect();
         let pool = pool.clone();
         let plan = plan.clone();
+        let progress = progress.clone();
         tasks.spawn(async move {
             let mut messages = 0u64;
             let mut tallies = vec![AgentTally::default(); plan.people.agents.len()];
@@ -61,6 +63,7 @@ pub async fn insert_tickets(
                 copy.finish().await.context("COPY ticket_messages")?;
                 messages += encoded.message_count;
                 add_tallies(&mut tallies, &encoded.tallies);
+                progress.tick(encoded.tickets_in_chunk);
             }
             anyhow::Ok((messages, tallies))
         });
@@ -77,6 +80,7 @@ pub async fn insert_tickets(
 
 /// One chunk in `COPY` text format.
 struct Encoded {
+    tickets_in_chunk: u64,
     tickets: String,
     messages: String,
     message_count: u64,
@@ -86,6 +90,7 @@ struct Encoded {
 fn encode(plan: &Plan, range: std::ops::Range<u64>) -> Encoded {
     let n = (range.end - range.start) as usize;
     let mut out = Encoded {
+        tickets_in_chunk: n as u64,
         tickets: String::with_capacity(n * 1500),
         messages: String::with_capacity(n * plan.messages_per_ticket as usize * 200),
         message_count: 0,

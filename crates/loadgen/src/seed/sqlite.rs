@@ -5,7 +5,7 @@ use sea_orm::{ActiveModelTrait, DatabaseConnection, EntityTrait, TransactionTrai
 use server::entity::{Ticket, TicketMessage, ticket, ticket_message};
 
 use super::{
-    INSERT_BATCH, add_tallies, chunks,
+    INSERT_BATCH, Progress, add_tallies, chunks,
     generate::{AgentTally, Plan},
 };
 
@@ -16,7 +16,9 @@ pub async fn insert_tickets(
 ) -> anyhow::Result<(u64, Vec<AgentTally>)> {
     let mut messages = 0u64;
     let mut tallies = vec![AgentTally::default(); plan.people.agents.len()];
+    let progress = Progress::new(plan.tickets);
     for range in chunks(plan.tickets) {
+        let in_chunk = range.end - range.start;
         let mut tickets = Vec::with_capacity((range.end - range.start) as usize);
         let mut msgs = Vec::new();
         let mut part = vec![AgentTally::default(); plan.people.agents.len()];
@@ -48,6 +50,7 @@ pub async fn insert_tickets(
         txn.commit().await?;
         messages += msgs.len() as u64;
         add_tallies(&mut tallies, &part);
+        progress.tick(in_chunk);
     }
     Ok((messages, tallies))
 }
