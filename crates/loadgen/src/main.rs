@@ -235,6 +235,15 @@ async fn run(args: Args) -> anyhow::Result<()> {
         seeded.tickets, seeded.messages, seeded.customers, args.agents, seeded.agent_capacity
     );
     println!(
+        "- seeded tickets by status: {}",
+        seeded
+            .by_status
+            .iter()
+            .map(|(s, n)| format!("{s} {n}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    println!(
         "- seed time: {:.1} s ({})",
         seeded.total_time().as_secs_f64(),
         seeded

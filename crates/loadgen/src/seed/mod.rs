@@ -87,6 +87,8 @@ pub struct Seeded {
     pub messages: u64,
     /// Agents' capacity as seeded.
     pub agent_capacity: i32,
+    /// Seeded tickets per status, e.g. `[("closed", 738000), …]`.
+    pub by_status: Vec<(String, i64)>,
     /// Steps and their durations.
     pub timings: Vec<(&'static str, Duration)>,
 }
@@ -152,6 +154,7 @@ pub async fn run(target: &Target, size: &Size, server: &ServerConfig) -> anyhow:
         db.execute_unprepared("ANALYZE").await?;
     }
     timings.push(("counters, agent metrics, VACUUM/ANALYZE", step.elapsed()));
+    let by_status = status_counts(&db).await?;
     db.close().await?;
 
     Ok(Seeded {
@@ -161,8 +164,27 @@ pub async fn run(target: &Target, size: &Size, server: &ServerConfig) -> anyhow:
         tickets: size.tickets,
         messages,
         agent_capacity: AGENT_CAPACITY,
+        by_status,
         timings,
     })
+}
+
+/// Tickets per status, most first.
+async fn status_counts(db: &DatabaseConnection) -> anyhow::Result<Vec<(String, i64)>> {
+    let rows = db
+        .query_all_raw(sea_orm::Statement::from_string(
+            db.get_database_backend(),
+            "SELECT status, COUNT(*) AS n FROM tickets GROUP BY status ORDER BY n DESC",
+        ))
+        .await?;
+    rows.iter()
+        .map(|r| {
+            Ok((
+                r.try_get::<String>("", "status")?,
+                r.try_get::<i64>("", "n")?,
+            ))
+        })
+        .collect()
 }
 
 /// Drops and creates `helpdesk_bench` (PostgreSQL) or removes the SQLite file.
