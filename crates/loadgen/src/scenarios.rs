@@ -138,6 +138,10 @@ const QUEUE_PAGE: &str =
 
 /// Agents load their queue page.
 pub async fn queue_page(ctx: &Arc<Ctx>, b: Bounds) -> Row {
+    // The page shows at most 100 tickets: how full it is matters as much as the table size.
+    let queued = queue_length(ctx)
+        .await
+        .map_or_else(|e| format!("unknown ({e})"), |n| n.to_string());
     let c = ctx.clone();
     let out = load::run(b, move |_, i| {
         let c = c.clone();
@@ -151,7 +155,11 @@ pub async fn queue_page(ctx: &Arc<Ctx>, b: Bounds) -> Row {
         "agent queue page",
         load_text(&b),
         &out,
-        "`GET /api/tickets?status=new&assigned_agent_id=none&sort=priority&order=desc&per_page=100`, 50 agents".to_owned(),
+        format!(
+            "`GET /api/tickets?status=new&assigned_agent_id=none&sort=priority&order=desc&per_page=100`, \
+             {} agents; {queued} tickets in the queue",
+            ctx.agents.len()
+        ),
     )
 }
 
@@ -631,7 +639,7 @@ pub async fn assignment(ctx: &Arc<Ctx>, plan: DrainPlan) -> anyhow::Result<Row> 
             "**{:.1} s** from the first `PUT /api/agents/{{id}}/status` (available) until no unassigned \
              ticket was left{}; all {n} set available after {:.1} s; capacity raised from the seeded \
              value to {capacity} per agent via `PATCH /api/agents/{{id}}` so the queue fits \
-             (busiest agent already held {max_open} open tickets); polled {polls} times",
+             (busiest agent already held {max_open} open tickets); queue length polled {polls} times",
             drained.as_secs_f64(),
             if left > 0 {
                 " (time limit reached)"
