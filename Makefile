@@ -23,7 +23,12 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 WORKSPACE_NATIVE := --workspace --exclude helpdesk-frontend
 HELPDESK := cargo run --quiet --release -p helpdesk-server --
 
-.PHONY: help run test dev lint fmt seed build frontend tools browser-tools check-postgres clean
+# `make bench`: seeded size, database (postgres | sqlite) and any further loadgen flags.
+BENCH_TICKETS ?= 1000000
+BENCH_DB      ?= postgres
+BENCH_ARGS    ?=
+
+.PHONY: help run test dev lint fmt seed build frontend tools browser-tools check-postgres bench clean
 
 help:
 	@echo "make run    build everything, migrate + seed SQLite, serve http://$(BIND_ADDR)"
@@ -31,6 +36,7 @@ help:
 	@echo "make dev    API on :8080 and 'trunk serve' with live reload on :8000"
 	@echo "make lint   fmt --check and clippy -D warnings"
 	@echo "make seed   create the demo users in DATABASE_URL"
+	@echo "make bench  load benchmark on PostgreSQL at 127.0.0.1:5432 (BENCH_TICKETS=$(BENCH_TICKETS)); see docs/benchmarks.md"
 
 ## ---- tools -------------------------------------------------------------------------------
 
@@ -105,6 +111,18 @@ test: tools browser-tools check-postgres lint frontend
 	HELPDESK_REQUIRE_BROWSER=1 cargo test $(WORKSPACE_NATIVE)
 	# The SPA's pure logic (journey builder drafts) also has native unit tests.
 	cargo test -p helpdesk-frontend
+
+## ---- benchmark ---------------------------------------------------------------------------
+
+# Seeds a fresh database (PostgreSQL: `helpdesk_bench`, dropped and recreated), starts the
+# release server on a free 127.0.0.1 port, runs every scenario and prints a markdown report.
+bench:
+	@if [ "$(BENCH_DB)" = postgres ] && ! pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then \
+	  echo "make bench needs PostgreSQL on 127.0.0.1:5432 (user postgres, trust auth)," \
+	       "or BENCH_DB=sqlite" >&2; exit 1; fi
+	cargo build --release -p helpdesk-server -p helpdesk-loadgen
+	cargo run --quiet --release -p helpdesk-loadgen -- \
+	  --db $(BENCH_DB) --tickets $(BENCH_TICKETS) $(BENCH_ARGS)
 
 clean:
 	cargo clean
