@@ -534,6 +534,7 @@ pub struct DrainPlan {
     /// Tickets in the queue when the agents come online.
     pub queue: u64,
     pub create_clients: usize,
+    /// Bounds filling the queue, and again the drain.
     pub time_limit: Duration,
 }
 
@@ -547,7 +548,7 @@ pub async fn assignment(ctx: &Arc<Ctx>, plan: DrainPlan) -> anyhow::Result<Row> 
         let c = ctx.clone();
         let offset = Arc::new(AtomicUsize::new(2_000_000));
         let fill = load::run(
-            bounds(plan.create_clients, missing, Duration::from_secs(1800)),
+            bounds(plan.create_clients, missing, plan.time_limit),
             move |w, _| {
                 let (c, offset) = (c.clone(), offset.clone());
                 async move {
