@@ -25,6 +25,7 @@ crate::db_tests!(
     exactly_one_agent_wins_a_take_race,
     take_and_assign_rules,
     concurrent_assignment_runs_assign_each_ticket_once,
+    a_long_queue_drains_in_batches_without_breaking_the_rotation,
     sla_breaches_escalate_exactly_once,
     settings_are_validated_and_applied,
     agents_api_and_metrics,
@@ -548,6 +549,37 @@ async fn concurrent_assignment_runs_assign_each_ticket_once(app: TestApp) {
     }
     first.close().await.unwrap();
     second.close().await.unwrap();
+}
+
+/// More tickets than one assignment transaction takes: the run continues batch after batch
+/// and the rotation carries over from one batch to the next.
+async fn a_long_queue_drains_in_batches_without_breaking_the_rotation(app: TestApp) {
+    let admin = app.user(Role::Admin).await;
+    let customer = app.user(Role::Customer).await;
+    let mut rotation = Vec::new();
+    for _ in 0..3 {
+        rotation.push(agent(&app, &admin, json!({"capacity": 100})).await.id);
+    }
+    rotation.sort();
+    for i in 0..250 {
+        ticket_with(&app, &customer, &format!("queued {i}"), "medium").await;
+    }
+    let report = assignment::run(&app.db, Utc::now()).await.unwrap();
+    let assigned = ids(&report);
+    assert_eq!(assigned.len(), 250);
+    for (i, (_, agent_id)) in assigned.iter().enumerate() {
+        assert_eq!(*agent_id, rotation[i % 3], "position {i}");
+    }
+    let mut tickets: Vec<&String> = assigned.iter().map(|(t, _)| t).collect();
+    tickets.sort();
+    tickets.dedup();
+    assert_eq!(tickets.len(), 250);
+    let queued = Ticket::find()
+        .filter(ticket::Column::AssignedAgentId.is_null())
+        .count(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(queued, 0);
 }
 
 async fn sla_breaches_escalate_exactly_once(app: TestApp) {

@@ -2,11 +2,11 @@
 //! admin (re)assignment, and releasing an offline agent's tickets.
 //!
 //! One [`run`] serves the timer, the immediate triggers and the tests. It drains the whole
-//! queue in one pass: unassigned tickets by priority (highest first) then age, each to the
-//! next agent in the rotation who is `available`, active, inside their shift and under
-//! capacity. The rotation position is stored in the database, so a restart continues where it
-//! stopped. On PostgreSQL the run holds a transaction-scoped advisory lock (one instance runs
-//! at a time) and claims rows with `FOR UPDATE SKIP LOCKED`.
+//! queue in batches that commit one by one: unassigned tickets by priority (highest first)
+//! then age, each to the next agent in the rotation who is `available`, active, inside their
+//! shift and under capacity. The rotation position is stored in the database, so a restart continues where it
+//! stopped. On PostgreSQL each batch holds a transaction-scoped advisory lock (one instance
+//! assigns at a time) and claims rows with `FOR UPDATE SKIP LOCKED`.
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
@@ -63,11 +63,62 @@ pub struct Report {
     pub skipped: bool,
 }
 
-/// Tickets taken from the queue per database round trip.
-const BATCH: u64 = 500;
+/// Tickets assigned per transaction. Each batch commits on its own, so the locks a batch takes
+/// (the event sequence above all) are held for one batch, not for the whole queue: agents
+/// changing status and tickets arriving wait for at most one batch.
+const BATCH: u64 = 100;
 
 /// Drains the queue over the agents who can take tickets now.
 pub async fn run(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<Report, ApiError> {
+    let mut report = Report::default();
+    loop {
+        let batch = run_batch(db, now).await?;
+        report.skipped |= batch.skipped;
+        let more = batch.assigned.len() == BATCH as usize;
+        report.assigned.extend(batch.assigned);
+        if !more || report.skipped {
+            return Ok(report);
+        }
+    }
+}
+
+/// The agents who can take tickets now and how many each can still take, in rotation order
+/// (by id).
+async fn candidates<C: ConnectionTrait>(
+    db: &C,
+    now: DateTime<Utc>,
+) -> Result<Vec<(Uuid, i64)>, ApiError> {
+    let available: Vec<agent::Model> = Agent::find()
+        .find_also_related(User)
+        .filter(agent::Column::Status.eq(agent::AgentStatus::Available))
+        .filter(agent::Column::Active.eq(true))
+        .filter(user::Column::Active.eq(true))
+        .filter(user::Column::Role.eq(user::UserRole::Agent))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|(a, _)| a)
+        .filter(|a| on_shift(a, now))
+        .collect();
+    // Counting everyone's open tickets is the expensive part; skip it when nobody is there.
+    if available.is_empty() {
+        return Ok(Vec::new());
+    }
+    let open = open_counts(db).await?;
+    let mut out: Vec<(Uuid, i64)> = available
+        .into_iter()
+        .map(|a| {
+            let room = i64::from(a.capacity) - open.get(&a.user_id).copied().unwrap_or(0);
+            (a.user_id, room)
+        })
+        .filter(|(_, room)| *room > 0)
+        .collect();
+    out.sort_by_key(|(id, _)| *id);
+    Ok(out)
+}
+
+/// Assigns up to [`BATCH`] tickets from the head of the queue in one transaction.
+async fn run_batch(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<Report, ApiError> {
     let txn = begin_write(db).await?;
     if !try_job_lock(&txn, ASSIGNMENT_LOCK).await? {
         return Ok(Report {
@@ -75,32 +126,13 @@ pub async fn run(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<Report, 
             ..Report::default()
         });
     }
-    let mut candidates: Vec<(Uuid, i64)> = {
-        let open = open_counts(&txn).await?;
-        Agent::find()
-            .find_also_related(User)
-            .filter(agent::Column::Status.eq(agent::AgentStatus::Available))
-            .filter(agent::Column::Active.eq(true))
-            .filter(user::Column::Active.eq(true))
-            .filter(user::Column::Role.eq(user::UserRole::Agent))
-            .all(&txn)
-            .await?
-            .into_iter()
-            .filter(|(a, _)| on_shift(a, now))
-            .map(|(a, _)| {
-                let room = i64::from(a.capacity) - open.get(&a.user_id).copied().unwrap_or(0);
-                (a.user_id, room)
-            })
-            .filter(|(_, room)| *room > 0)
-            .collect()
-    };
+    let mut candidates = candidates(&txn, now).await?;
     let mut report = Report::default();
     if candidates.is_empty() {
         txn.commit().await?;
         return Ok(report);
     }
-    // The rotation is ordered by agent id; it continues after the last agent served.
-    candidates.sort_by_key(|(id, _)| *id);
+    // The rotation continues after the last agent served.
     let position: RoundRobin = settings::get(&txn, settings::ROUND_ROBIN)
         .await?
         .unwrap_or_default();
@@ -112,60 +144,51 @@ pub async fn run(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<Report, 
         None => 0,
     };
 
-    'queue: loop {
-        let mut query = Ticket::find()
-            .filter(ticket::Column::Status.eq(ticket::Status::New))
-            .filter(ticket::Column::AssignedAgentId.is_null())
-            .order_by_desc(ticket::Column::PriorityRank)
-            .order_by_asc(ticket::Column::CreatedAt)
-            .order_by_asc(ticket::Column::Number)
-            .limit(BATCH);
-        if txn.get_database_backend() == DatabaseBackend::Postgres {
-            query = query.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
-        }
-        let batch = query.all(&txn).await?;
-        if batch.is_empty() {
+    let mut query = Ticket::find()
+        .filter(ticket::Column::Status.eq(ticket::Status::New))
+        .filter(ticket::Column::AssignedAgentId.is_null())
+        .order_by_desc(ticket::Column::PriorityRank)
+        .order_by_asc(ticket::Column::CreatedAt)
+        .order_by_asc(ticket::Column::Number)
+        .limit(BATCH);
+    if txn.get_database_backend() == DatabaseBackend::Postgres {
+        query = query.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
+    }
+    let queue = query.all(&txn).await?;
+    let mut changed = Vec::with_capacity(queue.len());
+    for mut t in queue {
+        // The next agent in the rotation with room left.
+        let Some(offset) =
+            (0..candidates.len()).find(|i| candidates[(next + i) % candidates.len()].1 > 0)
+        else {
             break;
-        }
-        let mut changed = Vec::with_capacity(batch.len());
-        for mut t in batch {
-            // The next agent in the rotation with room left.
-            let Some(offset) =
-                (0..candidates.len()).find(|i| candidates[(next + i) % candidates.len()].1 > 0)
-            else {
-                break;
-            };
-            let slot = (next + offset) % candidates.len();
-            let agent_id = candidates[slot].0;
-            candidates[slot].1 -= 1;
-            next = (slot + 1) % candidates.len();
+        };
+        let slot = (next + offset) % candidates.len();
+        let agent_id = candidates[slot].0;
+        candidates[slot].1 -= 1;
+        next = (slot + 1) % candidates.len();
 
-            t.assigned_agent_id = Some(agent_id);
-            t.assigned_at = Some(now);
-            t.status = ticket::Status::Open;
-            t.updated_at = now;
-            tickets::refresh_clock(&mut t);
-            let t = tickets::save(&txn, t).await?;
-            record_assignment(
-                &txn,
-                t.id,
-                None,
-                (None, Some(agent_id)),
-                (ticket::Status::New, ticket::Status::Open),
-                now,
-            )
-            .await?;
-            report.assigned.push((t.id, agent_id));
-            changed.push(t);
-        }
-        let done = changed.len() < BATCH as usize;
-        let dtos = tickets::to_dtos(&txn, false, changed.clone()).await?;
-        for (t, dto) in changed.iter().zip(dtos) {
-            emit_assigned(&txn, t, dto, None, now).await?;
-        }
-        if done || candidates.iter().all(|(_, room)| *room <= 0) {
-            break 'queue;
-        }
+        t.assigned_agent_id = Some(agent_id);
+        t.assigned_at = Some(now);
+        t.status = ticket::Status::Open;
+        t.updated_at = now;
+        tickets::refresh_clock(&mut t);
+        let t = tickets::save(&txn, t).await?;
+        record_assignment(
+            &txn,
+            t.id,
+            None,
+            (None, Some(agent_id)),
+            (ticket::Status::New, ticket::Status::Open),
+            now,
+        )
+        .await?;
+        report.assigned.push((t.id, agent_id));
+        changed.push(t);
+    }
+    let dtos = tickets::to_dtos(&txn, false, changed.clone()).await?;
+    for (t, dto) in changed.iter().zip(dtos) {
+        emit_assigned(&txn, t, dto, None, now).await?;
     }
     if let Some((_, agent)) = report.assigned.last() {
         settings::put(
