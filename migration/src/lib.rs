@@ -13,6 +13,7 @@ mod m20261126_000002_ticket_history_and_counters;
 mod m20261126_000003_event_sequence;
 mod m20261126_000004_analytics_indexes;
 mod m20261126_000005_analytics_rollups;
+mod m20261126_000006_ticket_number_sequence;
 
 pub struct Migrator;
 
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000003_event_sequence::Migration),
             Box::new(m20261126_000004_analytics_indexes::Migration),
             Box::new(m20261126_000005_analytics_rollups::Migration),
+            Box::new(m20261126_000006_ticket_number_sequence::Migration),
         ]
     }
 }

@@ -410,6 +410,20 @@ async fn numbers_are_unique_and_increasing(app: TestApp) {
         )
         .await;
     assert_eq!(found.body["count"], 1);
+
+    // After an import that used numbers of its own, new tickets continue above them.
+    let imported_last = next["number"].as_i64().unwrap() + 500;
+    server::services::skip_ticket_numbers_through(&app.db, imported_last)
+        .await
+        .unwrap();
+    let after_import = app.ticket(&customer.token, "after the import").await;
+    assert_eq!(after_import["number"].as_i64().unwrap(), imported_last + 1);
+    // Skipping to a lower number never moves the numbers back.
+    server::services::skip_ticket_numbers_through(&app.db, 1)
+        .await
+        .unwrap();
+    let later = app.ticket(&customer.token, "later").await;
+    assert_eq!(later["number"].as_i64().unwrap(), imported_last + 2);
 }
 
 async fn priority_change_moves_the_deadlines(app: TestApp) {

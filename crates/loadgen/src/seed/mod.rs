@@ -285,16 +285,25 @@ async fn insert_people(
     Ok(People { customers, agents })
 }
 
-/// The next ticket number the server would hand out.
+/// The next ticket number the server would hand out: above the counter (SQLite, and the
+/// starting point) and above every number in use (PostgreSQL numbers from a sequence).
 async fn first_ticket_number(db: &DatabaseConnection) -> anyhow::Result<i64> {
-    let row = db
-        .query_one_raw(sea_orm::Statement::from_string(
-            db.get_database_backend(),
-            "SELECT value FROM counters WHERE name = 'ticket_number'",
-        ))
-        .await?
-        .context("the ticket_number counter is missing")?;
-    Ok(row.try_get::<i64>("", "value")? + 1)
+    let value = |sql: &str| {
+        let sql = sql.to_owned();
+        async move {
+            let row = db
+                .query_one_raw(sea_orm::Statement::from_string(
+                    db.get_database_backend(),
+                    sql,
+                ))
+                .await?
+                .context("the ticket_number counter is missing")?;
+            anyhow::Ok(row.try_get::<i64>("", "value")?)
+        }
+    };
+    let counter = value("SELECT value FROM counters WHERE name = 'ticket_number'").await?;
+    let used = value("SELECT COALESCE(MAX(number), 0) AS value FROM tickets").await?;
+    Ok(counter.max(used) + 1)
 }
 
 async fn journey_ref(db: &DatabaseConnection, slug: &str) -> anyhow::Result<JourneyRef> {
@@ -324,10 +333,9 @@ async fn finish(
     tallies: &[AgentTally],
 ) -> anyhow::Result<()> {
     let last = plan.first_number + plan.tickets as i64 - 1;
-    db.execute_unprepared(&format!(
-        "UPDATE counters SET value = {last} WHERE name = 'ticket_number' AND value < {last}"
-    ))
-    .await?;
+    server::services::skip_ticket_numbers_through(db, last)
+        .await
+        .map_err(|e| anyhow::anyhow!("moving the ticket numbers on: {e}"))?;
     for (id, t) in plan.people.agents.iter().zip(tallies) {
         let Some(profile) = Agent::find_by_id(*id).one(db).await? else {
             bail!("agent profile {id} vanished");

@@ -282,7 +282,15 @@ pub async fn emit_queue_length<C: ConnectionTrait>(
     db: &C,
     now: DateTime<Utc>,
 ) -> Result<(), ApiError> {
-    let queue_length = queue_length(db).await?;
+    emit_queue_updated(db, queue_length(db).await?, now).await
+}
+
+/// `queue-updated` with a length the caller counted.
+pub async fn emit_queue_updated<C: ConnectionTrait>(
+    db: &C,
+    queue_length: u64,
+    now: DateTime<Utc>,
+) -> Result<(), ApiError> {
     events::emit(
         db,
         &Event::QueueUpdated { queue_length },

@@ -17,8 +17,8 @@ pub mod tickets;
 pub mod users;
 
 use sea_orm::{
-    ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr, SqliteTransactionMode,
-    TransactionOptions, TransactionTrait,
+    ConnectionTrait, DatabaseBackend, DatabaseConnection, DatabaseTransaction, DbErr,
+    SqliteTransactionMode, Statement, TransactionOptions, TransactionTrait,
     sea_query::{Alias, Expr, ExprTrait, Query},
 };
 use shared::{ErrorCode, Paging, envelope::PageQuery};
@@ -50,6 +50,44 @@ pub async fn next_counter<C: ConnectionTrait>(db: &C, name: &str) -> Result<i64,
         .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("counter `{name}` is missing")))?;
     Ok(row.try_get::<i64>("", "value")?)
 }
+
+/// The next ticket number. PostgreSQL takes it from a sequence, which holds no lock until the
+/// creating transaction commits, so tickets are created concurrently; SQLite has one writer
+/// anyway and uses the `ticket_number` counter.
+pub async fn next_ticket_number<C: ConnectionTrait>(db: &C) -> Result<i64, ApiError> {
+    if db.get_database_backend() != DatabaseBackend::Postgres {
+        return next_counter(db, TICKET_NUMBER).await;
+    }
+    let row = db
+        .query_one_raw(Statement::from_string(
+            DatabaseBackend::Postgres,
+            "SELECT nextval('ticket_number_seq') AS n",
+        ))
+        .await?
+        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("nextval returned no row")))?;
+    Ok(row.try_get::<i64>("", "n")?)
+}
+
+/// Makes the numbers handed out from now on larger than `last` (after an import of tickets
+/// with their own numbers).
+pub async fn skip_ticket_numbers_through<C: ConnectionTrait>(
+    db: &C,
+    last: i64,
+) -> Result<(), ApiError> {
+    let sql = match db.get_database_backend() {
+        DatabaseBackend::Postgres => format!(
+            "SELECT setval('ticket_number_seq', GREATEST({last}, \
+             (SELECT last_value FROM ticket_number_seq)))"
+        ),
+        _ => format!(
+            "UPDATE counters SET value = {last} WHERE name = '{TICKET_NUMBER}' AND value < {last}"
+        ),
+    };
+    db.execute_unprepared(&sql).await?;
+    Ok(())
+}
+
+const TICKET_NUMBER: &str = "ticket_number";
 
 /// One page of `select` and the total number of rows it matches.
 pub async fn fetch_page<E, C>(

@@ -29,7 +29,9 @@ use crate::{
         ticket_history, ticket_message, user,
     },
     error::ApiError,
-    services::{access, assignment, begin_write, events, like_pattern, next_counter, settings},
+    services::{
+        access, assignment, begin_write, events, like_pattern, next_ticket_number, settings,
+    },
 };
 
 pub const SUBJECT_MAX_CHARS: usize = 200;
@@ -271,7 +273,7 @@ pub async fn create(
     }
     let policies = settings::sla_policies(&txn).await?;
     let now = Utc::now();
-    let number = next_counter(&txn, "ticket_number").await?;
+    let number = next_ticket_number(&txn).await?;
     let mut t = ticket::Model {
         id: Uuid::new_v4(),
         number,
@@ -322,6 +324,9 @@ pub async fn create(
     .await?;
     link_attachments(&txn, actor.id, &new.attachment_ids, t.id, None).await?;
     let dto = to_dto(&txn, false, t.clone()).await?;
+    // Counted before the first event: from there to the commit creations run one at a time
+    // (the event sequence), so that section stays short.
+    let queue_length = assignment::queue_length(&txn).await?;
     events::emit(
         &txn,
         &Event::NewTicket {
@@ -332,7 +337,7 @@ pub async fn create(
         now,
     )
     .await?;
-    assignment::emit_queue_length(&txn, now).await?;
+    assignment::emit_queue_updated(&txn, queue_length, now).await?;
     txn.commit().await?;
     Ok(t)
 }
