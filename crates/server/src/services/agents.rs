@@ -194,17 +194,35 @@ fn to_dto(a: agent::Model, u: user::Model, open: i64, now: DateTime<Utc>) -> Age
 }
 
 /// Every agent, by name.
-pub async fn list<C: ConnectionTrait>(
+/// Agents with their profiles, by name.
+async fn profiles<C: ConnectionTrait>(
     db: &C,
-    now: DateTime<Utc>,
-) -> Result<Vec<AgentDto>, ApiError> {
-    let rows = Agent::find()
+) -> Result<Vec<(agent::Model, Option<user::Model>)>, ApiError> {
+    Ok(Agent::find()
         .find_also_related(User)
         .filter(user::Column::Role.eq(user::UserRole::Agent))
         .order_by_asc(user::Column::Name)
         .order_by_asc(user::Column::Id)
         .all(db)
-        .await?;
+        .await?)
+}
+
+/// Id, name and status of every agent, by name: the list without the per-agent counts.
+pub async fn roster<C: ConnectionTrait>(
+    db: &C,
+) -> Result<Vec<(Uuid, String, AgentStatus)>, ApiError> {
+    Ok(profiles(db)
+        .await?
+        .into_iter()
+        .filter_map(|(a, u)| u.map(|u| (u.id, u.name, a.status.into())))
+        .collect())
+}
+
+pub async fn list<C: ConnectionTrait>(
+    db: &C,
+    now: DateTime<Utc>,
+) -> Result<Vec<AgentDto>, ApiError> {
+    let rows = profiles(db).await?;
     let open = open_counts(db).await?;
     Ok(rows
         .into_iter()

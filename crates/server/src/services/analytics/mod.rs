@@ -157,13 +157,20 @@ pub async fn overview<C: ConnectionTrait>(
     }
     let is_stored =
         |(day, window): &(NaiveDate, Window)| *window == whole_day(*day) && !pending.contains(day);
-    let mut stored = rollup::load(db, first_day, last_day, agent).await?;
     let live_windows: Vec<Window> = days
         .iter()
         .filter(|d| !is_stored(d))
         .map(|(_, w)| *w)
         .collect();
-    let mut live = live_tallies(db, &scope, &live_windows).await?.into_iter();
+    // Independent reads, concurrently on a pool.
+    let (stored, live, opened_before, roster) = tokio::try_join!(
+        async { Ok::<_, ApiError>(rollup::load(db, first_day, last_day, agent).await?) },
+        live_tallies(db, &scope, &live_windows),
+        open_at(db, &scope, agent, &pending, from),
+        agents::roster(db),
+    )?;
+    let mut stored = stored;
+    let mut live = live.into_iter();
     let per_day: Vec<(NaiveDate, Tallies)> = days
         .iter()
         .map(|d| {
@@ -176,7 +183,7 @@ pub async fn overview<C: ConnectionTrait>(
         })
         .collect();
 
-    let mut backlog = open_at(db, &scope, agent, &pending, from).await?;
+    let mut backlog = opened_before;
     let mut points = Vec::with_capacity(per_day.len());
     for (date, tallies) in &per_day {
         let day = tally::total(tallies.values());
@@ -198,18 +205,15 @@ pub async fn overview<C: ConnectionTrait>(
     }
     let mut all = tally::total(by_agent.values());
 
-    let mut agent_list = agents::list(db, now).await?;
-    if let Some(me) = agent {
-        agent_list.retain(|a| a.id == me);
-    }
-    let agents = agent_list
+    let agents = roster
         .into_iter()
-        .map(|a| {
-            let t = by_agent.remove(&a.id).unwrap_or_default();
+        .filter(|(id, _, _)| agent.is_none_or(|me| me == *id))
+        .map(|(id, name, status)| {
+            let t = by_agent.remove(&id).unwrap_or_default();
             AgentRow {
-                agent_id: a.id,
-                name: a.name,
-                status: a.status,
+                agent_id: id,
+                name,
+                status,
                 assigned: t.created,
                 resolved: t.resolved,
                 avg_first_response_secs: mean(&t.first_response),
