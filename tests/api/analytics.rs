@@ -325,12 +325,14 @@ async fn check_fixture_overview(app: &TestApp, f: &Fixture) {
         .await
         .assert_error(400, "invalid_query");
     }
-    // The default range is the last 30 days.
+    // The default range is the last 30 days from midnight UTC, and today so far.
     let default = app.get("/api/analytics/overview", Some(&admin.token)).await;
-    assert_eq!(
-        default.assert_ok(200)["per_day"].as_array().unwrap().len(),
-        31
-    );
+    let default = default.assert_ok(200);
+    assert_eq!(default["per_day"].as_array().unwrap().len(), 31);
+    let from: DateTime<Utc> = default["from"].as_str().unwrap().parse().unwrap();
+    let to: DateTime<Utc> = default["to"].as_str().unwrap().parse().unwrap();
+    assert_eq!(from.time(), chrono::NaiveTime::MIN);
+    assert_eq!((to.date_naive() - from.date_naive()).num_days(), 30);
 }
 
 async fn rollups_give_the_live_answer_and_follow_later_changes(app: TestApp) {

@@ -7,7 +7,8 @@ use uuid::Uuid;
 
 use crate::agents::AgentStatus;
 
-/// `GET /api/analytics/overview` parameters. Defaults: the last 30 days.
+/// `GET /api/analytics/overview` parameters. Defaults: `to` now, `from` midnight UTC 30 days
+/// before the day of `to` (30 whole days and today so far).
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
 #[serde(deny_unknown_fields)]

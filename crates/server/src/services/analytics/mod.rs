@@ -34,13 +34,18 @@ use tally::{Tallies, Tally, Window};
 /// Longest range one overview may cover.
 pub const MAX_RANGE_DAYS: i64 = 366;
 
-/// The validated range: defaults to the last 30 days; at most a year; `from < to`.
+/// The validated range: by default the last 30 days (from midnight UTC) and today so far; at
+/// most a year; `from < to`.
 pub fn range(
     query: &AnalyticsQuery,
     now: DateTime<Utc>,
 ) -> Result<(DateTime<Utc>, DateTime<Utc>), ApiError> {
     let to = query.to.unwrap_or(now);
-    let from = query.from.unwrap_or(to - Duration::days(30));
+    // By default the 30 whole UTC days before the day of `to`, and that day up to `to`: whole
+    // days come straight from the rollups.
+    let from = query
+        .from
+        .unwrap_or_else(|| day_start(to.date_naive() - Duration::days(30)));
     if from >= to {
         return Err(ApiError::BadRequest(
             ErrorCode::InvalidQuery,
