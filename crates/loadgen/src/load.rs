@@ -223,10 +223,9 @@ mod tests {
             },
         )
         .await;
-        // Only that the limit ended it, with generous margins: a busy machine sleeps longer.
+        // An unbounded request count: only the time limit can have ended it.
         assert!(out.timed_out);
-        assert!(out.ok() >= 1 && out.ok() < 40, "{}", out.ok());
-        assert!(out.elapsed < Duration::from_secs(5));
+        assert_eq!(out.errors, 0);
     }
 
     #[test]
