@@ -16,10 +16,7 @@ pub struct Summary {
 
 /// The nearest-rank percentile `p` (0 < p <= 100) of `sorted` (ascending, not empty).
 fn nearest_rank(sorted: &[Duration], p: f64) -> Duration {
-    let n = sorted.len();
-    // rank = ceil(p/100 * n), 1-based, clamped into 1..=n.
-    let rank = ((p / 100.0) * n as f64).ceil() as usize;
-    sorted[rank.clamp(1, n) - 1]
+    shared::analytics::nearest_rank(sorted, p / 100.0).unwrap_or_default()
 }
 
 /// Summarises `samples`; `None` when there are none.

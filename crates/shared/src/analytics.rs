@@ -117,16 +117,20 @@ pub fn duration_stats(values: &mut [f64]) -> DurationStats {
     }
     values.sort_by(f64::total_cmp);
     let n = values.len();
-    let nearest_rank = |q: f64| {
-        let rank = ((q * n as f64).ceil() as usize).clamp(1, n);
-        values.get(rank - 1).copied()
-    };
     DurationStats {
         count: n as u64,
         avg_secs: Some(values.iter().sum::<f64>() / n as f64),
-        p50_secs: nearest_rank(0.5),
-        p90_secs: nearest_rank(0.9),
+        p50_secs: nearest_rank(values, 0.5),
+        p90_secs: nearest_rank(values, 0.9),
     }
+}
+
+/// The nearest-rank quantile `q` (0 < q <= 1) of `sorted` (ascending): the smallest value with
+/// at least `q` of the values at or below it, always one that occurs. `None` when empty.
+pub fn nearest_rank<T: Copy>(sorted: &[T], q: f64) -> Option<T> {
+    let n = sorted.len();
+    let rank = ((q * n as f64).ceil() as usize).clamp(1, n.max(1));
+    sorted.get(rank - 1).copied()
 }
 
 /// `part` of `whole` in percent, or `None` for an empty whole.

@@ -147,14 +147,9 @@ pub async fn run(target: &Target, size: &Size, server: &ServerConfig) -> anyhow:
     // The triggers logged every seeded day; fold them into the daily rollups with the server's
     // own job function, as a server that had lived with this data would have long ago.
     let step = Instant::now();
-    loop {
-        let folded = server::services::analytics::rollup::refresh(&db)
-            .await
-            .context("analytics rollups")?;
-        if folded < server::services::analytics::rollup::BATCH {
-            break;
-        }
-    }
+    server::services::analytics::rollup::catch_up(&db)
+        .await
+        .context("analytics rollups")?;
     timings.push(("analytics rollups", step.elapsed()));
 
     let step = Instant::now();

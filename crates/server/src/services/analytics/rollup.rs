@@ -189,6 +189,20 @@ pub async fn refresh(db: &DatabaseConnection) -> Result<u64, DbErr> {
     Ok(batch.len() as u64)
 }
 
+/// Folds the whole change log, batch after batch, until a batch comes back short; returns the
+/// log rows consumed. For imports and tests; the job runs [`refresh`] itself so that it can
+/// stop between batches.
+pub async fn catch_up(db: &DatabaseConnection) -> Result<u64, DbErr> {
+    let mut total = 0;
+    loop {
+        let n = refresh(db).await?;
+        total += n;
+        if n < BATCH {
+            return Ok(total);
+        }
+    }
+}
+
 /// Sorted ids as inclusive runs of consecutive values.
 fn id_runs(ids: &[i64]) -> Vec<(i64, i64)> {
     let mut runs: Vec<(i64, i64)> = Vec::new();
