@@ -9,7 +9,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use chrono::{Duration, NaiveDate};
+use chrono::NaiveDate;
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter,
     QueryOrder, QuerySelect, Set, sea_query::Expr,
@@ -17,8 +17,8 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::{
-    day_start,
     tally::{self, Breakdown, Tallies, Tally},
+    whole_day,
 };
 use crate::{
     entity::{AnalyticsChange, AnalyticsDaily, analytics::change, analytics::daily},
@@ -160,13 +160,12 @@ pub async fn refresh(db: &DatabaseConnection) -> Result<u64, DbErr> {
     }
     let days: BTreeSet<NaiveDate> = batch.iter().map(|(_, d)| *d).collect();
     for day in days {
-        let window = (day_start(day), day_start(day + Duration::days(1)));
         let txn = begin_write(db).await?;
         AnalyticsDaily::delete_many()
             .filter(daily::Column::Day.eq(day))
             .exec(&txn)
             .await?;
-        let tallies = tally::live(&txn, &Condition::all(), &[window])
+        let tallies = tally::live(&txn, &Condition::all(), &[whole_day(day)])
             .await?
             .pop()
             .unwrap_or_default();
