@@ -18,6 +18,9 @@ crate::db_tests!(
     resume_replays_missed_events_in_order,
     reassignment_removes_other_agents_from_the_ticket_room,
     slow_clients_do_not_hold_up_others,
+    resume_on_an_open_socket_shows_nothing_of_a_lost_ticket,
+    revoking_access_closes_open_sockets,
+    joining_a_room_never_outlasts_losing_the_ticket,
 );
 
 async fn new_ticket(app: &TestApp, customer: &TestUser, subject: &str) -> Value {
@@ -406,6 +409,258 @@ async fn events_cross_server_instances_on_postgres() {
     let e = on_b.event("new-ticket").await;
     assert_eq!(e["data"]["ticket"]["id"], t["id"]);
     on_b.close().await;
+    cleanup_b.run().await;
+    cleanup.run().await;
+}
+
+/// The admin reassigns, then the agent who lost the ticket asks for a replay on the same
+/// connection: nothing of the ticket after the loss may come back that way.
+async fn resume_on_an_open_socket_shows_nothing_of_a_lost_ticket(app: TestApp) {
+    let customer = app.user(Role::Customer).await;
+    let watcher = app.user(Role::Agent).await;
+    let owner = app.user(Role::Agent).await;
+    let admin = app.user(Role::Admin).await;
+    let t = new_ticket(&app, &customer, "Queued for a while").await;
+    let tid = t["id"].as_str().unwrap().to_owned();
+    let (mut ws, welcome) = Ws::signed_in(&app, &watcher.token).await;
+    let before = welcome["last_seq"].as_i64().unwrap();
+    ws.send(json!({"type": "join-ticket-room", "id": "j", "ticket_id": tid}))
+        .await;
+    ws.until("ack", |v| v["type"] == "ack" && v["id"] == "j")
+        .await;
+
+    app.post(
+        &format!("/api/tickets/{tid}/assign"),
+        Some(&admin.token),
+        &json!({"agent_id": owner.id}),
+    )
+    .await
+    .assert_ok(200);
+    let path = format!("/api/tickets/{tid}/messages");
+    app.post(
+        &path,
+        Some(&owner.token),
+        &json!({"body": "internal plan", "internal": true}),
+    )
+    .await
+    .assert_ok(201);
+    app.post(&path, Some(&owner.token), &json!({"body": "public answer"}))
+        .await
+        .assert_ok(201);
+    // The watcher hears of the loss itself (it was theirs to see until then).
+    let lost = ws.event("ticket-assigned").await;
+    assert_eq!(lost["data"]["agent_id"], owner.id.as_str());
+
+    // Replays on the open socket, from before the join and from right before the loss.
+    let at_loss = lost["seq"].as_i64().unwrap() - 1;
+    for (id, after) in [("r1", before), ("r2", at_loss)] {
+        ws.send(json!({"type": "resume", "id": id, "after_seq": after}))
+            .await;
+        ws.until("ack", |v| v["type"] == "ack" && v["id"] == id)
+            .await;
+    }
+    // Sentinel: a queue ticket after everything above.
+    new_ticket(&app, &customer, "Sentinel").await;
+    ws.until("sentinel", |v| {
+        v["event"] == "new-ticket" && v["data"]["ticket"]["subject"] == "Sentinel"
+    })
+    .await;
+    let leaked: Vec<&Value> = ws
+        .received
+        .iter()
+        .filter(|v| v["type"] == "event")
+        .filter(|v| {
+            v["data"]["message"]["ticket_id"] == tid.as_str()
+                || (v["data"]["ticket"]["id"] == tid.as_str()
+                    && v["event"] != "ticket-assigned"
+                    && v["event"] != "new-ticket")
+        })
+        .collect();
+    assert!(leaked.is_empty(), "the lost ticket leaked: {leaked:?}");
+    ws.close().await;
+
+    // A fresh connection resuming from the same point gets the same: nothing of the ticket.
+    let mut fresh = Ws::connect(&app, &format!("token={}&after_seq={before}", watcher.token)).await;
+    fresh.next(WAIT).await.unwrap();
+    fresh.send(json!({"type": "ping", "id": "sync"})).await;
+    fresh.until("pong", |v| v["type"] == "pong").await;
+    assert!(fresh.events("new-message").is_empty());
+    fresh.close().await;
+}
+
+/// Waits until the server closes `ws` for a revocation; returns what it sent before.
+async fn closed_for_revocation(ws: &mut Ws, reason: &str) {
+    let err = ws.until("access_revoked", |v| v["type"] == "error").await;
+    assert_eq!(err["code"], "access_revoked", "{err}");
+    assert!(ws.next(Duration::from_secs(5)).await.is_none(), "closes");
+    let (code, text) = ws.close_frame.clone().expect("a close frame");
+    assert_eq!(code, 1008);
+    assert!(text.contains(reason), "{text}");
+}
+
+/// Deactivation, a role change, a password change and signing out everywhere each close the
+/// user's open sockets at that point of the stream, and the old token cannot reconnect.
+async fn revoking_access_closes_open_sockets(app: TestApp) {
+    let admin = app.user(Role::Admin).await;
+    let customer = app.user(Role::Customer).await;
+    let deactivated = app.user(Role::Agent).await;
+    let demoted = app.user(Role::Agent).await;
+    let changer = app.user(Role::Agent).await;
+    let leaver = app.user(Role::Agent).await;
+    let bystander = app.user(Role::Agent).await;
+    let (mut ws_deactivated, _) = Ws::signed_in(&app, &deactivated.token).await;
+    let (mut ws_demoted, _) = Ws::signed_in(&app, &demoted.token).await;
+    let (mut ws_changer, _) = Ws::signed_in(&app, &changer.token).await;
+    let (mut ws_changer_2, _) = Ws::signed_in(&app, &changer.token).await;
+    let (mut ws_leaver, _) = Ws::signed_in(&app, &leaver.token).await;
+    let (mut ws_bystander, _) = Ws::signed_in(&app, &bystander.token).await;
+
+    app.patch(
+        &format!("/api/users/{}", deactivated.id),
+        Some(&admin.token),
+        &json!({"active": false}),
+    )
+    .await
+    .assert_ok(200);
+    app.patch(
+        &format!("/api/users/{}", demoted.id),
+        Some(&admin.token),
+        &json!({"role": "customer"}),
+    )
+    .await
+    .assert_ok(200);
+    let changed = app
+        .put(
+            "/api/auth/me",
+            Some(&changer.token),
+            &json!({"current_password": crate::helpers::PASSWORD,
+                    "new_password": "An0ther-long-password"}),
+        )
+        .await;
+    let new_token = changed.assert_ok(200)["token"].as_str().unwrap().to_owned();
+    let out = app
+        .post(
+            "/api/auth/logout-everywhere",
+            Some(&leaver.token),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(out.status.as_u16(), 204, "{}", out.text);
+    // An event every agent would see, after all four revocations.
+    new_ticket(&app, &customer, "After the revocations").await;
+
+    closed_for_revocation(&mut ws_deactivated, "deactivated").await;
+    closed_for_revocation(&mut ws_demoted, "role").await;
+    closed_for_revocation(&mut ws_changer, "password").await;
+    closed_for_revocation(&mut ws_changer_2, "password").await;
+    closed_for_revocation(&mut ws_leaver, "signed out").await;
+    for ws in [&ws_deactivated, &ws_demoted, &ws_changer, &ws_leaver] {
+        assert!(
+            ws.events("new-ticket").is_empty(),
+            "delivered after revocation"
+        );
+    }
+    // Others are untouched and get the event.
+    ws_bystander.event("new-ticket").await;
+    ws_bystander.close().await;
+
+    // Old tokens cannot reconnect; the new password's token can.
+    for (token, code) in [
+        (&deactivated.token, "account_disabled"),
+        (&demoted.token, "invalid_token"),
+        (&changer.token, "invalid_token"),
+        (&leaver.token, "invalid_token"),
+    ] {
+        let mut again = Ws::connect(&app, &format!("token={token}")).await;
+        let err = again.next(WAIT).await.expect("an error");
+        assert_eq!(err["code"], code, "{err}");
+    }
+    let (ws, welcome) = Ws::signed_in(&app, &new_token).await;
+    assert_eq!(welcome["user_id"], changer.id.as_str());
+    ws.close().await;
+    app.get("/api/auth/me", Some(&leaver.token))
+        .await
+        .assert_error(401, "invalid_token");
+}
+
+/// Agents join a queue ticket's room while an admin assigns it to someone else at the same
+/// moment. Whatever the interleaving, no agent but the assignee hears its internal notes.
+async fn joining_a_room_never_outlasts_losing_the_ticket(app: TestApp) {
+    let customer = app.user(Role::Customer).await;
+    let admin = app.user(Role::Admin).await;
+    let owner = app.user(Role::Agent).await;
+    let racers = [app.user(Role::Agent).await, app.user(Role::Agent).await];
+    let mut sockets = Vec::new();
+    for racer in &racers {
+        sockets.push(Ws::signed_in(&app, &racer.token).await.0);
+    }
+    for round in 0..12 {
+        let t = new_ticket(&app, &customer, &format!("Race {round}")).await;
+        let tid = t["id"].as_str().unwrap().to_owned();
+        let assign_path = format!("/api/tickets/{tid}/assign");
+        let assign_body = json!({"agent_id": owner.id});
+        let assign = app.post(&assign_path, Some(&admin.token), &assign_body);
+        let joins = futures_util::future::join_all(sockets.iter_mut().map(|ws| {
+            let tid = tid.clone();
+            async move {
+                ws.send(json!({"type": "join-ticket-room", "id": "race", "ticket_id": tid}))
+                    .await;
+                ws.until("join answer", |v| {
+                    (v["type"] == "ack" || v["type"] == "error") && v["id"] == "race"
+                })
+                .await
+            }
+        }));
+        let (assigned, _answers) = tokio::join!(assign, joins);
+        assigned.assert_ok(200);
+        app.post(
+            &format!("/api/tickets/{tid}/messages"),
+            Some(&owner.token),
+            &json!({"body": format!("note {round}"), "internal": true}),
+        )
+        .await
+        .assert_ok(201);
+    }
+    // Sentinel: a queue ticket reaches both racers after every note.
+    new_ticket(&app, &customer, "Race over").await;
+    for ws in sockets.iter_mut() {
+        ws.until("sentinel", |v| {
+            v["event"] == "new-ticket" && v["data"]["ticket"]["subject"] == "Race over"
+        })
+        .await;
+        assert!(
+            ws.events("new-message").is_empty(),
+            "an agent kept a lost ticket's room"
+        );
+    }
+    for ws in sockets {
+        ws.close().await;
+    }
+}
+
+/// A revocation made through one instance closes the user's socket on another.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn revocation_closes_sockets_on_other_instances_on_postgres() {
+    let Some(mut a) = crate::helpers::spawn_app(Backend::Postgres).await else {
+        return;
+    };
+    let cleanup = a.take_cleanup();
+    let overrides = Overrides {
+        vars: HashMap::from([("DATABASE_URL", a.db_url.clone())]),
+    };
+    let mut b = spawn_app_with(Backend::Postgres, overrides).await.unwrap();
+    let cleanup_b = b.take_cleanup();
+    let admin = a.user(Role::Admin).await;
+    let agent = a.user(Role::Agent).await;
+    let (mut on_b, _) = Ws::signed_in(&b, &agent.token).await;
+    a.patch(
+        &format!("/api/users/{}", agent.id),
+        Some(&admin.token),
+        &json!({"active": false}),
+    )
+    .await
+    .assert_ok(200);
+    closed_for_revocation(&mut on_b, "deactivated").await;
     cleanup_b.run().await;
     cleanup.run().await;
 }

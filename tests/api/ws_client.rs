@@ -17,6 +17,8 @@ pub struct Ws {
     /// Every JSON message received so far, in order.
     pub received: Vec<Value>,
     pub closed: bool,
+    /// The server's close frame (code and reason), if it sent one.
+    pub close_frame: Option<(u16, String)>,
 }
 
 impl Ws {
@@ -29,6 +31,7 @@ impl Ws {
             stream,
             received: Vec::new(),
             closed: false,
+            close_frame: None,
         }
     }
 
@@ -50,6 +53,7 @@ impl Ws {
             stream,
             received: Vec::new(),
             closed: false,
+            close_frame: None,
         };
         let welcome = ws.next(WAIT).await.expect("welcome");
         assert_eq!(welcome["type"], "welcome", "{welcome}");
@@ -84,7 +88,13 @@ impl Ws {
                     self.received.push(v.clone());
                     return Some(v);
                 }
-                Some(Ok(Message::Close(_))) | None | Some(Err(_)) => {
+                Some(Ok(Message::Close(frame))) => {
+                    self.closed = true;
+                    self.close_frame =
+                        frame.map(|f| (u16::from(f.code), f.reason.as_str().to_owned()));
+                    return None;
+                }
+                None | Some(Err(_)) => {
                     self.closed = true;
                     return None;
                 }

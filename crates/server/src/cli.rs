@@ -15,7 +15,7 @@ use crate::{
     config::{Settings, redact_url},
     entity::{User, user},
     services::{
-        seed,
+        self, seed,
         users::{self, NewAccount},
     },
     startup::{Application, connect_and_migrate},
@@ -111,8 +111,20 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
                     active.active = Set(true);
                     active.password_hash = Set(hash);
                     active.token_version = Set(version);
-                    active.updated_at = Set(Utc::now());
-                    active.update(&db).await?;
+                    let now = Utc::now();
+                    active.updated_at = Set(now);
+                    // Old tokens stop working; open sockets close on every instance.
+                    let txn = services::begin_write(&db).await?;
+                    let updated = active.update(&txn).await?;
+                    services::events::revoke_access(
+                        &txn,
+                        updated.id,
+                        services::events::Revocation::PasswordChanged,
+                        now,
+                    )
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{e}"))?;
+                    txn.commit().await?;
                     println!("updated {email_parsed}: now an active admin with the new password");
                 }
                 None => {

@@ -25,6 +25,10 @@ pub enum ErrorCode {
     InvalidCredentials,
     /// 401/403: the account has been deactivated by an administrator.
     AccountDisabled,
+    /// WebSocket: the account's tokens were revoked while connected (deactivation, a role or
+    /// password change, signing out everywhere); the socket closes with 1008. Reconnect with
+    /// the current token: if it was revoked too, the connection is refused like a REST call.
+    AccessRevoked,
     /// 403: authenticated, but this role may not do this.
     Forbidden,
     /// 404: the resource does not exist or the caller may not see it.
@@ -76,9 +80,8 @@ impl ErrorCode {
         use ErrorCode::*;
         match self {
             BadRequest | InvalidJson | InvalidQuery => 400,
-            Unauthorized | InvalidToken | TokenExpired | InvalidCredentials | AccountDisabled => {
-                401
-            }
+            Unauthorized | InvalidToken | TokenExpired | InvalidCredentials | AccountDisabled
+            | AccessRevoked => 401,
             Forbidden => 403,
             NotFound | RouteNotFound => 404,
             Conflict | EmailTaken | InvalidTransition | TicketClosed | NotAssigned
@@ -105,6 +108,7 @@ impl ErrorCode {
             TokenExpired => "token_expired",
             InvalidCredentials => "invalid_credentials",
             AccountDisabled => "account_disabled",
+            AccessRevoked => "access_revoked",
             Forbidden => "forbidden",
             NotFound => "not_found",
             RouteNotFound => "route_not_found",

@@ -167,6 +167,12 @@ pub mod rooms {
     pub fn ticket(id: Uuid) -> String {
         format!("ticket:{id}")
     }
+
+    /// Internal to the server: carries the events that end a user's live sessions (their access
+    /// was revoked). No client joins it and nothing in it is ever sent to a client.
+    pub fn user(id: Uuid) -> String {
+        format!("user:{id}")
+    }
 }
 
 #[cfg(test)]

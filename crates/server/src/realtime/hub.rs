@@ -5,11 +5,17 @@
 //! a bounded channel. Each session has a bounded queue; a session whose queue is full is
 //! marked lagged and skipped (never waited for), and is told to resync once it has caught up,
 //! so one slow client cannot slow the others.
+//!
+//! Who receives what is decided at each event's point of the stream: an agent who loses a
+//! ticket leaves its room at the `ticket-assigned` entry, a user whose access is revoked is
+//! dropped (and their sockets closed) at the `access-revoked` entry, and a join is admitted
+//! only if no assignment between the session's permission check and the hub's position took
+//! the ticket away. See [`super::access`].
 
 use std::{
-    collections::{HashMap, HashSet},
+    collections::{HashMap, HashSet, VecDeque},
     sync::{
-        Arc,
+        Arc, OnceLock,
         atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering},
     },
     time::Duration,
@@ -20,8 +26,14 @@ use shared::Role;
 use tokio::sync::{broadcast, mpsc, oneshot};
 use uuid::Uuid;
 
-use super::bus::EventBus;
-use crate::entity::{Event, event};
+use super::{
+    access::{self, Change},
+    bus::EventBus,
+};
+use crate::{
+    entity::{Event, event},
+    services::events::{AccessRevoked, Revocation},
+};
 
 /// Events queued per session before it counts as lagging.
 pub const SESSION_QUEUE: usize = 256;
@@ -29,6 +41,8 @@ pub const SESSION_QUEUE: usize = 256;
 const READ_BATCH: u64 = 500;
 /// The hub also polls the log this often, in case a wake-up was lost.
 const POLL: Duration = Duration::from_millis(500);
+/// Recent assignments remembered to decide joins that were checked a moment ago.
+const ASSIGNMENT_LOG: usize = 65_536;
 
 /// One event ready to send: its `seq` and the serialized `{"type":"event",…}` text.
 #[derive(Debug)]
@@ -43,6 +57,28 @@ pub struct Registration {
     pub rx: mpsc::Receiver<Arc<Outgoing>>,
     /// Set by the hub when the session's queue overflowed and events were skipped.
     pub lagged: Arc<AtomicBool>,
+    /// Set by the hub, before it drops the session (which ends `rx`), when the user's access
+    /// was revoked.
+    pub revoked: Arc<OnceLock<Revocation>>,
+}
+
+/// The answer to a join.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JoinOutcome {
+    Joined,
+    /// The ticket was assigned to someone else after the permission check.
+    Lost,
+    /// The check is older than the assignments the hub remembers: check again.
+    Stale,
+    /// The session is no longer registered.
+    Gone,
+}
+
+/// A session's rooms as of the hub's position `position`.
+#[derive(Debug, Clone)]
+pub struct Snapshot {
+    pub position: i64,
+    pub rooms: HashSet<String>,
 }
 
 enum Command {
@@ -53,11 +89,29 @@ enum Command {
         rooms: Vec<String>,
         tx: mpsc::Sender<Arc<Outgoing>>,
         lagged: Arc<AtomicBool>,
+        revoked: Arc<OnceLock<Revocation>>,
         done: oneshot::Sender<()>,
     },
     Unregister(u64),
-    Join(u64, String),
+    Join(PendingJoin),
     Leave(u64, String),
+    Snapshot(u64, oneshot::Sender<Option<Snapshot>>),
+}
+
+/// A join waiting for the hub to reach the position its permission check was made at.
+struct PendingJoin {
+    id: u64,
+    ticket: Uuid,
+    /// The log was complete up to here before the ticket was read.
+    checked_at: i64,
+    done: oneshot::Sender<JoinOutcome>,
+}
+
+/// One assignment, remembered for deciding joins.
+struct Assignment {
+    seq: i64,
+    ticket: Uuid,
+    agent: Option<Uuid>,
 }
 
 struct SessionEntry {
@@ -65,6 +119,7 @@ struct SessionEntry {
     rooms: HashSet<String>,
     tx: mpsc::Sender<Arc<Outgoing>>,
     lagged: Arc<AtomicBool>,
+    revoked: Arc<OnceLock<Revocation>>,
     user_id: Uuid,
 }
 
@@ -96,6 +151,9 @@ impl Realtime {
             rooms: HashMap::new(),
             last_seq: handle.last_seq.clone(),
             session_count: handle.sessions.clone(),
+            assignments: VecDeque::new(),
+            assignments_from: 0,
+            pending_joins: Vec::new(),
         };
         tokio::spawn(hub.run(rx, bus.subscribe()));
         handle
@@ -125,6 +183,7 @@ impl Realtime {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let (tx, rx) = mpsc::channel(SESSION_QUEUE);
         let lagged = Arc::new(AtomicBool::new(false));
+        let revoked = Arc::new(OnceLock::new());
         let (done, registered) = oneshot::channel();
         self.commands
             .send(Command::Register {
@@ -134,20 +193,47 @@ impl Realtime {
                 rooms,
                 tx,
                 lagged: lagged.clone(),
+                revoked: revoked.clone(),
                 done,
             })
             .await
             .ok()?;
         registered.await.ok()?;
-        Some(Registration { id, rx, lagged })
+        Some(Registration {
+            id,
+            rx,
+            lagged,
+            revoked,
+        })
     }
 
-    pub async fn join(&self, id: u64, room: String) {
-        let _ = self.commands.send(Command::Join(id, room)).await;
+    /// Joins a ticket's room once the hub has reached `checked_at`, the log position before
+    /// the session checked that the user may see the ticket; answers after the join is applied
+    /// (or refused because the ticket changed hands since the check).
+    pub async fn join(&self, id: u64, ticket: Uuid, checked_at: i64) -> JoinOutcome {
+        let (done, answer) = oneshot::channel();
+        let join = PendingJoin {
+            id,
+            ticket,
+            checked_at,
+            done,
+        };
+        if self.commands.send(Command::Join(join)).await.is_err() {
+            return JoinOutcome::Gone;
+        }
+        answer.await.unwrap_or(JoinOutcome::Gone)
     }
 
     pub async fn leave(&self, id: u64, room: String) {
         let _ = self.commands.send(Command::Leave(id, room)).await;
+    }
+
+    /// The session's rooms as the hub has them now, with the position they are valid at;
+    /// `None` once the session is no longer registered.
+    pub async fn snapshot(&self, id: u64) -> Option<Snapshot> {
+        let (done, answer) = oneshot::channel();
+        self.commands.send(Command::Snapshot(id, done)).await.ok()?;
+        answer.await.ok().flatten()
     }
 
     /// Never blocks: used from a session that is going away.
@@ -163,8 +249,15 @@ struct Hub {
     db: DatabaseConnection,
     sessions: HashMap<u64, SessionEntry>,
     rooms: HashMap<String, HashSet<u64>>,
+    /// The hub's position: every event up to it has been delivered.
     last_seq: Arc<AtomicI64>,
     session_count: Arc<AtomicU64>,
+    /// The latest assignments, oldest first, at most [`ASSIGNMENT_LOG`].
+    assignments: VecDeque<Assignment>,
+    /// `assignments` holds every assignment after this `seq`.
+    assignments_from: i64,
+    /// Joins whose check is ahead of the hub's position.
+    pending_joins: Vec<PendingJoin>,
 }
 
 impl Hub {
@@ -181,9 +274,11 @@ impl Hub {
             .one(&self.db)
             .await
         {
-            Ok(max) => self
-                .last_seq
-                .store(max.flatten().unwrap_or(0), Ordering::Release),
+            Ok(max) => {
+                let start = max.flatten().unwrap_or(0);
+                self.last_seq.store(start, Ordering::Release);
+                self.assignments_from = start;
+            }
             Err(e) => log::error!("hub cannot read the event log: {e}"),
         }
         let mut poll = tokio::time::interval(POLL);
@@ -206,6 +301,10 @@ impl Hub {
         }
     }
 
+    fn position(&self) -> i64 {
+        self.last_seq.load(Ordering::Acquire)
+    }
+
     fn handle(&mut self, cmd: Command) {
         match cmd {
             Command::Register {
@@ -215,6 +314,7 @@ impl Hub {
                 rooms,
                 tx,
                 lagged,
+                revoked,
                 done,
             } => {
                 for room in &rooms {
@@ -227,6 +327,7 @@ impl Hub {
                         rooms: rooms.into_iter().collect(),
                         tx,
                         lagged,
+                        revoked,
                         user_id,
                     },
                 );
@@ -235,19 +336,72 @@ impl Hub {
                 let _ = done.send(());
             }
             Command::Unregister(id) => self.remove(id),
-            Command::Join(id, room) => {
-                if let Some(s) = self.sessions.get_mut(&id) {
-                    s.rooms.insert(room.clone());
-                    self.rooms.entry(room).or_default().insert(id);
+            Command::Join(join) => {
+                if join.checked_at > self.position() {
+                    // Events up to the check are not dispatched yet: decide once they are.
+                    self.pending_joins.push(join);
+                } else {
+                    let outcome = self.try_join(join.id, join.ticket, join.checked_at);
+                    let _ = join.done.send(outcome);
                 }
             }
-            Command::Leave(id, room) => {
-                if let Some(s) = self.sessions.get_mut(&id) {
-                    s.rooms.remove(&room);
-                }
-                self.drop_member(&room, id);
+            Command::Leave(id, room) => self.leave(id, &room),
+            Command::Snapshot(id, done) => {
+                let snapshot = self.sessions.get(&id).map(|s| Snapshot {
+                    position: self.position(),
+                    rooms: s.rooms.clone(),
+                });
+                let _ = done.send(snapshot);
             }
         }
+    }
+
+    /// Admits a session to a ticket's room unless an assignment after `checked_at` (and up to
+    /// the hub's position) took the ticket away from its user. Assignments after the hub's
+    /// position are applied to the room as they are dispatched.
+    fn try_join(&mut self, id: u64, ticket: Uuid, checked_at: i64) -> JoinOutcome {
+        let Some(s) = self.sessions.get_mut(&id) else {
+            return JoinOutcome::Gone;
+        };
+        if checked_at < self.assignments_from {
+            return JoinOutcome::Stale;
+        }
+        let latest = self
+            .assignments
+            .iter()
+            .rev()
+            .take_while(|a| a.seq > checked_at)
+            .find(|a| a.ticket == ticket);
+        if latest.is_some_and(|a| access::loses_ticket(s.role, s.user_id, a.agent)) {
+            return JoinOutcome::Lost;
+        }
+        let room = shared::ws::rooms::ticket(ticket);
+        s.rooms.insert(room.clone());
+        self.rooms.entry(room).or_default().insert(id);
+        JoinOutcome::Joined
+    }
+
+    /// Decides the joins whose check the hub's position has now reached.
+    fn settle_pending_joins(&mut self) {
+        if self.pending_joins.is_empty() {
+            return;
+        }
+        let position = self.position();
+        let (ready, waiting): (Vec<_>, Vec<_>) = std::mem::take(&mut self.pending_joins)
+            .into_iter()
+            .partition(|j| j.checked_at <= position);
+        self.pending_joins = waiting;
+        for join in ready {
+            let outcome = self.try_join(join.id, join.ticket, join.checked_at);
+            let _ = join.done.send(outcome);
+        }
+    }
+
+    fn leave(&mut self, id: u64, room: &str) {
+        if let Some(s) = self.sessions.get_mut(&id) {
+            s.rooms.remove(room);
+        }
+        self.drop_member(room, id);
     }
 
     /// Takes a session out of a room's member list (and forgets the room once empty).
@@ -284,6 +438,7 @@ impl Hub {
                 Ok(batch) => batch,
                 Err(e) => {
                     log::error!("hub cannot read new events: {e}");
+                    self.settle_pending_joins();
                     return;
                 }
             };
@@ -293,46 +448,87 @@ impl Hub {
                 self.deliver(e);
                 self.last_seq.store(seq, Ordering::Release);
             }
+            self.settle_pending_joins();
             if (n as u64) < READ_BATCH {
                 return;
             }
         }
     }
 
+    /// Applies what an entry changes about access, at its point of the stream. Returns the
+    /// sessions that still get this entry although it just took them out of a room (an agent
+    /// hears of the assignment that took a ticket away), or `None` for entries that are not
+    /// for clients at all.
+    fn apply_change(&mut self, e: &event::Model) -> Option<Vec<u64>> {
+        match access::change_of(e) {
+            Some(Change::Assigned { ticket, agent }) => {
+                self.remember_assignment(e.seq, ticket, agent);
+                Some(self.revoke_after_assignment(ticket, agent))
+            }
+            Some(Change::Revoked(revoked)) => {
+                self.revoke_user(&revoked);
+                None
+            }
+            None => (e.event_type != crate::services::events::ACCESS_REVOKED).then(Vec::new),
+        }
+    }
+
+    fn remember_assignment(&mut self, seq: i64, ticket: Uuid, agent: Option<Uuid>) {
+        if self.assignments.len() == ASSIGNMENT_LOG
+            && let Some(oldest) = self.assignments.pop_front()
+        {
+            self.assignments_from = oldest.seq;
+        }
+        self.assignments
+            .push_back(Assignment { seq, ticket, agent });
+    }
+
     /// After a (re)assignment only the new agent (and admins, and the customer) may still see
-    /// the ticket: other agents leave its room, so they stop receiving its events.
-    fn revoke_after_assignment(&mut self, e: &event::Model) {
-        if e.event_type != "ticket-assigned" {
-            return;
-        }
-        let data = &e.payload["data"];
-        let Some(ticket_id) = data["ticket"]["id"].as_str() else {
-            return;
-        };
-        let assignee: Option<Uuid> = data["agent_id"].as_str().and_then(|a| a.parse().ok());
-        if assignee.is_none() {
-            // Back in the queue: every agent may see it again.
-            return;
-        }
-        let room = format!("ticket:{ticket_id}");
+    /// the ticket: other agents leave its room, so they stop receiving its events. Returns the
+    /// sessions that left.
+    fn revoke_after_assignment(&mut self, ticket: Uuid, assignee: Option<Uuid>) -> Vec<u64> {
+        let room = shared::ws::rooms::ticket(ticket);
         let Some(members) = self.rooms.get(&room).cloned() else {
-            return;
+            return Vec::new();
         };
+        let mut left = Vec::new();
         for id in members {
             let leaves = self
                 .sessions
                 .get(&id)
-                .is_some_and(|s| s.role == Role::Agent && Some(s.user_id) != assignee);
+                .is_some_and(|s| access::loses_ticket(s.role, s.user_id, assignee));
             if leaves {
-                self.handle(Command::Leave(id, room.clone()));
+                self.leave(id, &room);
+                left.push(id);
             }
+        }
+        left
+    }
+
+    /// Ends every session of a user whose access was revoked: nothing after this entry reaches
+    /// them, and their sockets close with the reason.
+    fn revoke_user(&mut self, revoked: &AccessRevoked) {
+        let ids: Vec<u64> = self
+            .sessions
+            .iter()
+            .filter(|(_, s)| s.user_id == revoked.user_id)
+            .map(|(id, _)| *id)
+            .collect();
+        for id in ids {
+            if let Some(s) = self.sessions.get(&id) {
+                let _ = s.revoked.set(revoked.reason);
+            }
+            // Dropping the queue's sender ends the session's stream after what is queued.
+            self.remove(id);
         }
     }
 
     fn deliver(&mut self, e: event::Model) {
-        self.revoke_after_assignment(&e);
+        let Some(leavers) = self.apply_change(&e) else {
+            return;
+        };
         let rooms: Vec<String> = serde_json::from_value(e.rooms.clone()).unwrap_or_default();
-        let mut targets: HashSet<u64> = HashSet::new();
+        let mut targets: HashSet<u64> = leavers.into_iter().collect();
         for room in &rooms {
             if let Some(members) = self.rooms.get(room) {
                 targets.extend(members);

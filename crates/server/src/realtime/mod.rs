@@ -9,6 +9,7 @@
 //! The `events` table is the source of truth; the bus only carries wake-ups, so a lost
 //! notification delays delivery until the hub's next poll but never loses an event.
 
+pub mod access;
 pub mod bus;
 pub mod hub;
 pub mod session;

@@ -5,10 +5,15 @@
 //! over client commands, hub events and a heartbeat. `?after_seq=N` (or a `resume` command)
 //! replays what the user missed. Live events that arrive before the client's first command are
 //! held back briefly so a replay requested right after `welcome` still comes out in order.
+//!
+//! The hub owns the session's rooms. A replay starts from the hub's snapshot of them and walks
+//! the log forward with the same rules the hub applies live ([`super::access`]), so a replay on
+//! an open connection can never show more than a fresh connection would. When the user's access
+//! is revoked the hub drops the session and the socket closes with 1008 (policy).
 
 use std::{
-    collections::{HashSet, VecDeque},
-    sync::{Arc, atomic::Ordering},
+    collections::{HashMap, HashSet, VecDeque},
+    sync::{Arc, OnceLock, atomic::Ordering},
     time::{Duration, Instant},
 };
 
@@ -21,12 +26,15 @@ use shared::{
     ws::{ClientMsg, ServerMsg, rooms},
 };
 
-use super::hub::{Outgoing, event_text};
+use super::{
+    access::{self as stream, Change},
+    hub::{JoinOutcome, Outgoing, event_text},
+};
 use crate::{
     auth::{AuthUser, extract::authenticate},
-    entity::{Event, EventRoom, event},
+    entity::{Event, EventRoom, Ticket, event, ticket},
     error::ApiError,
-    services::access,
+    services::{access, events, events::Revocation},
     state::AppState,
 };
 
@@ -92,6 +100,28 @@ async fn close(mut session: Session, code: CloseCode, description: &str) {
     let _ = session.text("").await;
 }
 
+/// Why a connection ends from the server's side.
+enum Ended {
+    /// The socket is gone (or cannot be written to).
+    Socket,
+    /// The user's access was revoked.
+    Revoked(Revocation),
+}
+
+/// What ended the session: a revocation recorded by the hub, or else the socket.
+fn ended(revoked: &OnceLock<Revocation>) -> Ended {
+    revoked.get().map_or(Ended::Socket, |r| Ended::Revoked(*r))
+}
+
+/// Tells the client that its access ended (`access_revoked`), then closes with 1008. A client
+/// whose current token is still good (it just changed its own password) reconnects; one whose
+/// token was revoked is refused on reconnecting, as the REST API would refuse it.
+async fn close_revoked(mut session: Session, reason: Revocation) {
+    let err = ApiError::Unauthorized(ErrorCode::AccessRevoked, reason.message().to_owned());
+    let _ = session.text(error_msg(None, &err)).await;
+    close(session, CloseCode::Policy, reason.message()).await;
+}
+
 /// The role rooms a user joins automatically.
 pub fn role_rooms(user: &AuthUser) -> Vec<String> {
     match user.role {
@@ -134,10 +164,10 @@ async fn run(
     };
 
     // --- join ---
-    let mut my_rooms: HashSet<String> = role_rooms(&user).into_iter().collect();
+    let my_rooms = role_rooms(&user);
     let Some(mut reg) = state
         .realtime
-        .register(user.id, user.role, my_rooms.iter().cloned().collect())
+        .register(user.id, user.role, my_rooms.clone())
         .await
     else {
         close(session, CloseCode::Error, "server shutting down").await;
@@ -147,7 +177,7 @@ async fn run(
         user_id: user.id,
         role: user.role,
         rooms: {
-            let mut r: Vec<String> = my_rooms.iter().cloned().collect();
+            let mut r = my_rooms;
             r.sort();
             r
         },
@@ -157,18 +187,26 @@ async fn run(
         state: state.clone(),
         user,
         last_sent: 0,
-        first_live: None,
         hub_id: reg.id,
+        revoked: reg.revoked.clone(),
     };
     if session.text(json(&welcome)).await.is_err() {
         state.realtime.unregister(reg.id);
         return;
     }
-    if let Some(after) = query.after_seq
-        && conn.replay(&mut session, &my_rooms, after).await.is_err()
-    {
-        state.realtime.unregister(reg.id);
-        return;
+    if let Some(after) = query.after_seq {
+        match conn.replay(&mut session, after).await {
+            Ok(()) => {}
+            Err(Ended::Socket) => {
+                state.realtime.unregister(reg.id);
+                return;
+            }
+            Err(Ended::Revoked(reason)) => {
+                state.realtime.unregister(reg.id);
+                close_revoked(session, reason).await;
+                return;
+            }
+        }
     }
 
     // --- loop ---
@@ -182,12 +220,15 @@ async fn run(
             msg = stream.recv() => {
                 let Some(msg) = msg else { break None };
                 let Ok(msg) = msg else {
-                    break Some((CloseCode::Protocol, "protocol error"));
+                    break Some(End::Close(CloseCode::Protocol, "protocol error"));
                 };
                 last_heard = Instant::now();
                 match msg {
                     AggregatedMessage::Text(text) => {
-                        let result = conn.command(&mut session, &mut my_rooms, &text).await;
+                        let result = conn.command(&mut session, &text).await;
+                        if let Err(Ended::Revoked(reason)) = result {
+                            break Some(End::Revoked(reason));
+                        }
                         // The first command releases held live events (after any replay).
                         if let Some(queue) = held.take()
                             && conn.flush(&mut session, queue).await.is_err()
@@ -214,7 +255,13 @@ async fn run(
                 }
             }
             out = reg.rx.recv() => {
-                let Some(out) = out else { break Some((CloseCode::Away, "server shutting down")) };
+                let Some(out) = out else {
+                    // The hub dropped this session: revoked, or the server is going away.
+                    break Some(match ended(&reg.revoked) {
+                        Ended::Revoked(reason) => End::Revoked(reason),
+                        Ended::Socket => End::Close(CloseCode::Away, "server shutting down"),
+                    });
+                };
                 match held.as_mut() {
                     Some(queue) if queue.len() < HOLD_CAPACITY => queue.push_back(out),
                     Some(_) => {
@@ -250,7 +297,7 @@ async fn run(
             }
             _ = heartbeat.tick() => {
                 if last_heard.elapsed() > CLIENT_TIMEOUT {
-                    break Some((CloseCode::Away, "heartbeat timeout"));
+                    break Some(End::Close(CloseCode::Away, "heartbeat timeout"));
                 }
                 if session.ping(b"").await.is_err() {
                     break None;
@@ -259,9 +306,17 @@ async fn run(
         }
     };
     state.realtime.unregister(conn.hub_id);
-    if let Some((code, description)) = reason {
-        close(session, code, description).await;
+    match reason {
+        Some(End::Close(code, description)) => close(session, code, description).await,
+        Some(End::Revoked(reason)) => close_revoked(session, reason).await,
+        None => {}
     }
+}
+
+/// How the loop ends when the server closes the socket.
+enum End {
+    Close(CloseCode, &'static str),
+    Revoked(Revocation),
 }
 
 struct Conn {
@@ -269,43 +324,40 @@ struct Conn {
     user: AuthUser,
     /// Highest `seq` sent on this connection; live events at or below it are not sent again.
     last_sent: i64,
-    /// `seq` of the first live event sent: every later event for this session's rooms has
-    /// been sent or is queued, so a replay stops below it.
-    first_live: Option<i64>,
     hub_id: u64,
+    /// Set by the hub when the user's access was revoked.
+    revoked: Arc<OnceLock<Revocation>>,
 }
 
 impl Conn {
-    async fn send_event(&mut self, session: &mut Session, out: &Outgoing) -> Result<(), ()> {
+    async fn send_event(&mut self, session: &mut Session, out: &Outgoing) -> Result<(), Ended> {
         if out.seq <= self.last_sent {
             return Ok(());
         }
         self.last_sent = out.seq;
-        session.text(out.text.clone()).await.map_err(|_| ())
+        session
+            .text(out.text.clone())
+            .await
+            .map_err(|_| Ended::Socket)
     }
 
     async fn flush(
         &mut self,
         session: &mut Session,
         queue: VecDeque<Arc<Outgoing>>,
-    ) -> Result<(), ()> {
+    ) -> Result<(), Ended> {
         for out in queue {
             self.send_event(session, &out).await?;
         }
         Ok(())
     }
 
-    async fn reply(&self, session: &mut Session, msg: ServerMsg) -> Result<(), ()> {
-        session.text(json(&msg)).await.map_err(|_| ())
+    async fn reply(&self, session: &mut Session, msg: ServerMsg) -> Result<(), Ended> {
+        session.text(json(&msg)).await.map_err(|_| Ended::Socket)
     }
 
-    /// Handles one client text frame. `Err` only when the socket is gone.
-    async fn command(
-        &mut self,
-        session: &mut Session,
-        my_rooms: &mut HashSet<String>,
-        text: &str,
-    ) -> Result<(), ()> {
+    /// Handles one client text frame. `Err` when the socket is gone or access was revoked.
+    async fn command(&mut self, session: &mut Session, text: &str) -> Result<(), Ended> {
         let msg: ClientMsg = match serde_json::from_str(text) {
             Ok(msg) => msg,
             Err(e) => {
@@ -336,50 +388,78 @@ impl Conn {
                     Err(err) => self.reply(session, error_from(id, &err)).await,
                 }
             }
-            ClientMsg::JoinTicketRoom { id, ticket_id } => {
-                match access::visible_ticket(&self.state.db, &self.user, ticket_id, false).await {
-                    Ok(_) => {
-                        let room = rooms::ticket(ticket_id);
-                        my_rooms.insert(room.clone());
-                        self.state.realtime.join(self.hub_id, room).await;
-                        self.ack(session, id).await
-                    }
-                    Err(err) => self.reply(session, error_from(id, &err)).await,
-                }
-            }
+            ClientMsg::JoinTicketRoom { id, ticket_id } => match self.join(ticket_id).await {
+                Ok(()) => self.ack(session, id).await,
+                Err(err) => self.reply(session, error_from(id, &err)).await,
+            },
             ClientMsg::LeaveTicketRoom { id, ticket_id } => {
-                let room = rooms::ticket(ticket_id);
-                my_rooms.remove(&room);
-                self.state.realtime.leave(self.hub_id, room).await;
+                self.state
+                    .realtime
+                    .leave(self.hub_id, rooms::ticket(ticket_id))
+                    .await;
                 self.ack(session, id).await
             }
             ClientMsg::Resume { id, after_seq } => {
-                self.replay(session, my_rooms, after_seq).await?;
+                self.replay(session, after_seq).await?;
                 self.ack(session, id).await
             }
         }
     }
 
-    async fn ack(&self, session: &mut Session, id: Option<String>) -> Result<(), ()> {
+    /// Checks the user may see the ticket, then has the hub join its room at a point of the
+    /// stream no older than the check; answers only once the join is applied.
+    async fn join(&self, ticket_id: uuid::Uuid) -> Result<(), ApiError> {
+        // A check older than what the hub remembers is simply made again.
+        for _ in 0..3 {
+            let checked_at = events::committed_position(&self.state.db).await?;
+            access::visible_ticket(&self.state.db, &self.user, ticket_id, false).await?;
+            match self
+                .state
+                .realtime
+                .join(self.hub_id, ticket_id, checked_at)
+                .await
+            {
+                JoinOutcome::Joined => return Ok(()),
+                JoinOutcome::Lost => return Err(ApiError::NotFound("ticket")),
+                JoinOutcome::Gone => {
+                    return Err(ApiError::Unauthorized(
+                        ErrorCode::InvalidToken,
+                        "this connection has ended".into(),
+                    ));
+                }
+                JoinOutcome::Stale => continue,
+            }
+        }
+        Err(ApiError::Conflict(
+            ErrorCode::Conflict,
+            "the ticket keeps changing hands; try again".into(),
+        ))
+    }
+
+    async fn ack(&self, session: &mut Session, id: Option<String>) -> Result<(), Ended> {
         match id {
             Some(id) => self.reply(session, ServerMsg::Ack { id }).await,
             None => Ok(()),
         }
     }
 
-    /// Sends, in order, every stored event after `after_seq` for the session's rooms that
-    /// this user may see; or `resync` when that is beyond what can be replayed.
-    async fn replay(
-        &mut self,
-        session: &mut Session,
-        my_rooms: &HashSet<String>,
-        after_seq: i64,
-    ) -> Result<(), ()> {
-        let db = &self.state.db;
-        let resync = |reason: &str, last: i64| ServerMsg::Resync {
-            reason: reason.to_owned(),
-            last_seq: last,
+    /// Sends, in order, every stored event after `after_seq` that this user may see now; or
+    /// `resync` when that is beyond what can be replayed.
+    ///
+    /// The rooms are the hub's, as of its position; entries after that position that change
+    /// access (an assignment taking a ticket away, a revocation) are applied in order, exactly
+    /// as the hub applies them live. Agents also get nothing about a ticket that is now
+    /// someone else's, except the assignment that took it from them.
+    async fn replay(&mut self, session: &mut Session, after_seq: i64) -> Result<(), Ended> {
+        let Some(snapshot) = self.state.realtime.snapshot(self.hub_id).await else {
+            return Err(ended(&self.revoked));
         };
+        let last = self.state.realtime.last_seq();
+        let resync = |reason: &str, last_seq: i64| ServerMsg::Resync {
+            reason: reason.to_owned(),
+            last_seq,
+        };
+        let db = &self.state.db;
         let oldest = Event::find()
             .select_only()
             .column_as(event::Column::Seq.min(), "min")
@@ -388,31 +468,30 @@ impl Conn {
             .await;
         let Ok(oldest) = oldest else {
             return self
-                .reply(
-                    session,
-                    resync("event log unavailable", self.state.realtime.last_seq()),
-                )
+                .reply(session, resync("event log unavailable", last))
                 .await;
         };
         if let Some(oldest) = oldest.flatten()
             && after_seq < oldest - 1
         {
             return self
-                .reply(
-                    session,
-                    resync(
-                        "beyond the retention window",
-                        self.state.realtime.last_seq(),
-                    ),
-                )
+                .reply(session, resync("beyond the retention window", last))
                 .await;
         }
-        // Everything from the first live event on was (or will be) sent live.
-        let mut query = Event::find().filter(event::Column::Seq.gt(after_seq));
-        if let Some(first_live) = self.first_live {
-            query = query.filter(event::Column::Seq.lt(first_live));
-        }
-        let mut query = query
+        let me = self.user.id;
+        let role = self.user.role;
+        let mut my_rooms = snapshot.rooms;
+        my_rooms.insert(rooms::user(me));
+        // From the hub's position on, access changes must be read even where they precede
+        // `after_seq`; events the client gets are those after `after_seq`.
+        let from = after_seq.min(snapshot.position);
+        let mut query = Event::find()
+            .filter(event::Column::Seq.gt(from))
+            .filter(
+                sea_orm::Condition::any()
+                    .add(event::Column::Seq.gt(after_seq))
+                    .add(event::Column::EventType.is_in(stream::CHANGE_TYPES)),
+            )
             .filter(
                 event::Column::Seq.in_subquery(
                     Query::select()
@@ -427,7 +506,7 @@ impl Conn {
             )
             .order_by_asc(event::Column::Seq)
             .limit(MAX_REPLAY + 1);
-        if !self.user.role.is_staff() {
+        if !role.is_staff() {
             query = query.filter(event::Column::StaffOnly.eq(false));
         }
         let events = match query.all(db).await {
@@ -435,10 +514,7 @@ impl Conn {
             Err(e) => {
                 log::error!("replay failed: {e}");
                 return self
-                    .reply(
-                        session,
-                        resync("event log unavailable", self.state.realtime.last_seq()),
-                    )
+                    .reply(session, resync("event log unavailable", last))
                     .await;
             }
         };
@@ -449,14 +525,88 @@ impl Conn {
                 .reply(session, resync("too many missed events", last))
                 .await;
         }
+        let owners = match role {
+            Role::Agent => match current_assignees(db, &events).await {
+                Ok(owners) => owners,
+                Err(e) => {
+                    log::error!("replay failed: {e}");
+                    return self
+                        .reply(session, resync("event log unavailable", last))
+                        .await;
+                }
+            },
+            _ => HashMap::new(),
+        };
         for e in events {
-            if let Some(text) = event_text(&e) {
+            let change = stream::change_of(&e);
+            if let Some(Change::Revoked(r)) = &change {
+                if r.user_id == me {
+                    return Err(Ended::Revoked(r.reason));
+                }
+                continue;
+            }
+            let send = e.seq > after_seq && self.may_receive(&e, &my_rooms, &owners);
+            // As live: the assignment that takes a ticket away still reaches its room's
+            // members, who leave the room with it.
+            if let Some(Change::Assigned { ticket, agent }) = change
+                && e.seq > snapshot.position
+                && stream::loses_ticket(role, me, agent)
+            {
+                my_rooms.remove(&rooms::ticket(ticket));
+            }
+            if send && let Some(text) = event_text(&e) {
                 self.send_event(session, &Outgoing { seq: e.seq, text })
                     .await?;
             }
         }
         Ok(())
     }
+
+    /// Whether a replayed event reaches this user: one of its rooms is theirs now, and (for an
+    /// agent) its ticket is not someone else's now, unless it is an assignment (which tells
+    /// them the ticket moved on).
+    fn may_receive(
+        &self,
+        e: &event::Model,
+        my_rooms: &HashSet<String>,
+        owners: &HashMap<uuid::Uuid, Option<uuid::Uuid>>,
+    ) -> bool {
+        let rooms: Vec<String> = serde_json::from_value(e.rooms.clone()).unwrap_or_default();
+        if !rooms.iter().any(|r| my_rooms.contains(r)) {
+            return false;
+        }
+        if self.user.role != Role::Agent {
+            return true;
+        }
+        let Some(ticket) = stream::ticket_of(e) else {
+            return true;
+        };
+        let owner = owners.get(&ticket).copied().flatten();
+        if !stream::loses_ticket(Role::Agent, self.user.id, owner) {
+            return true;
+        }
+        e.event_type == "ticket-assigned"
+    }
+}
+
+/// The current assignee of every ticket the events are about.
+async fn current_assignees(
+    db: &sea_orm::DatabaseConnection,
+    events: &[event::Model],
+) -> Result<HashMap<uuid::Uuid, Option<uuid::Uuid>>, sea_orm::DbErr> {
+    let ids: HashSet<uuid::Uuid> = events.iter().filter_map(stream::ticket_of).collect();
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let rows: Vec<(uuid::Uuid, Option<uuid::Uuid>)> = Ticket::find()
+        .select_only()
+        .column(ticket::Column::Id)
+        .column(ticket::Column::AssignedAgentId)
+        .filter(ticket::Column::Id.is_in(ids))
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().collect())
 }
 
 fn error_from(id: Option<String>, err: &ApiError) -> ServerMsg {

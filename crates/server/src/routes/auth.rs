@@ -138,5 +138,27 @@ pub async fn update_me(
         body.into_inner(),
     )
     .await?;
+    state.realtime.poke();
     Ok(web::Json(Envelope::ok(token_response(&state, updated)?)))
+}
+
+/// Sign out everywhere: revokes every token of the signed-in user, this one included, and
+/// closes their open WebSocket connections on every server instance (close code 1008).
+#[utoipa::path(
+    tag = "auth",
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Signed out everywhere; sign in again for a new token"),
+        (status = 401, description = "`unauthorized`, `invalid_token`, `token_expired` or `account_disabled`", body = ErrorBody),
+    )
+)]
+#[post("/auth/logout-everywhere")]
+pub async fn sign_out_everywhere(
+    state: web::Data<AppState>,
+    user: AuthUser,
+) -> Result<HttpResponse, ApiError> {
+    let updated = users::sign_out_everywhere(&state.db, user.user).await?;
+    state.realtime.poke();
+    log::info!("user {} signed out everywhere", updated.id);
+    Ok(HttpResponse::NoContent().finish())
 }

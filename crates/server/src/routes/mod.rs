@@ -53,6 +53,7 @@ pub fn config(cfg: &mut ServiceConfig<'_>) {
         .service(auth::login)
         .service(auth::me)
         .service(auth::update_me)
+        .service(auth::sign_out_everywhere)
         .service(users::list)
         .service(users::create)
         .service(users::get)

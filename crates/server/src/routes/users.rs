@@ -121,5 +121,7 @@ pub async fn update(
     let user =
         user_service::update_by_admin(&state.db, admin.0.id, id.into_inner(), body.into_inner())
             .await?;
+    // A deactivation or role change closes the user's sockets.
+    state.realtime.poke();
     Ok(web::Json(Envelope::ok(user.into())))
 }

@@ -5,6 +5,9 @@
 //! become visible strictly in `seq` order. On PostgreSQL a `NOTIFY helpdesk_events` (delivered
 //! at commit) tells every server instance to read the log; in-process, the realtime hub is
 //! poked after commit and also polls as a safety net.
+//!
+//! Besides the events clients receive, the log carries [`ACCESS_REVOKED`] entries: the point
+//! of the stream from which a user's live sessions must end.
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
@@ -33,15 +36,27 @@ pub async fn emit<C: ConnectionTrait>(
     staff_only: bool,
     now: DateTime<Utc>,
 ) -> Result<i64, ApiError> {
-    let seq = next_counter(db, "event_seq").await?;
     let payload = serde_json::to_value(event)
         .map_err(|e| ApiError::Internal(anyhow::anyhow!("serialising event: {e}")))?;
+    append(db, event.name(), payload, rooms, staff_only, now).await
+}
+
+/// Writes one row of the log (and its room rows) and announces it on PostgreSQL.
+async fn append<C: ConnectionTrait>(
+    db: &C,
+    event_type: &str,
+    payload: serde_json::Value,
+    rooms: Vec<String>,
+    staff_only: bool,
+    now: DateTime<Utc>,
+) -> Result<i64, ApiError> {
+    let seq = next_counter(db, "event_seq").await?;
     let mut rooms = rooms;
     rooms.sort();
     rooms.dedup();
     event::ActiveModel {
         seq: Set(seq),
-        event_type: Set(event.name().to_owned()),
+        event_type: Set(event_type.to_owned()),
         rooms: Set(serde_json::json!(rooms)),
         payload: Set(payload),
         created_at: Set(now),
@@ -66,6 +81,81 @@ pub async fn emit<C: ConnectionTrait>(
         .await?;
     }
     Ok(seq)
+}
+
+/// The newest `seq` in the log. Every event up to it is committed and readable, because `seq`
+/// is taken under a lock held until commit; so a check made after reading it is at least as new
+/// as that point of the stream.
+pub async fn committed_position<C: ConnectionTrait>(db: &C) -> Result<i64, ApiError> {
+    use sea_orm::{ColumnTrait, QuerySelect};
+    let max = crate::entity::Event::find()
+        .select_only()
+        .column_as(event::Column::Seq.max(), "max")
+        .into_tuple::<Option<i64>>()
+        .one(db)
+        .await?;
+    Ok(max.flatten().unwrap_or(0))
+}
+
+/// Type of the log entry that ends a user's live sessions. It is stored in the user's
+/// internal room ([`rooms::user`]) and never sent to a client: every server instance's hub
+/// reads it in order and closes that user's sockets at that point of the stream.
+pub const ACCESS_REVOKED: &str = "access-revoked";
+
+/// Why a user's existing tokens and live sessions stopped being valid.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Revocation {
+    /// An admin deactivated the account.
+    Deactivated,
+    /// An admin changed the account's role.
+    RoleChanged,
+    /// The password was changed (by its owner or on the command line).
+    PasswordChanged,
+    /// The user signed out everywhere.
+    SignedOutEverywhere,
+}
+
+impl Revocation {
+    /// Short enough for a WebSocket close reason (at most 123 bytes).
+    pub fn message(self) -> &'static str {
+        match self {
+            Revocation::Deactivated => "this account has been deactivated",
+            Revocation::RoleChanged => "the account's role changed; sign in again",
+            Revocation::PasswordChanged => "the password changed; sign in again",
+            Revocation::SignedOutEverywhere => "signed out everywhere; sign in again",
+        }
+    }
+}
+
+/// The stored form of an [`ACCESS_REVOKED`] entry.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct AccessRevoked {
+    pub user_id: Uuid,
+    pub reason: Revocation,
+}
+
+/// Records, in the caller's transaction (the one that bumps the token version, deactivates or
+/// demotes), that `user_id`'s live sessions must end.
+pub async fn revoke_access<C: ConnectionTrait>(
+    db: &C,
+    user_id: Uuid,
+    reason: Revocation,
+    now: DateTime<Utc>,
+) -> Result<i64, ApiError> {
+    let payload = serde_json::json!({
+        "event": ACCESS_REVOKED,
+        "data": AccessRevoked { user_id, reason },
+    });
+    append(
+        db,
+        ACCESS_REVOKED,
+        payload,
+        vec![rooms::user(user_id)],
+        false,
+        now,
+    )
+    .await
 }
 
 /// How long events stay replayable; a client that was away longer must resync.

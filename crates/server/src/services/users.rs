@@ -22,7 +22,10 @@ use crate::{
     error::ApiError,
 };
 
-use super::like_pattern;
+use super::{
+    events::{self, Revocation},
+    like_pattern,
+};
 
 /// A validated request to create an account.
 #[derive(Debug)]
@@ -192,6 +195,7 @@ pub async fn update_profile(
     if let Some(name) = name {
         active.name = Set(name.into_inner());
     }
+    let mut revoked = false;
     if let (Some(new_password), Some(current_password)) = (new_password, req.current_password) {
         if !password::verify(current_password, current.password_hash.clone()).await? {
             return Err(ApiError::field(
@@ -203,9 +207,35 @@ pub async fn update_profile(
         active.password_hash =
             Set(password::hash(new_password.expose().to_owned(), bcrypt_cost).await?);
         active.token_version = Set(current.token_version + 1);
+        revoked = true;
     }
-    active.updated_at = Set(Utc::now());
-    Ok(active.update(db).await?)
+    let now = Utc::now();
+    active.updated_at = Set(now);
+    let txn = crate::services::begin_write(db).await?;
+    let updated = active.update(&txn).await?;
+    if revoked {
+        events::revoke_access(&txn, updated.id, Revocation::PasswordChanged, now).await?;
+    }
+    txn.commit().await?;
+    Ok(updated)
+}
+
+/// Revokes every token of `current` and ends their live sessions on every instance ("sign out
+/// everywhere"). The caller's own token stops working too.
+pub async fn sign_out_everywhere(
+    db: &DatabaseConnection,
+    current: user::Model,
+) -> Result<user::Model, ApiError> {
+    let now = Utc::now();
+    let txn = crate::services::begin_write(db).await?;
+    let version = current.token_version + 1;
+    let mut active = current.into_active_model();
+    active.token_version = Set(version);
+    active.updated_at = Set(now);
+    let updated = active.update(&txn).await?;
+    events::revoke_access(&txn, updated.id, Revocation::SignedOutEverywhere, now).await?;
+    txn.commit().await?;
+    Ok(updated)
 }
 
 pub async fn get(db: &DatabaseConnection, id: Uuid) -> Result<user::Model, ApiError> {
@@ -291,11 +321,20 @@ pub async fn update_by_admin(
         active.active = Set(flag);
         revoke |= !flag;
     }
+    let now = Utc::now();
+    active.updated_at = Set(now);
     if revoke {
         active.token_version = Set(current.token_version + 1);
     }
-    active.updated_at = Set(Utc::now());
     let updated = active.update(&txn).await?;
+    if revoke {
+        let reason = if updated.active {
+            Revocation::RoleChanged
+        } else {
+            Revocation::Deactivated
+        };
+        events::revoke_access(&txn, id, reason, now).await?;
+    }
     txn.commit().await?;
     Ok(updated)
 }
