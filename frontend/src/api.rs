@@ -226,6 +226,19 @@ pub async fn update_me(session: Session, req: &UpdateMeRequest) -> Result<UserDt
     Ok(auth.user)
 }
 
+/// `POST /api/auth/logout-everywhere`: revokes every token of the signed-in user (this one
+/// too) and closes their live connections everywhere; the session then ends here as well.
+pub async fn sign_out_everywhere(session: Session) -> Result<(), ApiError> {
+    let _: serde_json::Value = authed_lenient(session, |bearer| {
+        Request::post("/api/auth/logout-everywhere")
+            .header("Authorization", bearer)
+            .build()
+    })
+    .await?;
+    session.sign_out();
+    Ok(())
+}
+
 // ---------------------------------------------------------------------------------------------
 // Tickets
 

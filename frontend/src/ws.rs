@@ -355,6 +355,17 @@ impl Live {
                 session.expire(token, &err);
                 return false;
             }
+            ServerMsg::Error {
+                id: None,
+                code: ErrorCode::AccessRevoked,
+                message,
+            } => {
+                // The server closes this socket. Reconnecting with the current token tells
+                // whether it was revoked too (then the session ends as above) or is a fresh one
+                // (this tab just changed the password).
+                leptos::logging::log!("live: access revoked ({message}); reconnecting");
+                return false;
+            }
             ServerMsg::Error { code, message, .. } => {
                 leptos::logging::warn!("live: server error {code}: {message}");
             }

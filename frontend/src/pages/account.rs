@@ -1,6 +1,7 @@
-//! `/account`: the signed-in user changes their name or password (`PUT /api/auth/me`).
+//! `/account`: the signed-in user changes their name or password (`PUT /api/auth/me`), or
+//! signs out on every device (`POST /api/auth/logout-everywhere`).
 //!
-//! Two independent forms, so a failed password change never discards an edited name and each
+//! Independent forms, so a failed password change never discards an edited name and each
 //! shows its own server errors next to its own fields.
 
 use leptos::prelude::*;
@@ -43,6 +44,7 @@ fn Account() -> impl IntoView {
             <div class="grid-2">
                 <NameForm/>
                 <PasswordForm/>
+                <SignOutEverywhere/>
             </div>
         </section>
     }
@@ -248,5 +250,39 @@ fn PasswordForm() -> impl IntoView {
                 {move || if pending.get() { "Changing…" } else { "Change password" }}
             </button>
         </form>
+    }
+}
+
+/// Revokes every token of the account, closing its live connections on all devices.
+#[component]
+fn SignOutEverywhere() -> impl IntoView {
+    let session = use_session();
+    let error = RwSignal::new(None::<String>);
+    let run = Action::new_local(move |_: &()| async move {
+        if let Err(err) = api::sign_out_everywhere(session).await {
+            error.set(Some(err.message()));
+        }
+    });
+    let pending = run.pending();
+    view! {
+        <div class="card form">
+            <h2>"Devices"</h2>
+            <FormAlert message=error/>
+            <p class="muted">
+                "Signs you out here and on every other device and browser, and ends their live updates."
+            </p>
+            <button
+                id="account-sign-out-everywhere"
+                type="button"
+                class="btn"
+                disabled=move || pending.get()
+                on:click=move |_| {
+                    error.set(None);
+                    run.dispatch(());
+                }
+            >
+                {move || if pending.get() { "Signing out…" } else { "Sign out everywhere" }}
+            </button>
+        </div>
     }
 }
