@@ -15,6 +15,9 @@ const PUBLIC: &[(&str, &str)] = &[
     ("post", "/api/auth/register"),
     ("post", "/api/auth/login"),
     ("get", "/api/health"),
+    // The signed token in the link is the credential (see tests/api/mail.rs).
+    ("get", "/api/mail/unsubscribe"),
+    ("post", "/api/mail/unsubscribe"),
 ];
 
 async fn every_documented_endpoint_requires_a_token(app: TestApp) {

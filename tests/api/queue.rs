@@ -9,7 +9,7 @@ use sea_orm::{ColumnTrait, Database, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::{Value, json};
 use server::{
     entity::{Ticket, TicketHistory, ticket, ticket_history},
-    services::{assignment, sla_monitor},
+    services::{assignment, mail::Mailer, sla_monitor},
 };
 use shared::Role;
 use uuid::Uuid;
@@ -88,7 +88,9 @@ async fn round_robin_is_fair_and_follows_priority(app: TestApp) {
         let id = ticket_with(&app, &customer, &format!("t{i}"), p).await;
         subjects.insert(id, (i, *p));
     }
-    let report = assignment::run(&app.db, Utc::now()).await.unwrap();
+    let report = assignment::run(&app.db, &Mailer::disabled(), Utc::now())
+        .await
+        .unwrap();
     let assigned = ids(&report);
     assert_eq!(assigned.len(), 9);
 
@@ -120,7 +122,7 @@ async fn round_robin_is_fair_and_follows_priority(app: TestApp) {
     assert_eq!(t["assigned_agent"]["id"], agent_id.as_str());
     // An empty queue is a no-op.
     assert!(
-        assignment::run(&app.db, Utc::now())
+        assignment::run(&app.db, &Mailer::disabled(), Utc::now())
             .await
             .unwrap()
             .assigned
@@ -136,7 +138,9 @@ async fn capacity_is_respected(app: TestApp) {
     for i in 0..5 {
         ticket_with(&app, &customer, &format!("t{i}"), "medium").await;
     }
-    let report = assignment::run(&app.db, Utc::now()).await.unwrap();
+    let report = assignment::run(&app.db, &Mailer::disabled(), Utc::now())
+        .await
+        .unwrap();
     assert_eq!(report.assigned.len(), 3);
     let count = |id: &str| {
         report
@@ -170,7 +174,9 @@ async fn capacity_is_respected(app: TestApp) {
     )
     .await
     .assert_ok(200);
-    let report = assignment::run(&app.db, Utc::now()).await.unwrap();
+    let report = assignment::run(&app.db, &Mailer::disabled(), Utc::now())
+        .await
+        .unwrap();
     assert_eq!(
         ids(&report)
             .iter()
@@ -205,13 +211,13 @@ async fn shifts_filter_agents_by_local_time(app: TestApp) {
     };
 
     ticket_with(&app, &customer, "morning", "medium").await;
-    let at_10_berlin = assignment::run(&app.db, utc(2026, 11, 26, 9))
+    let at_10_berlin = assignment::run(&app.db, &Mailer::disabled(), utc(2026, 11, 26, 9))
         .await
         .unwrap();
     assert_eq!(who_gets_it(&at_10_berlin), vec![berlin.id.clone()]);
 
     ticket_with(&app, &customer, "evening", "medium").await;
-    let at_20_utc = assignment::run(&app.db, utc(2026, 11, 26, 20))
+    let at_20_utc = assignment::run(&app.db, &Mailer::disabled(), utc(2026, 11, 26, 20))
         .await
         .unwrap();
     assert!(
@@ -220,14 +226,14 @@ async fn shifts_filter_agents_by_local_time(app: TestApp) {
     );
 
     // Thursday's night shift still runs at 03:00 on Friday.
-    let friday_3am = assignment::run(&app.db, utc(2026, 11, 27, 3))
+    let friday_3am = assignment::run(&app.db, &Mailer::disabled(), utc(2026, 11, 27, 3))
         .await
         .unwrap();
     assert_eq!(who_gets_it(&friday_3am), vec![night.id.clone()]);
 
     // Saturday: Berlin's Mon–Fri shift is off.
     ticket_with(&app, &customer, "weekend", "medium").await;
-    let saturday = assignment::run(&app.db, utc(2026, 11, 28, 10))
+    let saturday = assignment::run(&app.db, &Mailer::disabled(), utc(2026, 11, 28, 10))
         .await
         .unwrap();
     assert!(saturday.assigned.is_empty());
@@ -262,17 +268,23 @@ async fn the_rotation_survives_a_restart(app: TestApp) {
     }
     rotation.sort();
     ticket_with(&app, &customer, "first", "medium").await;
-    let first = assignment::run(&app.db, Utc::now()).await.unwrap();
+    let first = assignment::run(&app.db, &Mailer::disabled(), Utc::now())
+        .await
+        .unwrap();
     assert_eq!(first.assigned[0].1.to_string(), rotation[0]);
 
     // A new process: a fresh connection pool on the same database continues the rotation.
     let restarted = Database::connect(app.db_url.as_str()).await.unwrap();
     ticket_with(&app, &customer, "second", "medium").await;
-    let second = assignment::run(&restarted, Utc::now()).await.unwrap();
+    let second = assignment::run(&restarted, &Mailer::disabled(), Utc::now())
+        .await
+        .unwrap();
     assert_eq!(second.assigned[0].1.to_string(), rotation[1]);
     ticket_with(&app, &customer, "third", "medium").await;
     ticket_with(&app, &customer, "fourth", "medium").await;
-    let more = assignment::run(&restarted, Utc::now()).await.unwrap();
+    let more = assignment::run(&restarted, &Mailer::disabled(), Utc::now())
+        .await
+        .unwrap();
     let got: Vec<String> = more.assigned.iter().map(|(_, a)| a.to_string()).collect();
     assert_eq!(got, [rotation[2].clone(), rotation[0].clone()]);
     restarted.close().await.unwrap();
@@ -285,7 +297,9 @@ async fn going_offline_releases_open_tickets(app: TestApp) {
     for i in 0..2 {
         ticket_with(&app, &customer, &format!("t{i}"), "medium").await;
     }
-    assignment::run(&app.db, Utc::now()).await.unwrap();
+    assignment::run(&app.db, &Mailer::disabled(), Utc::now())
+        .await
+        .unwrap();
     let mine = app
         .get(
             &format!("/api/tickets?assigned_agent_id={}", a.id),
@@ -346,7 +360,9 @@ async fn going_offline_releases_open_tickets(app: TestApp) {
     )
     .await
     .assert_ok(200);
-    assignment::run(&app.db, Utc::now()).await.unwrap();
+    assignment::run(&app.db, &Mailer::disabled(), Utc::now())
+        .await
+        .unwrap();
     app.put(
         "/api/agents/me/status",
         Some(&a.token),
@@ -520,14 +536,24 @@ async fn concurrent_assignment_runs_assign_each_ticket_once(app: TestApp) {
         async {
             let mut all = Vec::new();
             for _ in 0..5 {
-                all.extend(assignment::run(&first, Utc::now()).await.unwrap().assigned);
+                all.extend(
+                    assignment::run(&first, &Mailer::disabled(), Utc::now())
+                        .await
+                        .unwrap()
+                        .assigned,
+                );
             }
             all
         },
         async {
             let mut all = Vec::new();
             for _ in 0..5 {
-                all.extend(assignment::run(&second, Utc::now()).await.unwrap().assigned);
+                all.extend(
+                    assignment::run(&second, &Mailer::disabled(), Utc::now())
+                        .await
+                        .unwrap()
+                        .assigned,
+                );
             }
             all
         }
@@ -564,7 +590,9 @@ async fn a_long_queue_drains_in_batches_without_breaking_the_rotation(app: TestA
     for i in 0..250 {
         ticket_with(&app, &customer, &format!("queued {i}"), "medium").await;
     }
-    let report = assignment::run(&app.db, Utc::now()).await.unwrap();
+    let report = assignment::run(&app.db, &Mailer::disabled(), Utc::now())
+        .await
+        .unwrap();
     let assigned = ids(&report);
     assert_eq!(assigned.len(), 250);
     for (i, (_, agent_id)) in assigned.iter().enumerate() {
@@ -604,20 +632,31 @@ async fn sla_breaches_escalate_exactly_once(app: TestApp) {
     .assert_ok(200);
 
     let start = Utc::now();
-    assert!(sla_monitor::run(&app.db, start).await.unwrap().is_empty());
+    assert!(
+        sla_monitor::run(&app.db, &Mailer::disabled(), start)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 
     // Two hours later the urgent ticket's 1-hour response target is breached, once, even with
     // two monitors racing.
     let later = start + Duration::hours(2);
     let other = Database::connect(app.db_url.as_str()).await.unwrap();
+    let off = Mailer::disabled();
     let (x, y) = tokio::join!(
-        sla_monitor::run(&app.db, later),
-        sla_monitor::run(&other, later)
+        sla_monitor::run(&app.db, &off, later),
+        sla_monitor::run(&other, &off, later)
     );
     let breaches: Vec<_> = x.unwrap().into_iter().chain(y.unwrap()).collect();
     assert_eq!(breaches.len(), 1, "{breaches:?}");
     assert_eq!(breaches[0].ticket_id.to_string(), urgent);
-    assert!(sla_monitor::run(&app.db, later).await.unwrap().is_empty());
+    assert!(
+        sla_monitor::run(&app.db, &Mailer::disabled(), later)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 
     let t = app
         .get(&format!("/api/tickets/{urgent}"), Some(&admin.token))
@@ -638,7 +677,9 @@ async fn sla_breaches_escalate_exactly_once(app: TestApp) {
 
     // Five hours in, the resolution target (4 h) breaks too: a second, separate escalation.
     let much_later = start + Duration::hours(5);
-    let breaches = sla_monitor::run(&app.db, much_later).await.unwrap();
+    let breaches = sla_monitor::run(&app.db, &Mailer::disabled(), much_later)
+        .await
+        .unwrap();
     assert_eq!(breaches.len(), 1);
     let t = app
         .get(&format!("/api/tickets/{urgent}"), Some(&admin.token))
@@ -646,7 +687,7 @@ async fn sla_breaches_escalate_exactly_once(app: TestApp) {
     assert_eq!(t.assert_ok(200)["escalation_level"], 2);
     // The pending ticket's clock is paused: never breached, even days later.
     assert!(
-        sla_monitor::run(&app.db, start + Duration::days(30))
+        sla_monitor::run(&app.db, &Mailer::disabled(), start + Duration::days(30))
             .await
             .unwrap()
             .is_empty()
@@ -662,9 +703,13 @@ async fn sla_breaches_escalate_exactly_once(app: TestApp) {
 
     // A lower priority is raised one step on breach.
     let low = ticket_with(&app, &customer, "slow", "low").await;
-    sla_monitor::run(&app.db, Utc::now() + Duration::hours(25))
-        .await
-        .unwrap();
+    sla_monitor::run(
+        &app.db,
+        &Mailer::disabled(),
+        Utc::now() + Duration::hours(25),
+    )
+    .await
+    .unwrap();
     let t = app
         .get(&format!("/api/tickets/{low}"), Some(&admin.token))
         .await;

@@ -40,6 +40,189 @@ pub struct Settings {
     /// Run the assignment loop and SLA monitor in this process (`BACKGROUND_JOBS`, default
     /// true). Tests that drive the jobs by hand turn them off.
     pub background_jobs: bool,
+    /// `PUBLIC_URL`: the address users reach the web app at, for links in mail (no trailing
+    /// slash).
+    pub public_url: String,
+    /// The email channel's settings (`MAIL_*`, `SMTP_URL`).
+    pub mail: MailSettings,
+}
+
+/// The development-only mail signing key; production refuses it when mail is on.
+pub const DEV_MAIL_SECRET: &str = "helpdesk-development-mail-secret-do-not-use";
+
+/// How mail leaves the server (`MAIL_TRANSPORT`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MailTransportKind {
+    /// `smtp`: a pooled SMTP connection to `SMTP_URL`.
+    Smtp,
+    /// `file`: one `.eml` file per mail in `MAIL_FILE_DIR` (for demos and development).
+    File,
+}
+
+/// Outbound email (see docs/email.md).
+#[derive(Clone)]
+pub struct MailSettings {
+    /// `MAIL_ENABLED` (default false): when off, nothing is queued and no worker runs.
+    pub enabled: bool,
+    /// `MAIL_TRANSPORT`: `smtp` (default) or `file`.
+    pub transport: MailTransportKind,
+    /// `SMTP_URL`: a lettre URL such as `smtp://user:pass@host:587?tls=required`.
+    pub smtp_url: String,
+    /// `MAIL_FILE_DIR`: where the `file` transport writes (default `data/mail`).
+    pub file_dir: PathBuf,
+    /// `MAIL_FROM`: the sender, `Name <address>` or a bare address.
+    pub from: String,
+    /// `MAIL_MESSAGE_ID_DOMAIN`: the right-hand side of our Message-IDs (default: the domain
+    /// of `MAIL_FROM`).
+    pub message_id_domain: String,
+    /// `MAIL_SECRET`: HMAC key for unsubscribe tokens and reply addresses.
+    pub secret: String,
+    /// `MAIL_REPLY_ADDRESS`: a pattern with `{token}`, e.g. `support+{token}@example.com`;
+    /// unset means no Reply-To.
+    pub reply_address: Option<String>,
+    /// `MAIL_MAX_ATTEMPTS` (default 10): delivery attempts before a mail is `failed`.
+    pub max_attempts: u32,
+}
+
+impl fmt::Debug for MailSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MailSettings")
+            .field("enabled", &self.enabled)
+            .field("transport", &self.transport)
+            .field("smtp_url", &redact_url(&self.smtp_url))
+            .field("file_dir", &self.file_dir)
+            .field("from", &self.from)
+            .field("message_id_domain", &self.message_id_domain)
+            .field("secret", &"***")
+            .field("reply_address", &self.reply_address)
+            .field("max_attempts", &self.max_attempts)
+            .finish()
+    }
+}
+
+fn flag(name: &'static str, value: Option<&str>, default: bool) -> Result<bool, ConfigError> {
+    match value.map(str::trim) {
+        None => Ok(default),
+        Some("1") | Some("true") | Some("on") | Some("yes") => Ok(true),
+        Some("0") | Some("false") | Some("off") | Some("no") => Ok(false),
+        Some(other) => Err(ConfigError::Invalid {
+            name,
+            reason: format!("`{other}` (expected true or false)"),
+        }),
+    }
+}
+
+fn mail_settings(
+    var: &dyn Fn(&str) -> Option<String>,
+    app_env: AppEnv,
+) -> Result<MailSettings, ConfigError> {
+    let enabled = flag("MAIL_ENABLED", var("MAIL_ENABLED").as_deref(), false)?;
+    let transport = match var("MAIL_TRANSPORT").as_deref().map(str::trim) {
+        None | Some("smtp") => MailTransportKind::Smtp,
+        Some("file") => MailTransportKind::File,
+        Some(other) => {
+            return Err(ConfigError::Invalid {
+                name: "MAIL_TRANSPORT",
+                reason: format!("`{other}` (expected smtp or file)"),
+            });
+        }
+    };
+    let smtp_url = var("SMTP_URL").unwrap_or_else(|| "smtp://127.0.0.1:25".to_owned());
+    let smtp_url = smtp_url.trim().to_owned();
+    if let Err(e) = lettre::AsyncSmtpTransport::<lettre::Tokio1Executor>::from_url(&smtp_url) {
+        return Err(ConfigError::Invalid {
+            name: "SMTP_URL",
+            reason: format!("`{}`: {e}", redact_url(&smtp_url)),
+        });
+    }
+    let from = var("MAIL_FROM").unwrap_or_else(|| "Helpdesk <helpdesk@localhost>".to_owned());
+    let from = from.trim().to_owned();
+    let mailbox: lettre::message::Mailbox = from.parse().map_err(|e| ConfigError::Invalid {
+        name: "MAIL_FROM",
+        reason: format!("`{from}`: {e}"),
+    })?;
+    let message_id_domain = match var("MAIL_MESSAGE_ID_DOMAIN") {
+        Some(d) => {
+            let d = d.trim().to_owned();
+            let ok = !d.is_empty()
+                && d.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-');
+            if !ok {
+                return Err(ConfigError::Invalid {
+                    name: "MAIL_MESSAGE_ID_DOMAIN",
+                    reason: format!("`{d}` (expected a domain name such as mail.example.com)"),
+                });
+            }
+            d
+        }
+        None => mailbox.email.domain().to_owned(),
+    };
+    let secret = match (var("MAIL_SECRET"), app_env, enabled) {
+        (Some(s), AppEnv::Production, true)
+            if s.len() < MIN_PRODUCTION_SECRET_LEN || s == DEV_MAIL_SECRET =>
+        {
+            return Err(ConfigError::WeakMailSecret);
+        }
+        (Some(s), _, _) => s,
+        (None, AppEnv::Production, true) => return Err(ConfigError::WeakMailSecret),
+        (None, _, _) => DEV_MAIL_SECRET.to_owned(),
+    };
+    let reply_address = match var("MAIL_REPLY_ADDRESS") {
+        None => None,
+        Some(p) => {
+            let p = p.trim().to_owned();
+            let probe = p.replace("{token}", "x");
+            if !p.contains("{token}") || probe.parse::<lettre::Address>().is_err() {
+                return Err(ConfigError::Invalid {
+                    name: "MAIL_REPLY_ADDRESS",
+                    reason: format!(
+                        "`{p}` (expected an address containing {{token}}, e.g. support+{{token}}@example.com)"
+                    ),
+                });
+            }
+            Some(p)
+        }
+    };
+    let max_attempts = match var("MAIL_MAX_ATTEMPTS") {
+        None => 10,
+        Some(v) => v
+            .trim()
+            .parse::<u32>()
+            .ok()
+            .filter(|n| (1..=100).contains(n))
+            .ok_or_else(|| ConfigError::Invalid {
+                name: "MAIL_MAX_ATTEMPTS",
+                reason: format!("`{v}` (expected 1..=100)"),
+            })?,
+    };
+    Ok(MailSettings {
+        enabled,
+        transport,
+        smtp_url,
+        file_dir: var("MAIL_FILE_DIR")
+            .unwrap_or_else(|| "data/mail".into())
+            .into(),
+        from,
+        message_id_domain,
+        secret,
+        reply_address,
+        max_attempts,
+    })
+}
+
+fn public_url(value: Option<String>) -> Result<String, ConfigError> {
+    let url = value.unwrap_or_else(|| "http://127.0.0.1:8080".to_owned());
+    let url = url.trim().trim_end_matches('/').to_owned();
+    let host = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"));
+    match host {
+        Some(h) if !h.is_empty() && !h.contains(char::is_whitespace) => Ok(url),
+        _ => Err(ConfigError::Invalid {
+            name: "PUBLIC_URL",
+            reason: format!("`{url}` (expected http://… or https://…)"),
+        }),
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -50,6 +233,10 @@ pub enum ConfigError {
         "JWT_SECRET must be set to a random value of at least {MIN_PRODUCTION_SECRET_LEN} characters when APP_ENV=production"
     )]
     WeakProductionSecret,
+    #[error(
+        "MAIL_SECRET must be set to a random value of at least {MIN_PRODUCTION_SECRET_LEN} characters when APP_ENV=production and MAIL_ENABLED=true"
+    )]
+    WeakMailSecret,
 }
 
 impl Settings {
@@ -143,7 +330,12 @@ impl Settings {
             });
         }
 
+        let public_url = public_url(var("PUBLIC_URL"))?;
+        let mail = mail_settings(&var, app_env)?;
+
         Ok(Self {
+            public_url,
+            mail,
             database_url,
             bind_addr,
             app_env,
@@ -202,6 +394,8 @@ impl fmt::Debug for Settings {
             .field("redis_url", &self.redis_url.as_deref().map(redact_url))
             .field("workers", &self.workers)
             .field("background_jobs", &self.background_jobs)
+            .field("public_url", &self.public_url)
+            .field("mail", &self.mail)
             .finish()
     }
 }
@@ -265,13 +459,70 @@ mod tests {
     }
 
     #[test]
+    fn mail_is_off_by_default_with_usable_defaults() {
+        let s = settings(&[]).expect("defaults are valid");
+        assert!(!s.mail.enabled);
+        assert_eq!(s.mail.transport, MailTransportKind::Smtp);
+        assert_eq!(s.mail.message_id_domain, "localhost");
+        assert_eq!(s.mail.max_attempts, 10);
+        assert_eq!(s.public_url, "http://127.0.0.1:8080");
+        let s = settings(&[
+            ("MAIL_FROM", "Support <help@example.org>"),
+            ("PUBLIC_URL", "https://help.example.org/"),
+        ])
+        .expect("valid");
+        assert_eq!(s.mail.message_id_domain, "example.org");
+        assert_eq!(s.public_url, "https://help.example.org");
+    }
+
+    #[test]
+    fn malformed_mail_settings_name_the_variable() {
+        for (name, value) in [
+            ("MAIL_ENABLED", "maybe"),
+            ("MAIL_TRANSPORT", "pigeon"),
+            ("SMTP_URL", "ftp://x"),
+            ("MAIL_FROM", "not an address"),
+            ("MAIL_MESSAGE_ID_DOMAIN", "bad domain"),
+            ("MAIL_REPLY_ADDRESS", "support@example.com"),
+            ("MAIL_MAX_ATTEMPTS", "0"),
+            ("PUBLIC_URL", "example.com"),
+        ] {
+            let err = settings(&[(name, value)]).err().map(|e| e.to_string());
+            assert!(
+                err.as_deref().is_some_and(|e| e.contains(name)),
+                "{name}={value}: {err:?}"
+            );
+        }
+        assert!(settings(&[("MAIL_REPLY_ADDRESS", "support+{token}@example.com")]).is_ok());
+    }
+
+    #[test]
+    fn production_mail_needs_a_real_secret() {
+        let base = [
+            ("APP_ENV", "production"),
+            ("JWT_SECRET", "0123456789abcdef0123456789abcdef"),
+            ("MAIL_ENABLED", "true"),
+        ];
+        assert!(matches!(settings(&base), Err(ConfigError::WeakMailSecret)));
+        let mut ok = base.to_vec();
+        ok.push(("MAIL_SECRET", "fedcba9876543210fedcba9876543210"));
+        assert!(settings(&ok).is_ok());
+        // Without mail there is nothing to sign.
+        assert!(settings(&base[..2]).is_ok());
+    }
+
+    #[test]
     fn debug_never_shows_secrets() {
         let s = settings(&[
             ("JWT_SECRET", "super-secret-value"),
             ("DATABASE_URL", "postgres://app:hunter2@db/helpdesk"),
+            ("MAIL_SECRET", "mail-signing-key"),
+            ("SMTP_URL", "smtp://mailer:smtp-pass@mx.example.com:587"),
         ])
         .expect("valid");
         let shown = format!("{s:?}");
+        assert!(!shown.contains("mail-signing-key"));
+        assert!(!shown.contains("smtp-pass"));
         assert!(!shown.contains("super-secret-value"));
         assert!(!shown.contains("hunter2"));
         assert!(shown.contains("postgres://app:***@db/helpdesk"));

@@ -26,7 +26,9 @@ use crate::{
     jobs::{self, Jobs},
     openapi::ApiDoc,
     realtime::{Realtime, bus, session},
-    routes, spa,
+    routes,
+    services::mail::Mailer,
+    spa,
     state::AppState,
 };
 
@@ -127,6 +129,7 @@ impl Application {
             clock,
             jobs: Jobs::default(),
             realtime,
+            mail: Mailer::from_settings(&settings)?,
             settings: Arc::new(settings),
         };
         let jobs = state

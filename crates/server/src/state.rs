@@ -13,7 +13,7 @@ use crate::{
     error::ApiError,
     jobs::Jobs,
     realtime::Realtime,
-    services,
+    services::{self, mail::Mailer},
 };
 
 #[derive(Clone)]
@@ -32,6 +32,9 @@ pub struct AppState {
     pub jobs: Jobs,
     /// The realtime hub: WebSocket sessions and event fan-out.
     pub realtime: Realtime,
+    /// Queues notification mail in the transactions of ticket changes (disabled unless
+    /// `MAIL_ENABLED`).
+    pub mail: Mailer,
 }
 
 impl AppState {

@@ -66,6 +66,8 @@ pub enum ErrorCode {
     InvalidJourney,
     /// 422: answers the journey would not produce; `details` has `reason` and `node_id`.
     InvalidAnswers,
+    /// 400: an unsubscribe link's token is malformed or its signature does not match.
+    InvalidUnsubscribeToken,
     /// 429: too many requests; retry later.
     RateLimited,
     /// 500: something failed on the server; nothing internal is disclosed.
@@ -79,7 +81,7 @@ impl ErrorCode {
     pub fn status(self) -> u16 {
         use ErrorCode::*;
         match self {
-            BadRequest | InvalidJson | InvalidQuery => 400,
+            BadRequest | InvalidJson | InvalidQuery | InvalidUnsubscribeToken => 400,
             Unauthorized | InvalidToken | TokenExpired | InvalidCredentials | AccountDisabled
             | AccessRevoked => 401,
             Forbidden => 403,
@@ -127,6 +129,7 @@ impl ErrorCode {
             InvalidAttachment => "invalid_attachment",
             InvalidJourney => "invalid_journey",
             InvalidAnswers => "invalid_answers",
+            InvalidUnsubscribeToken => "invalid_unsubscribe_token",
             RateLimited => "rate_limited",
             InternalError => "internal_error",
             ServiceUnavailable => "service_unavailable",

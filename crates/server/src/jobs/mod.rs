@@ -1,4 +1,5 @@
-//! Background jobs: the assignment loop, the SLA monitor and the analytics rollups.
+//! Background jobs: the assignment loop, the SLA monitor, the analytics rollups and (with
+//! `MAIL_ENABLED`) the mail delivery worker.
 //!
 //! Each loop sleeps for its interval (read from the settings every round, so changes apply
 //! without a restart) or until it is triggered, then runs the same service function the tests
@@ -12,7 +13,7 @@ use tokio::{
 };
 
 use crate::{
-    services::{analytics, assignment, events, settings, sla_monitor},
+    services::{analytics, assignment, events, mail, settings, sla_monitor},
     state::AppState,
 };
 
@@ -20,12 +21,18 @@ use crate::{
 #[derive(Clone, Default)]
 pub struct Jobs {
     assign: Arc<Notify>,
+    mail: Arc<Notify>,
 }
 
 impl Jobs {
     /// Asks the assignment loop to run now (coalesces with other pending requests).
     pub fn trigger_assignment(&self) {
         self.assign.notify_one();
+    }
+
+    /// Asks the mail worker to deliver now; call it after a commit that may have queued mail.
+    pub fn trigger_mail(&self) {
+        self.mail.notify_one();
     }
 }
 
@@ -52,6 +59,9 @@ pub fn start(state: AppState) -> Stopper {
             local.block_on(&runtime, async move {
                 tokio::task::spawn_local(assignment_loop(state.clone(), stop_rx.clone()));
                 tokio::task::spawn_local(sla_loop(state.clone(), stop_rx.clone()));
+                if state.mail.is_enabled() {
+                    tokio::task::spawn_local(mail_loop(state.clone(), stop_rx.clone()));
+                }
                 tokio::task::spawn_local(rollup_loop(state, stop_rx.clone()));
                 let mut stop = stop_rx;
                 while !*stop.borrow() {
@@ -98,10 +108,11 @@ async fn assignment_loop(state: AppState, mut stop: watch::Receiver<bool>) {
             _ = trigger.notified() => {}
             _ = stop.changed() => return,
         }
-        match assignment::run(&state.db, state.clock.now()).await {
+        match assignment::run(&state.db, &state.mail, state.clock.now()).await {
             Ok(report) if !report.assigned.is_empty() => {
                 log::info!("assigned {} tickets", report.assigned.len());
                 state.realtime.poke();
+                state.jobs.trigger_mail();
             }
             Ok(_) => {}
             Err(e) => log::error!("assignment run failed: {e}"),
@@ -116,10 +127,11 @@ async fn sla_loop(state: AppState, mut stop: watch::Receiver<bool>) {
             _ = tokio::time::sleep(interval) => {}
             _ = stop.changed() => return,
         }
-        match sla_monitor::run(&state.db, state.clock.now()).await {
+        match sla_monitor::run(&state.db, &state.mail, state.clock.now()).await {
             Ok(breaches) if !breaches.is_empty() => {
                 log::warn!("{} SLA breaches escalated", breaches.len());
                 state.realtime.poke();
+                state.jobs.trigger_mail();
             }
             Ok(_) => {}
             Err(e) => log::error!("SLA monitor run failed: {e}"),
@@ -154,6 +166,43 @@ async fn rollup_loop(state: AppState, mut stop: watch::Receiver<bool>) {
         }
         tokio::select! {
             _ = tokio::time::sleep(ROLLUP_INTERVAL) => {}
+            _ = stop.changed() => return,
+        }
+    }
+}
+
+/// How often the mail worker looks for due mail when nobody woke it (retries, other
+/// instances' mail).
+const MAIL_TICK: Duration = Duration::from_secs(5);
+
+async fn mail_loop(state: AppState, mut stop: watch::Receiver<bool>) {
+    let worker = match state
+        .mail
+        .context()
+        .map(|ctx| mail::deliver::Worker::new(&ctx.settings))
+    {
+        Some(Ok(worker)) => worker,
+        Some(Err(e)) => {
+            log::error!("cannot start the mail worker: {e}");
+            return;
+        }
+        None => return,
+    };
+    let trigger = state.jobs.mail.clone();
+    loop {
+        match mail::deliver::run(&state.db, &worker, state.clock.now()).await {
+            Ok(report) if !report.is_empty() => log::info!(
+                "mail: {} sent, {} failed, {} to retry",
+                report.sent,
+                report.failed,
+                report.retried
+            ),
+            Ok(_) => {}
+            Err(e) => log::error!("mail delivery run failed: {e}"),
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(MAIL_TICK) => {}
+            _ = trigger.notified() => {}
             _ = stop.changed() => return,
         }
     }

@@ -223,9 +223,10 @@ pub async fn submit(
     id: web::Path<Uuid>,
     body: web::Json<SubmitJourneyRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let ticket =
-        journeys::submit(&state.db, &user, id.into_inner(), body.into_inner().answers).await?;
+    let answers = body.into_inner().answers;
+    let ticket = journeys::submit(&state.db, &state.mail, &user, id.into_inner(), answers).await?;
     state.realtime.poke();
+    state.jobs.trigger_mail();
     state.jobs.trigger_assignment();
     let dto = tickets::to_dto(&state.db, false, ticket).await?;
     Ok(HttpResponse::Created().json(Envelope::ok(dto)))

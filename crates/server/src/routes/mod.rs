@@ -9,6 +9,7 @@ pub mod attachments;
 pub mod auth;
 pub mod health;
 pub mod journeys;
+pub mod mail;
 pub mod settings;
 pub mod tickets;
 pub mod users;
@@ -47,6 +48,10 @@ use utoipa_actix_web::service_config::ServiceConfig;
 /// | PUT | /journeys/{id} | admin |
 /// | POST | /journeys/{id}/activate, /deactivate, /archive | admin |
 /// | POST | /journeys/{id}/submit | customer |
+/// | GET, PUT | /auth/me/notifications | signed in |
+/// | GET, POST | /mail/unsubscribe?token= | anyone with a signed token (GET: a confirm page) |
+/// | GET | /mail/outbox | admin |
+/// | POST | /mail/outbox/{id}/resend | admin |
 /// | GET | /health | anyone |
 pub fn config(cfg: &mut ServiceConfig<'_>) {
     cfg.service(auth::register)
@@ -54,6 +59,12 @@ pub fn config(cfg: &mut ServiceConfig<'_>) {
         .service(auth::me)
         .service(auth::update_me)
         .service(auth::sign_out_everywhere)
+        .service(mail::get_notifications)
+        .service(mail::update_notifications)
+        .service(mail::unsubscribe)
+        .service(mail::unsubscribe_page)
+        .service(mail::list_outbox)
+        .service(mail::resend)
         .service(users::list)
         .service(users::create)
         .service(users::get)

@@ -66,8 +66,9 @@ pub async fn create(
     body: web::Json<CreateTicketRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let new = NewTicket::parse(&user, body.into_inner())?;
-    let ticket = tickets::create(&state.db, &user, new).await?;
+    let ticket = tickets::create(&state.db, &state.mail, &user, new).await?;
     state.realtime.poke();
+    state.jobs.trigger_mail();
     state.jobs.trigger_assignment();
     let dto = tickets::to_dto(&state.db, user.role.is_staff(), ticket).await?;
     Ok(HttpResponse::Created().json(Envelope::ok(dto)))
@@ -123,8 +124,10 @@ pub async fn update(
     id: web::Path<Uuid>,
     body: web::Json<UpdateTicketRequest>,
 ) -> Result<web::Json<Envelope<TicketDto>>, ApiError> {
-    let ticket = tickets::update(&state.db, &user, id.into_inner(), body.into_inner()).await?;
+    let (id, req) = (id.into_inner(), body.into_inner());
+    let ticket = tickets::update(&state.db, &state.mail, &user, id, req).await?;
     state.realtime.poke();
+    state.jobs.trigger_mail();
     if !shared::TicketStatus::from(ticket.status).is_active() {
         // A resolved or closed ticket frees capacity for queued ones.
         state.jobs.trigger_assignment();
@@ -206,8 +209,10 @@ pub async fn create_message(
     id: web::Path<Uuid>,
     body: web::Json<CreateMessageRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let message = messages::create(&state.db, &user, id.into_inner(), body.into_inner()).await?;
+    let (id, req) = (id.into_inner(), body.into_inner());
+    let message = messages::create(&state.db, &state.mail, &user, id, req).await?;
     state.realtime.poke();
+    state.jobs.trigger_mail();
     Ok(HttpResponse::Created().json(Envelope::ok(message)))
 }
 
@@ -233,6 +238,7 @@ pub async fn take(
     let user = user.0;
     let ticket = assignment::take(
         &state.db,
+        &state.mail,
         user.id,
         user.role,
         id.into_inner(),
@@ -271,6 +277,7 @@ pub async fn assign(
 ) -> Result<web::Json<Envelope<TicketDto>>, ApiError> {
     let ticket = assignment::assign(
         &state.db,
+        &state.mail,
         admin.0.id,
         id.into_inner(),
         body.agent_id,
@@ -278,6 +285,7 @@ pub async fn assign(
     )
     .await?;
     state.realtime.poke();
+    state.jobs.trigger_mail();
     if ticket.assigned_agent_id.is_none() {
         state.jobs.trigger_assignment();
     }

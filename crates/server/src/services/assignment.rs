@@ -27,6 +27,7 @@ use crate::{
     services::{
         agents::{on_shift, open_counts},
         begin_write, events,
+        mail::{self, Mailer, Notice},
         settings::{self, RoundRobin},
         tickets,
     },
@@ -69,10 +70,14 @@ pub struct Report {
 const BATCH: u64 = 100;
 
 /// Drains the queue over the agents who can take tickets now.
-pub async fn run(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<Report, ApiError> {
+pub async fn run(
+    db: &DatabaseConnection,
+    mailer: &Mailer,
+    now: DateTime<Utc>,
+) -> Result<Report, ApiError> {
     let mut report = Report::default();
     loop {
-        let batch = run_batch(db, now).await?;
+        let batch = run_batch(db, mailer, now).await?;
         report.skipped |= batch.skipped;
         let more = batch.assigned.len() == BATCH as usize;
         report.assigned.extend(batch.assigned);
@@ -118,7 +123,11 @@ async fn candidates<C: ConnectionTrait>(
 }
 
 /// Assigns up to [`BATCH`] tickets from the head of the queue in one transaction.
-async fn run_batch(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<Report, ApiError> {
+async fn run_batch(
+    db: &DatabaseConnection,
+    mailer: &Mailer,
+    now: DateTime<Utc>,
+) -> Result<Report, ApiError> {
     let txn = begin_write(db).await?;
     if !try_job_lock(&txn, ASSIGNMENT_LOCK).await? {
         return Ok(Report {
@@ -189,6 +198,7 @@ async fn run_batch(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<Report
     let dtos = tickets::to_dtos(&txn, false, changed.clone()).await?;
     for (t, dto) in changed.iter().zip(dtos) {
         emit_assigned(&txn, t, dto, None, now).await?;
+        mail::notify(&txn, mailer, Notice::Assigned(t), None, now).await?;
     }
     if let Some((_, agent)) = report.assigned.last() {
         settings::put(
@@ -306,6 +316,7 @@ pub async fn emit_queue_updated<C: ConnectionTrait>(
 /// the other gets 409 `already_assigned`.
 pub async fn take(
     db: &DatabaseConnection,
+    mailer: &Mailer,
     agent_id: Uuid,
     role: Role,
     ticket_id: Uuid,
@@ -397,6 +408,7 @@ pub async fn take(
     .await?;
     let dto = tickets::to_dto(&txn, false, t.clone()).await?;
     emit_assigned(&txn, &t, dto, None, now).await?;
+    mail::notify(&txn, mailer, Notice::Assigned(&t), Some(agent_id), now).await?;
     emit_queue_length(&txn, now).await?;
     txn.commit().await?;
     Ok(t)
@@ -406,6 +418,7 @@ pub async fn take(
 /// it (`None`), which puts it back in the queue.
 pub async fn assign(
     db: &DatabaseConnection,
+    mailer: &Mailer,
     admin_id: Uuid,
     ticket_id: Uuid,
     agent_id: Option<Uuid>,
@@ -470,6 +483,7 @@ pub async fn assign(
     .await?;
     let dto = tickets::to_dto(&txn, false, t.clone()).await?;
     emit_assigned(&txn, &t, dto, previous, now).await?;
+    mail::notify(&txn, mailer, Notice::Assigned(&t), Some(admin_id), now).await?;
     emit_queue_length(&txn, now).await?;
     txn.commit().await?;
     Ok(t)

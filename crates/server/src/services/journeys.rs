@@ -25,6 +25,7 @@ use crate::{
     error::ApiError,
     services::{
         begin_write,
+        mail::Mailer,
         tickets::{self, JourneyOrigin, NewTicket},
     },
 };
@@ -322,6 +323,7 @@ pub async fn change_state(
 /// must be the customer's own, not yet attached uploads.
 pub async fn submit(
     db: &DatabaseConnection,
+    mailer: &Mailer,
     user: &AuthUser,
     id: Uuid,
     answers: Answers,
@@ -382,5 +384,5 @@ pub async fn submit(
                 .map_err(|e| ApiError::Internal(anyhow::anyhow!("transcript: {e}")))?,
         }),
     };
-    tickets::create(db, user, new).await
+    tickets::create(db, mailer, user, new).await
 }

@@ -22,7 +22,11 @@ use crate::{
     auth::AuthUser,
     entity::{Attachment, TicketMessage, attachment, ticket, ticket_message},
     error::ApiError,
-    services::{access, events, settings, tickets},
+    services::{
+        access, events,
+        mail::{self, Mailer, Notice},
+        settings, tickets,
+    },
 };
 
 pub const BODY_MAX_CHARS: usize = 10_000;
@@ -30,6 +34,7 @@ pub const BODY_MAX_CHARS: usize = 10_000;
 /// Adds a message to a ticket the caller may see.
 pub async fn create(
     db: &DatabaseConnection,
+    mailer: &Mailer,
     actor: &AuthUser,
     ticket_id: Uuid,
     req: CreateMessageRequest,
@@ -68,6 +73,7 @@ pub async fn create(
     }
     .insert(&txn)
     .await?;
+    let message_row = message.clone();
     tickets::link_attachments(&txn, actor.id, &req.attachment_ids, t.id, Some(message.id)).await?;
 
     let mut changes = Vec::new();
@@ -128,6 +134,12 @@ pub async fn create(
     .await?;
     let ticket_dto = tickets::to_dto(&txn, false, t.clone()).await?;
     events::ticket_updated(&txn, &t, ticket_dto, now).await?;
+    let notice = Notice::Message {
+        ticket: &t,
+        message: &message_row,
+        author: &actor.user,
+    };
+    mail::notify(&txn, mailer, notice, Some(actor.id), now).await?;
     txn.commit().await?;
     Ok(dto)
 }

@@ -9,6 +9,7 @@ pub mod attachments;
 pub mod events;
 pub mod export;
 pub mod journeys;
+pub mod mail;
 pub mod messages;
 pub mod seed;
 pub mod settings;

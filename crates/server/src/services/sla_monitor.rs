@@ -22,7 +22,9 @@ use crate::{
     error::ApiError,
     services::{
         assignment::{SLA_MONITOR_LOCK, try_job_lock},
-        begin_write, events, tickets,
+        begin_write, events,
+        mail::{self, Mailer, Notice},
+        tickets,
     },
 };
 
@@ -36,7 +38,11 @@ pub struct Breach {
 /// Most breaches handled per run; the rest wait for the next run.
 const MAX_PER_RUN: u64 = 1000;
 
-pub async fn run(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<Vec<Breach>, ApiError> {
+pub async fn run(
+    db: &DatabaseConnection,
+    mailer: &Mailer,
+    now: DateTime<Utc>,
+) -> Result<Vec<Breach>, ApiError> {
     let txn = begin_write(db).await?;
     if !try_job_lock(&txn, SLA_MONITOR_LOCK).await? {
         return Ok(Vec::new());
@@ -160,6 +166,11 @@ pub async fn run(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<Vec<Brea
             )
             .await?;
             events::ticket_updated(&txn, &current, dto, now).await?;
+            let breached = Notice::SlaBreached {
+                ticket: &current,
+                target: kind,
+            };
+            mail::notify(&txn, mailer, breached, None, now).await?;
             breaches.push(Breach {
                 ticket_id: t.id,
                 target: kind,

@@ -30,7 +30,9 @@ use crate::{
     },
     error::ApiError,
     services::{
-        access, assignment, begin_write, events, like_pattern, next_ticket_number, settings,
+        access, assignment, begin_write, events, like_pattern,
+        mail::{self, Mailer, Notice},
+        next_ticket_number, settings,
     },
 };
 
@@ -257,6 +259,7 @@ pub async fn link_attachments<C: ConnectionTrait>(
 /// Creates a ticket with its number, SLA deadlines, history and attachments, atomically.
 pub async fn create(
     db: &DatabaseConnection,
+    mailer: &Mailer,
     actor: &AuthUser,
     new: NewTicket,
 ) -> Result<ticket::Model, ApiError> {
@@ -338,6 +341,7 @@ pub async fn create(
     )
     .await?;
     assignment::emit_queue_updated(&txn, queue_length, now).await?;
+    mail::notify(&txn, mailer, Notice::TicketOpened(&t), Some(actor.id), now).await?;
     txn.commit().await?;
     Ok(t)
 }
@@ -414,6 +418,7 @@ pub fn set_status(t: &mut ticket::Model, to: TicketStatus, now: DateTime<Utc>) -
 /// their role), priority and category for staff.
 pub async fn update(
     db: &DatabaseConnection,
+    mailer: &Mailer,
     actor: &AuthUser,
     id: Uuid,
     req: UpdateTicketRequest,
@@ -490,9 +495,13 @@ pub async fn update(
     let dto = to_dto(&txn, false, t.clone()).await?;
     if assigned_now {
         assignment::emit_assigned(&txn, &t, dto, None, now).await?;
+        mail::notify(&txn, mailer, Notice::Assigned(&t), Some(actor.id), now).await?;
         assignment::emit_queue_length(&txn, now).await?;
     } else {
         events::ticket_updated(&txn, &t, dto, now).await?;
+    }
+    if previous_status != t.status && t.status == ticket::Status::Resolved {
+        mail::notify(&txn, mailer, Notice::Resolved(&t), Some(actor.id), now).await?;
     }
     txn.commit().await?;
     Ok(t)

@@ -1,0 +1,231 @@
+//! Delivery: the transport (a pooled SMTP connection, or `.eml` files for demos) and one run
+//! of the worker, which claims due mail, sends it and records each outcome.
+//!
+//! Outcomes: a 2xx marks the row `sent` (only if this worker still holds its lease); a
+//! permanent 5xx marks it `failed` with the SMTP reply; a 4xx, an I/O error or a timeout
+//! schedules another attempt with exponential backoff and jitter, until `MAIL_MAX_ATTEMPTS`.
+
+use std::time::Duration as StdDuration;
+
+use chrono::{DateTime, Duration, Utc};
+use lettre::{
+    AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Tokio1Executor, message::Mailbox,
+};
+use sea_orm::DatabaseConnection;
+use uuid::Uuid;
+
+use crate::{
+    config::{MailSettings, MailTransportKind},
+    error::ApiError,
+    services::mail::{message, outbox},
+};
+
+/// Longest an SMTP command may take.
+const SMTP_TIMEOUT: StdDuration = StdDuration::from_secs(30);
+
+/// Where mail goes.
+#[derive(Clone)]
+pub enum Transport {
+    Smtp(AsyncSmtpTransport<Tokio1Executor>),
+    File(AsyncFileTransport<Tokio1Executor>),
+}
+
+/// What a send attempt came to.
+enum Outcome {
+    Sent(String),
+    Permanent {
+        error: String,
+        reply: Option<String>,
+    },
+    Temporary {
+        error: String,
+        reply: Option<String>,
+    },
+}
+
+impl Transport {
+    /// Builds the transport `settings` ask for (no connection is opened yet).
+    pub fn from_settings(settings: &MailSettings) -> anyhow::Result<Self> {
+        Ok(match settings.transport {
+            MailTransportKind::Smtp => Transport::Smtp(
+                AsyncSmtpTransport::<Tokio1Executor>::from_url(&settings.smtp_url)
+                    .map_err(|e| anyhow::anyhow!("SMTP_URL: {e}"))?
+                    .timeout(Some(SMTP_TIMEOUT))
+                    .build(),
+            ),
+            MailTransportKind::File => {
+                std::fs::create_dir_all(&settings.file_dir).map_err(|e| {
+                    anyhow::anyhow!(
+                        "cannot create MAIL_FILE_DIR {}: {e}",
+                        settings.file_dir.display()
+                    )
+                })?;
+                Transport::File(AsyncFileTransport::new(&settings.file_dir))
+            }
+        })
+    }
+
+    async fn send(&self, msg: lettre::Message) -> Outcome {
+        match self {
+            Transport::Smtp(smtp) => match smtp.send(msg).await {
+                Ok(response) => {
+                    let text: Vec<&str> = response.message().collect();
+                    Outcome::Sent(format!("{} {}", response.code(), text.join(" ")))
+                }
+                Err(e) => {
+                    let reply = e.status().map(|code| format!("{code} {e}"));
+                    if e.is_permanent() {
+                        Outcome::Permanent {
+                            error: e.to_string(),
+                            reply,
+                        }
+                    } else {
+                        Outcome::Temporary {
+                            error: e.to_string(),
+                            reply,
+                        }
+                    }
+                }
+            },
+            Transport::File(file) => match file.send(msg).await {
+                Ok(id) => Outcome::Sent(format!("written as {id}.eml")),
+                Err(e) => Outcome::Temporary {
+                    error: e.to_string(),
+                    reply: None,
+                },
+            },
+        }
+    }
+}
+
+/// One delivery worker: its transport, sender and identity (for leases).
+#[derive(Clone)]
+pub struct Worker {
+    /// Unique per process and worker, stored in `locked_by`.
+    pub id: String,
+    transport: Transport,
+    from: Mailbox,
+    max_attempts: u32,
+}
+
+impl Worker {
+    pub fn new(settings: &MailSettings) -> anyhow::Result<Self> {
+        let from: Mailbox = settings
+            .from
+            .parse()
+            .map_err(|e| anyhow::anyhow!("MAIL_FROM: {e}"))?;
+        let host = hostname();
+        Ok(Self {
+            id: format!("{host}:{}:{}", std::process::id(), Uuid::new_v4().simple()),
+            transport: Transport::from_settings(settings)?,
+            from,
+            max_attempts: settings.max_attempts,
+        })
+    }
+}
+
+fn hostname() -> String {
+    std::env::var("HOSTNAME")
+        .ok()
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "helpdesk".to_owned())
+        .chars()
+        .take(48)
+        .collect()
+}
+
+/// What one run did.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Report {
+    pub sent: usize,
+    pub failed: usize,
+    pub retried: usize,
+    /// Outcomes not recorded because the lease had passed to another worker.
+    pub lost: usize,
+}
+
+impl Report {
+    pub fn is_empty(&self) -> bool {
+        *self == Report::default()
+    }
+}
+
+/// Delay before attempt `attempts + 1`: 1, 2, 4, … minutes, at most an hour, plus up to 20%
+/// jitter so retries of many mails spread out.
+pub fn backoff(attempts: i32) -> Duration {
+    let exp = attempts.clamp(1, 7) - 1;
+    let base = (60i64 << exp).min(3600);
+    let jitter = (Uuid::new_v4().as_u128() % (base as u128 / 5 + 1)) as i64;
+    Duration::seconds(base + jitter)
+}
+
+/// Sends every due mail, batch after batch, until none is left.
+pub async fn run(
+    db: &DatabaseConnection,
+    worker: &Worker,
+    now: DateTime<Utc>,
+) -> Result<Report, ApiError> {
+    let mut report = Report::default();
+    loop {
+        let batch = outbox::claim(db, &worker.id, now).await?;
+        if batch.is_empty() {
+            return Ok(report);
+        }
+        for row in batch {
+            let outcome = match message::build(&row, &worker.from) {
+                Ok(msg) => worker.transport.send(msg).await,
+                Err(e) => Outcome::Permanent {
+                    error: e.to_string(),
+                    reply: None,
+                },
+            };
+            let recorded = match outcome {
+                Outcome::Sent(reply) => {
+                    report.sent += 1;
+                    outbox::mark_sent(db, row.id, &worker.id, reply, Utc::now()).await?
+                }
+                Outcome::Permanent { error, reply } => {
+                    log::warn!("mail {} to {} refused: {error}", row.id, row.recipient);
+                    report.failed += 1;
+                    outbox::mark_failed(db, row.id, &worker.id, error, reply).await?
+                }
+                Outcome::Temporary { error, reply } => {
+                    if row.attempts >= worker.max_attempts as i32 {
+                        log::warn!(
+                            "mail {} to {} failed after {} attempts: {error}",
+                            row.id,
+                            row.recipient,
+                            row.attempts
+                        );
+                        report.failed += 1;
+                        outbox::mark_failed(db, row.id, &worker.id, error, reply).await?
+                    } else {
+                        report.retried += 1;
+                        let at = now + backoff(row.attempts);
+                        outbox::mark_retry(db, row.id, &worker.id, error, reply, at).await?
+                    }
+                }
+            };
+            if !recorded {
+                report.lost += 1;
+                log::warn!(
+                    "mail {}: lease lost before its outcome was recorded",
+                    row.id
+                );
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_and_is_capped() {
+        for (attempts, base) in [(1, 60), (2, 120), (3, 240), (7, 3600), (50, 3600)] {
+            let d = backoff(attempts).num_seconds();
+            assert!(d >= base && d <= base + base / 5, "{attempts}: {d}");
+        }
+    }
+}

@@ -1,0 +1,292 @@
+//! The single entry point from ticket changes to mail: [`notify`] runs in the caller's
+//! transaction, right where the change emits its events, and queues one outbox row per
+//! recipient (see docs/email.md for who gets what).
+//!
+//! Rules applied here and nowhere else:
+//! - the actor is never mailed about their own action (the acknowledgement of a new ticket is
+//!   the one exception: it confirms to the customer what they just did);
+//! - internal notes never produce mail;
+//! - automated kinds respect the recipient's preferences; inactive accounts get nothing;
+//! - an address lettre cannot parse is recorded as `suppressed`, never sent.
+
+use chrono::{DateTime, Utc};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use shared::{
+    Role,
+    mail::{MailKind, OutboxStatus},
+    ws::SlaTargetKind,
+};
+use uuid::Uuid;
+
+use crate::{
+    entity::{User, ticket, ticket_message, user},
+    error::ApiError,
+    services::mail::{
+        MailContext, Mailer,
+        compose::{self, Content, TicketInfo},
+        outbox::{self, NewMail},
+        prefs,
+    },
+};
+
+/// A change that may be worth a mail.
+#[derive(Debug, Clone, Copy)]
+pub enum Notice<'a> {
+    /// A ticket was opened (journey or `POST /api/tickets`).
+    TicketOpened(&'a ticket::Model),
+    /// A message was added: public staff replies reach the customer, customer replies the
+    /// assigned agent, internal notes nobody.
+    Message {
+        ticket: &'a ticket::Model,
+        message: &'a ticket_message::Model,
+        author: &'a user::Model,
+    },
+    /// The ticket became `resolved`.
+    Resolved(&'a ticket::Model),
+    /// The ticket was assigned to its current agent.
+    Assigned(&'a ticket::Model),
+    /// An SLA target of the ticket was breached (and escalated).
+    SlaBreached {
+        ticket: &'a ticket::Model,
+        target: SlaTargetKind,
+    },
+}
+
+/// Queues the mail `notice` calls for; returns how many rows were queued. `actor` is the user
+/// who made the change (`None` for the system: assignment loop, SLA monitor).
+pub async fn notify<C: ConnectionTrait>(
+    db: &C,
+    mailer: &Mailer,
+    notice: Notice<'_>,
+    actor: Option<Uuid>,
+    now: DateTime<Utc>,
+) -> Result<usize, ApiError> {
+    let Some(ctx) = mailer.context() else {
+        return Ok(0);
+    };
+    let mut queued = 0;
+    for (recipient, content, cause) in recipients(db, notice).await? {
+        if Some(recipient.id) == actor && content.kind() != MailKind::TicketOpened {
+            continue;
+        }
+        if !recipient.active {
+            continue;
+        }
+        let kind = content.kind();
+        if kind.automated() && !prefs::enabled(db, recipient.id, kind).await? {
+            continue;
+        }
+        let mail = render(ctx, notice_ticket(notice), &recipient, &content, &cause);
+        if outbox::enqueue(db, mail, now).await? {
+            queued += 1;
+        }
+    }
+    Ok(queued)
+}
+
+fn notice_ticket<'a>(notice: Notice<'a>) -> &'a ticket::Model {
+    match notice {
+        Notice::TicketOpened(t) | Notice::Resolved(t) | Notice::Assigned(t) => t,
+        Notice::Message { ticket, .. } | Notice::SlaBreached { ticket, .. } => ticket,
+    }
+}
+
+/// Who gets what: (recipient, content, cause of the mail for its dedupe key).
+async fn recipients<'a, C: ConnectionTrait>(
+    db: &C,
+    notice: Notice<'a>,
+) -> Result<Vec<(user::Model, Content<'a>, String)>, ApiError> {
+    let mut out = Vec::new();
+    match notice {
+        Notice::TicketOpened(t) => {
+            if let Some(customer) = User::find_by_id(t.customer_id).one(db).await? {
+                out.push((customer, Content::Opened, format!("opened:{}", t.id)));
+            }
+        }
+        Notice::Message {
+            ticket: t,
+            message,
+            author,
+        } => {
+            if message.internal {
+                return Ok(out);
+            }
+            let cause = format!("message:{}", message.id);
+            let staff = matches!(author.role, user::UserRole::Agent | user::UserRole::Admin);
+            if staff {
+                if let Some(customer) = User::find_by_id(t.customer_id).one(db).await? {
+                    let content = Content::AgentReply {
+                        author: &author.name,
+                        body: &message.body,
+                    };
+                    out.push((customer, content, cause));
+                }
+            } else if let Some(agent_id) = t.assigned_agent_id
+                && let Some(agent) = User::find_by_id(agent_id).one(db).await?
+            {
+                let content = Content::CustomerReplied {
+                    author: &author.name,
+                    body: &message.body,
+                };
+                out.push((agent, content, cause));
+            }
+        }
+        Notice::Resolved(t) => {
+            if let Some(customer) = User::find_by_id(t.customer_id).one(db).await? {
+                let at = t.resolved_at.map(|d| d.timestamp_micros()).unwrap_or(0);
+                out.push((
+                    customer,
+                    Content::Resolved,
+                    format!("resolved:{}:{at}", t.id),
+                ));
+            }
+        }
+        Notice::Assigned(t) => {
+            if let Some(agent_id) = t.assigned_agent_id
+                && let Some(agent) = User::find_by_id(agent_id).one(db).await?
+            {
+                let at = t.assigned_at.map(|d| d.timestamp_micros()).unwrap_or(0);
+                let cause = format!("assigned:{}:{agent_id}:{at}", t.id);
+                out.push((agent, Content::Assigned, cause));
+            }
+        }
+        Notice::SlaBreached { ticket: t, target } => {
+            let target_name = match target {
+                SlaTargetKind::Response => "response",
+                SlaTargetKind::Resolution => "resolution",
+            };
+            let cause = format!("sla:{}:{target_name}", t.id);
+            let priority = t.priority().as_str();
+            let mut people = User::find()
+                .filter(user::Column::Role.eq(user::UserRole::Admin))
+                .filter(user::Column::Active.eq(true))
+                .all(db)
+                .await?;
+            if let Some(agent_id) = t.assigned_agent_id
+                && let Some(agent) = User::find_by_id(agent_id).one(db).await?
+            {
+                people.push(agent);
+            }
+            for person in people {
+                let content = Content::SlaBreached {
+                    target: target_name,
+                    priority,
+                };
+                out.push((person, content, cause.clone()));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The ticket's root Message-ID, which every mail about it references.
+pub fn root_message_id(ctx: &MailContext, ticket_id: Uuid) -> String {
+    format!(
+        "<ticket.{}@{}>",
+        ticket_id.simple(),
+        ctx.settings.message_id_domain
+    )
+}
+
+fn ticket_link(ctx: &MailContext, role: Role, ticket_id: Uuid) -> String {
+    let area = match role {
+        Role::Customer => "portal",
+        Role::Agent => "agent",
+        Role::Admin => "admin",
+    };
+    format!("{}/{area}/tickets/{ticket_id}", ctx.public_url)
+}
+
+/// The one-click unsubscribe link of `kind` mail to `user`.
+pub fn unsubscribe_url(ctx: &MailContext, user: Uuid, kind: MailKind) -> String {
+    format!(
+        "{}/api/mail/unsubscribe?token={}",
+        ctx.public_url,
+        ctx.signer.unsubscribe_token(user, kind)
+    )
+}
+
+fn render(
+    ctx: &MailContext,
+    t: &ticket::Model,
+    recipient: &user::Model,
+    content: &Content<'_>,
+    cause: &str,
+) -> NewMail {
+    let kind = content.kind();
+    let role: Role = recipient.role.into();
+    let info = TicketInfo {
+        number: t.number,
+        subject: &t.subject,
+        link: ticket_link(ctx, role, t.id),
+    };
+    let unsubscribe = kind
+        .automated()
+        .then(|| unsubscribe_url(ctx, recipient.id, kind));
+    let composed = compose::compose(&info, content, &recipient.name, unsubscribe.as_deref());
+
+    let root = root_message_id(ctx, t.id);
+    let (message_id, in_reply_to, references) = if kind == MailKind::TicketOpened {
+        (root, None, None)
+    } else {
+        let id = format!(
+            "<{}.{}@{}>",
+            kind.as_str().replace('_', "-"),
+            Uuid::new_v4().simple(),
+            ctx.settings.message_id_domain
+        );
+        (id, Some(root.clone()), Some(root))
+    };
+
+    let mut headers = serde_json::Map::new();
+    headers.insert("X-Helpdesk-Ticket".into(), t.number.to_string().into());
+    if let Some(url) = &unsubscribe {
+        for (name, value) in [
+            ("Auto-Submitted", "auto-generated".to_owned()),
+            ("X-Auto-Response-Suppress", "All".to_owned()),
+            ("Precedence", "bulk".to_owned()),
+            ("List-Unsubscribe", format!("<{url}>")),
+            (
+                "List-Unsubscribe-Post",
+                "List-Unsubscribe=One-Click".to_owned(),
+            ),
+        ] {
+            headers.insert(name.into(), value.into());
+        }
+    }
+
+    let address = recipient.email.trim();
+    let (status, to, last_error) = match address.parse::<lettre::Address>() {
+        Ok(addr) => (
+            OutboxStatus::Pending,
+            lettre::message::Mailbox::new(Some(recipient.name.clone()), addr).to_string(),
+            None,
+        ),
+        Err(_) => (
+            OutboxStatus::Suppressed,
+            address.to_owned(),
+            Some("the recipient's address is not deliverable".to_owned()),
+        ),
+    };
+    NewMail {
+        dedupe_key: format!("{cause}:{}:{}", recipient.id, kind.as_str()),
+        kind,
+        ticket_id: Some(t.id),
+        user_id: Some(recipient.id),
+        recipient: to,
+        subject: composed.subject,
+        body_text: composed.text,
+        body_html: composed.html,
+        message_id,
+        in_reply_to,
+        references,
+        reply_to: ctx
+            .settings
+            .reply_address
+            .as_deref()
+            .map(|pattern| ctx.signer.reply_address(pattern, t.number)),
+        headers,
+        status,
+        last_error,
+    }
+}

@@ -1,0 +1,193 @@
+//! Signed tokens of the email channel, all HMAC-SHA256 under `MAIL_SECRET`: the one-click
+//! unsubscribe token (a user and a kind of mail) and the reply address token (a ticket).
+//!
+//! Each token is checked without a database lookup; a forged or altered one never verifies.
+//! Every MAC is domain-separated by a purpose prefix, so one kind of token is never valid as
+//! another.
+
+use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+use shared::mail::MailKind;
+use uuid::Uuid;
+
+type HmacSha256 = Hmac<Sha256>;
+
+/// Hex digits of the reply token's MAC: 48 bits, short enough for an address's local part.
+const REPLY_MAC_HEX: usize = 12;
+
+/// The signing key, as an HMAC keyed once and cloned for every token.
+#[derive(Clone)]
+pub struct Signer {
+    keyed: HmacSha256,
+}
+
+impl std::fmt::Debug for Signer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Signer(***)")
+    }
+}
+
+impl Signer {
+    /// A signer for `secret` (HMAC takes keys of any length; an error here would be a bug of
+    /// the hmac crate, reported at start).
+    pub fn new(secret: &str) -> anyhow::Result<Self> {
+        let keyed = HmacSha256::new_from_slice(secret.as_bytes())
+            .map_err(|e| anyhow::anyhow!("MAIL_SECRET cannot key HMAC-SHA256: {e}"))?;
+        Ok(Self { keyed })
+    }
+
+    fn mac(&self, purpose: &str, data: &str) -> HmacSha256 {
+        let mut mac = self.keyed.clone();
+        mac.update(purpose.as_bytes());
+        mac.update(b"\0");
+        mac.update(data.as_bytes());
+        mac
+    }
+
+    /// `{user}.{kind}.{mac}` for the unsubscribe link of `kind` mail to `user`.
+    pub fn unsubscribe_token(&self, user: Uuid, kind: MailKind) -> String {
+        let data = format!("{}.{}", user.simple(), kind.as_str());
+        let tag = self.mac("unsubscribe", &data).finalize().into_bytes();
+        format!("{data}.{}", URL_SAFE_NO_PAD.encode(tag))
+    }
+
+    /// The user and kind an unsubscribe token names, if its signature is ours.
+    pub fn verify_unsubscribe(&self, token: &str) -> Option<(Uuid, MailKind)> {
+        let mut parts = token.trim().splitn(3, '.');
+        let (user, kind, tag) = (parts.next()?, parts.next()?, parts.next()?);
+        let tag = URL_SAFE_NO_PAD.decode(tag).ok()?;
+        let user_id = Uuid::try_parse(user).ok()?;
+        let kind: MailKind = kind.parse().ok()?;
+        // The user part must be in the form we issue, so one token has one spelling.
+        if user != user_id.simple().to_string() {
+            return None;
+        }
+        self.mac("unsubscribe", &format!("{user}.{}", kind.as_str()))
+            .verify_slice(&tag)
+            .ok()?;
+        Some((user_id, kind))
+    }
+
+    /// `{number}-{mac}`: the token of ticket `number`'s reply address.
+    pub fn reply_token(&self, ticket_number: i64) -> String {
+        let tag = self
+            .mac("reply", &ticket_number.to_string())
+            .finalize()
+            .into_bytes();
+        let hex: String = tag.iter().map(|b| format!("{b:02x}")).collect();
+        format!("{ticket_number}-{}", &hex[..REPLY_MAC_HEX])
+    }
+
+    /// The reply address of ticket `number` under `pattern` (which contains `{token}`).
+    pub fn reply_address(&self, pattern: &str, ticket_number: i64) -> String {
+        pattern.replace("{token}", &self.reply_token(ticket_number))
+    }
+
+    /// The ticket number a reply address names, if it matches `pattern` and its token is
+    /// ours. Case-insensitive, since mail systems may change the case of an address.
+    pub fn verify_reply_address(&self, pattern: &str, address: &str) -> Option<i64> {
+        let (prefix, suffix) = pattern.split_once("{token}")?;
+        let address = address.trim().to_ascii_lowercase();
+        let token = address
+            .strip_prefix(&prefix.to_ascii_lowercase())?
+            .strip_suffix(&suffix.to_ascii_lowercase())?;
+        let (number, hex) = token.split_once('-')?;
+        let ticket_number: i64 = number.parse().ok()?;
+        if number != ticket_number.to_string() || hex.len() != REPLY_MAC_HEX {
+            return None;
+        }
+        let tag = decode_hex(hex)?;
+        self.mac("reply", number).verify_truncated_left(&tag).ok()?;
+        Some(ticket_number)
+    }
+}
+
+fn decode_hex(hex: &str) -> Option<Vec<u8>> {
+    if !hex.len().is_multiple_of(2) {
+        return None;
+    }
+    (0..hex.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(hex.get(i..i + 2)?, 16).ok())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[allow(clippy::unwrap_used)]
+    fn keyed(secret: &str) -> Signer {
+        Signer::new(secret).unwrap()
+    }
+
+    const PATTERN: &str = "support+{token}@example.com";
+
+    #[test]
+    fn unsubscribe_tokens_verify_and_name_user_and_kind() {
+        let signer = keyed("secret");
+        let user = Uuid::new_v4();
+        let token = signer.unsubscribe_token(user, MailKind::TicketResolved);
+        assert_eq!(
+            signer.verify_unsubscribe(&token),
+            Some((user, MailKind::TicketResolved))
+        );
+    }
+
+    #[test]
+    fn forged_or_altered_unsubscribe_tokens_are_refused() {
+        let signer = keyed("secret");
+        let user = Uuid::new_v4();
+        let token = signer.unsubscribe_token(user, MailKind::TicketOpened);
+        // Another key, another kind, another user, a cut tag, garbage.
+        assert_eq!(keyed("other").verify_unsubscribe(&token), None);
+        let other_kind = token.replace("ticket_opened", "ticket_resolved");
+        assert_eq!(signer.verify_unsubscribe(&other_kind), None);
+        let other_user = token.replace(
+            &user.simple().to_string(),
+            &Uuid::new_v4().simple().to_string(),
+        );
+        assert_eq!(signer.verify_unsubscribe(&other_user), None);
+        assert_eq!(signer.verify_unsubscribe(&token[..token.len() - 4]), None);
+        for junk in ["", "a.b.c", "..", "x", &format!("{token}x")] {
+            assert_eq!(signer.verify_unsubscribe(junk), None, "{junk}");
+        }
+    }
+
+    #[test]
+    fn reply_addresses_round_trip_and_ignore_case() {
+        let signer = keyed("secret");
+        let address = signer.reply_address(PATTERN, 1042);
+        assert!(address.starts_with("support+1042-"), "{address}");
+        assert!(address.ends_with("@example.com"));
+        assert_eq!(signer.verify_reply_address(PATTERN, &address), Some(1042));
+        assert_eq!(
+            signer.verify_reply_address(PATTERN, &address.to_ascii_uppercase()),
+            Some(1042)
+        );
+    }
+
+    #[test]
+    fn forged_reply_addresses_are_refused() {
+        let signer = keyed("secret");
+        let address = signer.reply_address(PATTERN, 1042);
+        // The token of another ticket, another key, another pattern, malformed tokens.
+        let moved = address.replace("+1042-", "+1043-");
+        assert_eq!(signer.verify_reply_address(PATTERN, &moved), None);
+        assert_eq!(keyed("other").verify_reply_address(PATTERN, &address), None);
+        assert_eq!(
+            signer.verify_reply_address("help+{token}@example.com", &address),
+            None
+        );
+        for junk in [
+            "support@example.com",
+            "support+1042@example.com",
+            "support+1042-zz@example.com",
+            "support+01042-abcdefabcdef@example.com",
+            "support+-abcdefabcdef@example.com",
+        ] {
+            assert_eq!(signer.verify_reply_address(PATTERN, junk), None, "{junk}");
+        }
+    }
+}
