@@ -28,7 +28,7 @@ BENCH_TICKETS ?= 1000000
 BENCH_DB      ?= postgres
 BENCH_ARGS    ?=
 
-.PHONY: help run test dev lint fmt seed build frontend tools browser-tools check-postgres bench clean
+.PHONY: help run test dev lint fmt seed build frontend tools browser-tools mail-tools check-postgres bench clean
 
 help:
 	@echo "make run    build everything, migrate + seed SQLite, serve http://$(BIND_ADDR)"
@@ -106,8 +106,17 @@ check-postgres:
 	  echo "SKIPPED: postgres (nothing on 127.0.0.1:5432; its tests will pass without running)"; \
 	  echo "################################################################"; fi
 
-test: tools browser-tools check-postgres lint frontend
+# The mail tests send to a real SMTP server: aiosmtpd from PyPI, run as a child process.
+AIOSMTPD_VERSION := 1.4.6
+mail-tools:
+	@if [ "$$(python3 -c 'import aiosmtpd; print(aiosmtpd.__version__)' 2>/dev/null)" != "$(AIOSMTPD_VERSION)" ]; then \
+	  echo "installing aiosmtpd $(AIOSMTPD_VERSION)"; \
+	  python3 -m pip install --quiet aiosmtpd==$(AIOSMTPD_VERSION) \
+	    || python3 -m pip install --quiet --break-system-packages aiosmtpd==$(AIOSMTPD_VERSION); fi
+
+test: tools browser-tools mail-tools check-postgres lint frontend
 	@if pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then export HELPDESK_REQUIRE_POSTGRES=1; fi; \
+	if python3 -c 'import aiosmtpd' 2>/dev/null; then export HELPDESK_REQUIRE_MAIL=1; fi; \
 	HELPDESK_REQUIRE_BROWSER=1 cargo test $(WORKSPACE_NATIVE)
 	# The SPA's pure logic (journey builder drafts) also has native unit tests.
 	cargo test -p helpdesk-frontend

@@ -17,6 +17,7 @@ use server::{
     config::Settings,
     services::users::{self, NewAccount},
     startup::Application,
+    state::AppState,
 };
 use shared::Role;
 use tempfile::TempDir;
@@ -49,6 +50,8 @@ pub struct TestApp {
     /// Where the app stores uploads.
     pub upload_dir: PathBuf,
     pub backend: Backend,
+    /// The running app's state (settings, mailer, job triggers).
+    pub state: AppState,
     cleanup: Option<Cleanup>,
 }
 
@@ -124,6 +127,7 @@ pub async fn spawn_app_with(backend: Backend, overrides: Overrides) -> Option<Te
         .expect("application builds");
     let address = format!("http://127.0.0.1:{}", app.port());
     let db = app.state().db.clone();
+    let state = app.state().clone();
     let handle = app.handle();
     tokio::spawn(app.run_until_stopped());
     Some(TestApp {
@@ -140,6 +144,7 @@ pub async fn spawn_app_with(backend: Backend, overrides: Overrides) -> Option<Te
         db_url: database_url,
         upload_dir,
         backend,
+        state,
         cleanup: Some(Cleanup {
             handle,
             pg_database,
@@ -258,6 +263,12 @@ impl TestApp {
     /// Creates an account of `role` directly through the service layer and signs it in.
     pub async fn user(&self, role: Role) -> TestUser {
         let email = format!("{}-{}@example.com", role, uuid::Uuid::new_v4().simple());
+        self.user_with_email(role, &email).await
+    }
+
+    /// [`TestApp::user`] with a chosen address.
+    pub async fn user_with_email(&self, role: Role, email: &str) -> TestUser {
+        let email = email.to_owned();
         let account = NewAccount::parse(&email, PASSWORD, &format!("Test {role}"), role)
             .expect("valid account");
         users::create_account(&self.db, BCRYPT_COST, account)

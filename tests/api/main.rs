@@ -17,6 +17,8 @@ mod cli;
 mod errors;
 mod health;
 mod journeys;
+mod mail;
+mod mail_support;
 mod messages;
 mod queue;
 mod realtime;
