@@ -16,6 +16,9 @@ use serde::de::DeserializeOwned;
 use shared::agents::{AgentDto, AgentStatus, CreateAgentRequest, Shift, StatusRequest};
 use shared::journey::Problem;
 use shared::journeys::{JourneyDto, JourneyRequest, SubmitJourneyRequest};
+use shared::mail::{
+    NotificationPreferences, OutboxEntryDto, OutboxStatus, UpdateNotificationsRequest,
+};
 use shared::settings::{SettingsDto, UpdateSettingsRequest};
 use shared::sla::SlaStatus;
 use shared::tickets::{
@@ -898,6 +901,61 @@ pub async fn update_settings(
         Request::put("/api/settings")
             .header("Authorization", bearer)
             .json(req)
+    })
+    .await
+}
+
+// ---------------------------------------------------------------------------------------------
+// Mail
+
+/// `GET /api/auth/me/notifications`: the signed-in user's email switches.
+pub async fn my_notifications(session: Session) -> Result<NotificationPreferences, ApiError> {
+    authed(session, |bearer| {
+        Request::get("/api/auth/me/notifications")
+            .header("Authorization", bearer)
+            .build()
+    })
+    .await
+}
+
+/// `PUT /api/auth/me/notifications`: turns the given kinds on or off.
+pub async fn update_notifications(
+    session: Session,
+    req: &UpdateNotificationsRequest,
+) -> Result<NotificationPreferences, ApiError> {
+    authed(session, |bearer| {
+        Request::put("/api/auth/me/notifications")
+            .header("Authorization", bearer)
+            .json(req)
+    })
+    .await
+}
+
+/// `GET /api/mail/outbox` (admins): one page of recent mail, newest first.
+pub async fn outbox_page(
+    session: Session,
+    status: Option<OutboxStatus>,
+    page: u64,
+) -> Result<Page<OutboxEntryDto>, ApiError> {
+    let mut query = vec![("page", page.to_string()), ("per_page", "25".to_owned())];
+    if let Some(status) = status {
+        query.push(("status", status.as_str().to_owned()));
+    }
+    authed_page(session, |bearer| {
+        Request::get("/api/mail/outbox")
+            .query(query)
+            .header("Authorization", bearer)
+            .build()
+    })
+    .await
+}
+
+/// `POST /api/mail/outbox/{id}/resend` (admins): queues a sent or failed mail again.
+pub async fn resend_mail(session: Session, id: Uuid) -> Result<OutboxEntryDto, ApiError> {
+    authed(session, |bearer| {
+        Request::post(&format!("/api/mail/outbox/{id}/resend"))
+            .header("Authorization", bearer)
+            .build()
     })
     .await
 }

@@ -13,6 +13,7 @@
 //! | `/admin/agents` | agents: status, shift, capacity, metrics; add and edit | admin |
 //! | `/admin/journeys` | journeys: versions, activate / deactivate / archive | admin |
 //! | `/admin/journeys/new`, `/admin/journeys/:id` | the journey builder | admin |
+//! | `/admin/mail` | outgoing mail: status, errors, resend | admin |
 //! | `/admin/settings` | SLA policies and queue settings | admin |
 //! | `/admin/analytics` | volumes, times, SLA compliance, per-agent table, CSV export | admin |
 
@@ -25,7 +26,7 @@ use crate::components::{
 };
 use crate::pages::{
     AccountPage, AdminDashboard, AdminTicketsPage, AgentDashboard, AgentsPage, AnalyticsPage,
-    CustomerPortal, CustomerTicketPage, JourneyBuilderPage, JourneysPage, LoginPage,
+    CustomerPortal, CustomerTicketPage, JourneyBuilderPage, JourneysPage, LoginPage, MailPage,
     NewRequestPage, NotFound, RegisterPage, RootRedirect, SettingsPage, StaffTicketPage,
 };
 use crate::session::Session;
@@ -72,6 +73,7 @@ pub fn App() -> impl IntoView {
                     // Before `:id`, which would match `new` too: routes match in order.
                     <Route path=path!("/admin/journeys/new") view=JourneyBuilderPage/>
                     <Route path=path!("/admin/journeys/:id") view=JourneyBuilderPage/>
+                    <Route path=path!("/admin/mail") view=MailPage/>
                     <Route path=path!("/admin/settings") view=SettingsPage/>
                     <Route path=path!("/admin/analytics") view=AnalyticsPage/>
                     <Route path=path!("/account") view=AccountPage/>

@@ -24,6 +24,7 @@ fn links_for(role: Role) -> &'static [(&'static str, &'static str, bool)] {
             ("/admin/agents", "Agents", false),
             ("/admin/journeys", "Journeys", false),
             ("/admin/analytics", "Analytics", false),
+            ("/admin/mail", "Mail", false),
             ("/admin/settings", "Settings", false),
         ],
     }

@@ -1,16 +1,20 @@
-//! `/account`: the signed-in user changes their name or password (`PUT /api/auth/me`), or
-//! signs out on every device (`POST /api/auth/logout-everywhere`).
+//! `/account`: the signed-in user changes their name or password (`PUT /api/auth/me`), chooses
+//! which emails they get (`/api/auth/me/notifications`), or signs out on every device
+//! (`POST /api/auth/logout-everywhere`).
 //!
 //! Independent forms, so a failed password change never discards an edited name and each
 //! shows its own server errors next to its own fields.
 
 use leptos::prelude::*;
 use shared::ErrorCode;
+use shared::mail::{NotificationPreference, UpdateNotificationsRequest};
 use shared::users::UpdateMeRequest;
 use shared::validate::{DisplayName, Password};
 
 use crate::api::{self, ApiError};
-use crate::components::{FieldState, FormAlert, RequireRole, TextField, set_title};
+use crate::components::{
+    ErrorPanel, FieldState, FormAlert, Loading, RequireRole, TextField, set_title,
+};
 use crate::session::{role_label, use_session};
 
 #[component]
@@ -44,6 +48,7 @@ fn Account() -> impl IntoView {
             <div class="grid-2">
                 <NameForm/>
                 <PasswordForm/>
+                <Notifications/>
                 <SignOutEverywhere/>
             </div>
         </section>
@@ -284,5 +289,89 @@ fn SignOutEverywhere() -> impl IntoView {
                 {move || if pending.get() { "Signing out…" } else { "Sign out everywhere" }}
             </button>
         </div>
+    }
+}
+
+/// The email switches of the account: one checkbox per kind its role receives, saved on
+/// change.
+#[component]
+fn Notifications() -> impl IntoView {
+    let session = use_session();
+    let prefs = LocalResource::new(move || api::my_notifications(session));
+    view! {
+        <div class="card form" data-testid="notifications">
+            <h2>"Email notifications"</h2>
+            <p class="muted">
+                "Replies from the support team always reach you; these can be switched off."
+            </p>
+            {move || match prefs.get() {
+                None => view! { <Loading label="Loading…"/> }.into_any(),
+                Some(Err(err)) => view! {
+                    <ErrorPanel message=err.message() on_retry=Callback::new(move |()| prefs.refetch())/>
+                }
+                .into_any(),
+                Some(Ok(p)) => view! { <NotificationSwitches initial=p.preferences/> }.into_any(),
+            }}
+        </div>
+    }
+}
+
+#[component]
+fn NotificationSwitches(initial: Vec<NotificationPreference>) -> impl IntoView {
+    let session = use_session();
+    let error = RwSignal::new(None::<String>);
+    let success = RwSignal::new(None::<String>);
+    let items = RwSignal::new(initial);
+    let save = Action::new_local(move |req: &UpdateNotificationsRequest| {
+        let req = req.clone();
+        async move {
+            match api::update_notifications(session, &req).await {
+                Ok(p) => {
+                    items.set(p.preferences);
+                    error.set(None);
+                    success.set(Some("Saved.".into()));
+                }
+                Err(err) => {
+                    success.set(None);
+                    error.set(Some(err.message()));
+                }
+            }
+        }
+    });
+    let pending = save.pending();
+    view! {
+        <FormAlert message=error/>
+        <FormSuccess message=success/>
+        <ul class="checkbox-list">
+            {move || {
+                items
+                    .get()
+                    .into_iter()
+                    .map(|p| {
+                        let kind = p.kind;
+                        let id = format!("notify-{kind}");
+                        view! {
+                            <li>
+                                <label for=id.clone()>
+                                    <input
+                                        id=id.clone()
+                                        type="checkbox"
+                                        data-kind=kind.as_str()
+                                        prop:checked=p.enabled
+                                        disabled=move || pending.get()
+                                        on:change=move |ev| {
+                                            let on = event_target_checked(&ev);
+                                            success.set(None);
+                                            save.dispatch(UpdateNotificationsRequest::one(kind, on));
+                                        }
+                                    />
+                                    " " {p.description}
+                                </label>
+                            </li>
+                        }
+                    })
+                    .collect_view()
+            }}
+        </ul>
     }
 }

@@ -14,7 +14,7 @@ mod ticket;
 pub use account::AccountPage;
 pub use admin::{
     AdminDashboard, AdminTicketsPage, AgentsPage, AnalyticsPage, JourneyBuilderPage, JourneysPage,
-    SettingsPage,
+    MailPage, SettingsPage,
 };
 pub use agent::AgentDashboard;
 pub use login::LoginPage;

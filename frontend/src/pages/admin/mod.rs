@@ -2,7 +2,8 @@
 //! `/admin/tickets` (every ticket, filters,
 //! reassignment), `/admin/agents` (status, shifts, capacity, metrics, new agents),
 //! `/admin/journeys` (list, and the builder at `/admin/journeys/new` and
-//! `/admin/journeys/:id`) and `/admin/settings` (SLA policies and queue behaviour).
+//! `/admin/journeys/:id`), `/admin/mail` (the outbox: delivery status, resend) and
+//! `/admin/settings` (SLA policies and queue behaviour).
 //!
 //! Every page is wrapped in `RequireRole` for admins and talks to the server only through
 //! `crate::api`. Helpers shared by the admin forms (server field errors) live here.
@@ -12,6 +13,7 @@ mod analytics;
 mod builder;
 mod home;
 mod journeys;
+mod mail;
 mod settings;
 mod tickets;
 
@@ -24,6 +26,7 @@ pub use analytics::AnalyticsPage;
 pub use builder::JourneyBuilderPage;
 pub use home::AdminDashboard;
 pub use journeys::JourneysPage;
+pub use mail::MailPage;
 pub use settings::SettingsPage;
 pub use tickets::AdminTicketsPage;
 pub(crate) use tickets::AssignSelect;
