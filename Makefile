@@ -68,11 +68,17 @@ build:
 
 ## ---- run ---------------------------------------------------------------------------------
 
+# The demo sends its notification mail to .eml files in data/mail/ instead of an SMTP server
+# (set MAIL_TRANSPORT=smtp and SMTP_URL for real delivery, MAIL_ENABLED=false for none).
+run: export MAIL_ENABLED ?= true
+run: export MAIL_TRANSPORT ?= file
+run: export PUBLIC_URL ?= http://$(BIND_ADDR)
 run: frontend build
 	$(HELPDESK) migrate
 	$(HELPDESK) seed
 	@echo
 	@echo "Helpdesk is starting at http://$(BIND_ADDR)  (API docs: http://$(BIND_ADDR)/api/docs/)"
+	@echo "Outgoing mail ($${MAIL_TRANSPORT}): $$( [ "$${MAIL_TRANSPORT}" = file ] && echo "data/mail/" || echo "$${SMTP_URL:-smtp://127.0.0.1:25}")"
 	@echo
 	$(HELPDESK) serve
 

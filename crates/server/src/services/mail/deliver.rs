@@ -218,8 +218,39 @@ pub async fn run(
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn the_file_transport_writes_eml_files() {
+        let dir = std::env::temp_dir().join(format!("helpdesk-mail-{}", Uuid::new_v4().simple()));
+        let settings = MailSettings {
+            enabled: true,
+            transport: MailTransportKind::File,
+            smtp_url: "smtp://127.0.0.1:25".into(),
+            file_dir: dir.clone(),
+            from: "Helpdesk <helpdesk@localhost>".into(),
+            message_id_domain: "localhost".into(),
+            secret: "s".into(),
+            reply_address: None,
+            max_attempts: 3,
+        };
+        let transport = Transport::from_settings(&settings).unwrap();
+        let msg = lettre::Message::builder()
+            .from(settings.from.parse().unwrap())
+            .to("eve@example.com".parse().unwrap())
+            .subject("[#1] hi")
+            .body("hello".to_owned())
+            .unwrap();
+        let Outcome::Sent(reply) = transport.send(msg).await else {
+            panic!("the file transport failed");
+        };
+        assert!(reply.ends_with(".eml"), "{reply}");
+        let files: Vec<_> = std::fs::read_dir(&dir).unwrap().flatten().collect();
+        assert_eq!(files.len(), 1);
+        let _ = std::fs::remove_dir_all(dir);
+    }
 
     #[test]
     fn backoff_grows_and_is_capped() {
