@@ -286,6 +286,10 @@ mod tests {
             "/api/auth/me",
             "/api/users",
             "/api/users/{id}",
+            "/api/auth/me/notifications",
+            "/api/mail/unsubscribe",
+            "/api/mail/outbox",
+            "/api/mail/outbox/{id}/resend",
             "/api/health",
         ] {
             assert!(doc.paths.paths.contains_key(path), "{path} missing");

@@ -22,6 +22,8 @@ use crate::{
 
 /// Longest an SMTP command may take.
 const SMTP_TIMEOUT: StdDuration = StdDuration::from_secs(30);
+/// [`outbox::LEASE`] as a std duration.
+const LEASE_STD: StdDuration = StdDuration::from_secs(outbox::LEASE.num_seconds() as u64);
 
 /// Where mail goes.
 #[derive(Clone)]
@@ -140,7 +142,8 @@ pub struct Report {
     pub sent: usize,
     pub failed: usize,
     pub retried: usize,
-    /// Outcomes not recorded because the lease had passed to another worker.
+    /// Rows left unfinished: the lease could run out before the send, or had already
+    /// passed to another worker when the outcome was recorded.
     pub lost: usize,
 }
 
@@ -168,10 +171,18 @@ pub async fn run(
     let mut report = Report::default();
     loop {
         let batch = outbox::claim(db, &worker.id, now).await?;
+        let claimed_at = std::time::Instant::now();
         if batch.is_empty() {
             return Ok(report);
         }
         for row in batch {
+            // A slow server can eat the lease. A row whose lease could run out during its
+            // send is left alone: after the lease it is claimed again (by any worker), and
+            // sending it here as well could deliver it twice.
+            if claimed_at.elapsed() + 2 * SMTP_TIMEOUT >= LEASE_STD {
+                report.lost += 1;
+                continue;
+            }
             let outcome = match message::build(&row, &worker.from) {
                 Ok(msg) => worker.transport.send(msg).await,
                 Err(e) => Outcome::Permanent {
