@@ -60,6 +60,7 @@ macro_rules! mail_tests {
 
 mail_tests! {
     opening_a_ticket_mails_an_acknowledgement: Handler::Mailbox, true;
+    journey_submissions_and_staff_opened_tickets_are_acknowledged: Handler::Mailbox, false;
     public_replies_reach_the_customer_threaded_and_notes_never_do: Handler::Mailbox, false;
     preferences_switch_kinds_off: Handler::Mailbox, false;
     one_click_unsubscribe_works_and_forged_tokens_are_refused: Handler::Mailbox, false;
@@ -265,6 +266,76 @@ async fn opening_a_ticket_mails_an_acknowledgement(app: TestApp, sink: &SmtpSink
     assert_eq!(rows[0]["message_id"], root_id(&ticket).as_str());
     assert_eq!(rows[0]["attempts"], 1);
     assert!(rows[0]["smtp_reply"].as_str().unwrap().starts_with("250"));
+}
+
+async fn journey_submissions_and_staff_opened_tickets_are_acknowledged(
+    app: TestApp,
+    sink: &SmtpSink,
+) {
+    let admin = app.user(Role::Admin).await;
+    let agent = app.user(Role::Agent).await;
+    let customer = app.user(Role::Customer).await;
+    let definition = json!({
+        "startNode": "number",
+        "nodes": {
+            "number": {"type": "question", "questionType": "text", "title": "Order number",
+                       "required": true, "minLength": 3, "maxLength": 20, "next": "end"},
+            "end": {"type": "end", "category": "orders/late", "priority": "low",
+                    "subject": "Late order {number}"}
+        }
+    });
+    let j = app
+        .post(
+            "/api/journeys",
+            Some(&admin.token),
+            &json!({"slug": "late", "name": "Late order", "description": "Orders",
+                    "icon": "📦", "definition": definition}),
+        )
+        .await;
+    let jid = j.assert_ok(201)["id"].as_str().unwrap().to_owned();
+    app.post(
+        &format!("/api/journeys/{jid}/activate"),
+        Some(&admin.token),
+        &json!({}),
+    )
+    .await
+    .assert_ok(200);
+    let submitted = app
+        .post(
+            &format!("/api/journeys/{jid}/submit"),
+            Some(&customer.token),
+            &json!({"answers": {"number": "A-991"}}),
+        )
+        .await;
+    let from_journey = submitted.assert_ok(201).clone();
+    // An agent opens one on the customer's behalf: the customer is told, the agent is not.
+    let by_agent = app
+        .post(
+            "/api/tickets",
+            Some(&agent.token),
+            &json!({"subject": "Phoned in", "description": "Called about an invoice.",
+                    "customer_id": customer.id}),
+        )
+        .await;
+    let by_agent = by_agent.assert_ok(201).clone();
+    assert_eq!(deliver_now(&app).await.sent, 2);
+
+    let mails = parse_all(sink.wait_for(2).await);
+    assert_eq!(mails.len(), 2);
+    assert_eq!(mails_to(&mails, &customer).len(), 2);
+    for t in [&from_journey, &by_agent] {
+        let number = t["number"].as_i64().unwrap();
+        let ack = mails
+            .iter()
+            .find(|m| m.message_id == root_id(t))
+            .expect("an acknowledgement per ticket");
+        assert!(
+            ack.subject.starts_with(&format!("[#{number}] ")),
+            "{}",
+            ack.subject
+        );
+    }
+    assert!(mails.iter().any(|m| m.subject.contains("Late order A-991")));
 }
 
 async fn public_replies_reach_the_customer_threaded_and_notes_never_do(
