@@ -17,6 +17,7 @@ mod cli;
 mod errors;
 mod health;
 mod journeys;
+mod limits;
 mod messages;
 mod queue;
 mod realtime;

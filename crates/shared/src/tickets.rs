@@ -274,9 +274,11 @@ pub enum SortOrder {
 #[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
 #[serde(deny_unknown_fields)]
 pub struct TicketListQuery {
-    /// 1-based page number (default 1).
+    /// 1-based page number (default 1, at most 1000000).
+    #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 1000000))]
     pub page: Option<u64>,
     /// Items per page (default 25, at most 100).
+    #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 100))]
     pub per_page: Option<u64>,
     /// Comma-separated statuses, e.g. `new,open`.
     pub status: Option<String>,

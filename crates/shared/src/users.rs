@@ -132,9 +132,11 @@ pub struct UpdateUserRequest {
 #[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
 #[serde(deny_unknown_fields)]
 pub struct UserListQuery {
-    /// 1-based page number (default 1).
+    /// 1-based page number (default 1, at most 1000000).
+    #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 1000000))]
     pub page: Option<u64>,
     /// Items per page (default 25, at most 100).
+    #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 100))]
     pub per_page: Option<u64>,
     /// Only users of this role.
     pub role: Option<Role>,

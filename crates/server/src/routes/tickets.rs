@@ -305,7 +305,10 @@ pub async fn export_csv(
     query: web::Query<TicketListQuery>,
 ) -> Result<HttpResponse, ApiError> {
     use futures_util::StreamExt;
-    let stream = services::export::stream_csv(state.db.clone(), &user, &query.into_inner())?;
+    let query = query.into_inner();
+    // Ignored, but checked like everywhere else: every problem is a 400 before any byte.
+    services::paging(query.page, query.per_page)?;
+    let stream = services::export::stream_csv(state.db.clone(), &user, &query)?;
     let body = stream.map(|chunk| {
         chunk.map(actix_web::web::Bytes::from).map_err(|e| {
             log::error!("CSV export failed midway: {e}");
