@@ -287,6 +287,8 @@ pub struct TicketListQuery {
     /// An agent's user id, or `none` for unassigned tickets.
     pub assigned_agent_id: Option<String>,
     pub customer_id: Option<Uuid>,
+    /// Exactly this category (at most 100 characters, no control characters).
+    #[cfg_attr(feature = "openapi", param(max_length = 100))]
     pub category: Option<String>,
     pub escalated: Option<bool>,
     /// Created at or after this instant (RFC 3339).
@@ -295,7 +297,10 @@ pub struct TicketListQuery {
     pub created_to: Option<DateTime<Utc>>,
     /// State of the running SLA clock: `ok`, `warning`, `critical` or `breached`.
     pub sla: Option<SlaStatus>,
-    /// Case-insensitive text in the subject, or a ticket number.
+    /// Case-insensitive text in the subject, or a ticket number (at most 200
+    /// characters, no control characters).
+    // The bound is `validate::SearchText::MAX_CHARS`.
+    #[cfg_attr(feature = "openapi", param(max_length = 200))]
     pub q: Option<String>,
     /// Default `created_at`.
     pub sort: Option<TicketSort>,

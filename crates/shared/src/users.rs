@@ -142,7 +142,10 @@ pub struct UserListQuery {
     pub role: Option<Role>,
     /// Only active (`true`) or deactivated (`false`) users.
     pub active: Option<bool>,
-    /// Case-insensitive substring of the email or name.
+    /// Case-insensitive substring of the email or name (at most 200
+    /// characters, no control characters).
+    // The bound is `validate::SearchText::MAX_CHARS`.
+    #[cfg_attr(feature = "openapi", param(max_length = 200))]
     pub q: Option<String>,
 }
 

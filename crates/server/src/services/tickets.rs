@@ -30,7 +30,8 @@ use crate::{
     },
     error::ApiError,
     services::{
-        access, assignment, begin_write, events, like_pattern, next_ticket_number, settings,
+        access, assignment, begin_write, events, like_pattern, next_ticket_number, search_text,
+        settings,
     },
 };
 
@@ -643,13 +644,19 @@ pub fn condition(actor: &AuthUser, query: &TicketListQuery) -> Result<Condition,
     if let Some(id) = query.customer_id {
         cond = cond.add(ticket::Column::CustomerId.eq(id));
     }
-    if let Some(category) = query
-        .category
-        .as_deref()
-        .map(str::trim)
-        .filter(|c| !c.is_empty())
-    {
-        cond = cond.add(ticket::Column::Category.eq(category));
+    if let Some(raw) = query.category.as_deref() {
+        // Stored categories never exceed the bound, nor hold control characters (which
+        // PostgreSQL would refuse in a parameter), so such a filter is a mistake.
+        if raw.chars().count() > CATEGORY_MAX_CHARS || raw.chars().any(char::is_control) {
+            return Err(ApiError::BadRequest(
+                ErrorCode::InvalidQuery,
+                format!("category must be at most {CATEGORY_MAX_CHARS} printable characters"),
+            ));
+        }
+        let category = raw.trim();
+        if !category.is_empty() {
+            cond = cond.add(ticket::Column::Category.eq(category));
+        }
     }
     if let Some(escalated) = query.escalated {
         cond = cond.add(ticket::Column::Escalated.eq(escalated));
@@ -675,7 +682,8 @@ pub fn condition(actor: &AuthUser, query: &TicketListQuery) -> Result<Condition,
             Ok => cond.add(ticket::Column::SlaWarningAt.gt(now)),
         };
     }
-    if let Some(q) = query.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
+    if let Some(q) = search_text(query.q.as_deref())? {
+        let q = q.as_str();
         let mut any = Condition::any().add(
             Expr::expr(Func::lower(Expr::col(ticket::Column::Subject)))
                 .like(LikeExpr::new(like_pattern(&q.to_lowercase())).escape('\\')),

@@ -22,7 +22,7 @@ use crate::{
     error::ApiError,
 };
 
-use super::like_pattern;
+use super::{like_pattern, search_text};
 
 /// A validated request to create an account.
 #[derive(Debug)]
@@ -228,8 +228,8 @@ pub async fn list(
     if let Some(active) = query.active {
         cond = cond.add(user::Column::Active.eq(active));
     }
-    if let Some(q) = query.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
-        let pattern = like_pattern(&q.to_lowercase());
+    if let Some(q) = search_text(query.q.as_deref())? {
+        let pattern = like_pattern(&q.as_str().to_lowercase());
         cond = cond.add(
             Condition::any()
                 .add(
