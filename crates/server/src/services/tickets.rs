@@ -562,13 +562,21 @@ pub async fn credit_first_response<C: ConnectionTrait>(
     Ok(())
 }
 
-fn parse_list<T: std::str::FromStr<Err = String>>(raw: &str) -> Result<Vec<T>, ApiError> {
-    raw.split(',')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(|s| s.parse::<T>())
-        .collect::<Result<Vec<T>, String>>()
-        .map_err(|e| ApiError::BadRequest(ErrorCode::InvalidQuery, e))
+/// A comma-separated list of values, each once (however often the client repeats it, the SQL
+/// `IN` list stays as short as the enum).
+fn parse_list<T: std::str::FromStr<Err = String> + PartialEq>(
+    raw: &str,
+) -> Result<Vec<T>, ApiError> {
+    let mut out = Vec::new();
+    for item in raw.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        let value = item
+            .parse::<T>()
+            .map_err(|e| ApiError::BadRequest(ErrorCode::InvalidQuery, e))?;
+        if !out.contains(&value) {
+            out.push(value);
+        }
+    }
+    Ok(out)
 }
 
 /// One page of the tickets the caller may see, filtered and sorted, and the total count.
@@ -922,4 +930,18 @@ pub fn mark_first_response(t: &mut ticket::Model, at: DateTime<Utc>) -> bool {
 /// Saves a modified ticket row.
 pub async fn save<C: ConnectionTrait>(db: &C, t: ticket::Model) -> Result<ticket::Model, ApiError> {
     Ok(ticket::ActiveModel::from(t).reset_all().update(db).await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn filter_lists_hold_each_value_once() {
+        let repeated = "new,open,".repeat(5_000);
+        let statuses = parse_list::<TicketStatus>(&repeated).expect("valid statuses");
+        assert_eq!(statuses, [TicketStatus::New, TicketStatus::Open]);
+        assert!(parse_list::<Priority>("high, ,urgent,").is_ok());
+        assert!(parse_list::<Priority>("high,extreme").is_err());
+    }
 }
