@@ -19,6 +19,7 @@ mod health;
 mod journeys;
 mod limits;
 mod messages;
+mod openapi;
 mod queue;
 mod realtime;
 mod tickets;

@@ -16,7 +16,15 @@ envelope: `{\"success\": true, \"data\": ...}` on success (lists add `count`, `p
 Authenticate with `Authorization: Bearer <token>` from `/api/auth/login`."
     ),
     modifiers(&BearerAuth),
-    components(schemas(shared::ErrorBody, shared::ErrorCode, shared::Role)),
+    // The route table collects the schemas of request and response bodies, not those that
+    // only `IntoParams` fields use (roles, ticket sorting): those are listed here.
+    components(schemas(
+        shared::ErrorBody,
+        shared::ErrorCode,
+        shared::Role,
+        shared::tickets::TicketSort,
+        shared::tickets::SortOrder,
+    )),
     tags(
         (name = "auth", description = "Registration, sign-in and one's own profile"),
         (name = "users", description = "Account management (admins)"),
