@@ -24,7 +24,7 @@ use crate::{
     config::{Settings, redact_url},
     error::{self, ApiError},
     jobs::{self, Jobs},
-    openapi::ApiDoc,
+    openapi::{self, ApiDoc},
     realtime::{Realtime, bus, session},
     routes, spa,
     state::AppState,
@@ -76,11 +76,12 @@ pub async fn connect_and_migrate(settings: &Settings) -> anyhow::Result<Database
 
 /// The full OpenAPI document, collected from the route table.
 pub fn openapi_document() -> utoipa::openapi::OpenApi {
-    let (_, api) = App::new()
+    let (_, mut api) = App::new()
         .into_utoipa_app()
         .openapi(ApiDoc::openapi())
         .service(utoipa_actix_web::scope("/api").configure(routes::config))
         .split_for_parts();
+    openapi::add_common_responses(&mut api);
     api
 }
 
