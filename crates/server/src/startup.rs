@@ -9,7 +9,7 @@ use actix_web::{
     App, HttpServer,
     dev::Server,
     http::header,
-    middleware::{DefaultHeaders, Logger},
+    middleware::{self, DefaultHeaders, Logger},
     web,
 };
 use migration::{Migrator, MigratorTrait};
@@ -24,6 +24,7 @@ use crate::{
     config::{Settings, redact_url},
     error::{self, ApiError},
     jobs::{self, Jobs},
+    json_guard,
     openapi::{self, ApiDoc},
     realtime::{Realtime, bus, session},
     routes, spa,
@@ -234,6 +235,7 @@ fn build_server(listener: TcpListener, state: AppState) -> anyhow::Result<Server
             .route("/ws", web::get().to(session::route))
             .service(
                 web::scope("/api")
+                    .wrap(middleware::from_fn(json_guard::refuse_nul_in_json))
                     .configure(|cfg| routes::config(&mut ServiceConfig::new(cfg)))
                     .default_service(web::to(api_not_found)),
             );
