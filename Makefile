@@ -28,11 +28,12 @@ BENCH_TICKETS ?= 1000000
 BENCH_DB      ?= postgres
 BENCH_ARGS    ?=
 
-.PHONY: help run test dev lint fmt seed build frontend tools browser-tools check-postgres bench clean
+.PHONY: help run test dev lint fmt seed build frontend tools browser-tools check-postgres fuzz bench clean
 
 help:
 	@echo "make run    build everything, migrate + seed SQLite, serve http://$(BIND_ADDR)"
-	@echo "make test   fmt, clippy, unit + black-box tests (SQLite and PostgreSQL), browser tests"
+	@echo "make test   fmt, clippy, unit + black-box tests (SQLite and PostgreSQL), browser tests, fuzz"
+	@echo "make fuzz   schemathesis against a fresh seeded server as customer, agent and admin"
 	@echo "make dev    API on :8080 and 'trunk serve' with live reload on :8000"
 	@echo "make lint   fmt --check and clippy -D warnings"
 	@echo "make seed   create the demo users in DATABASE_URL"
@@ -111,6 +112,12 @@ test: tools browser-tools check-postgres lint frontend
 	HELPDESK_REQUIRE_BROWSER=1 cargo test $(WORKSPACE_NATIVE)
 	# The SPA's pure logic (journey builder drafts) also has native unit tests.
 	cargo test -p helpdesk-frontend
+	$(MAKE) --no-print-directory fuzz
+
+# Property-based fuzzing of the API (schemathesis from PyPI, pinned, in ~/.cache/helpdesk)
+# against a freshly seeded debug server on a free port; fails on any finding.
+fuzz:
+	scripts/fuzz-api
 
 ## ---- benchmark ---------------------------------------------------------------------------
 

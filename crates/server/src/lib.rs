@@ -9,6 +9,7 @@ pub mod config;
 pub mod entity;
 pub mod error;
 pub mod jobs;
+pub mod json_guard;
 pub mod openapi;
 pub mod realtime;
 pub mod routes;

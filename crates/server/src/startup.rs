@@ -9,7 +9,7 @@ use actix_web::{
     App, HttpServer,
     dev::Server,
     http::header,
-    middleware::{DefaultHeaders, Logger},
+    middleware::{self, DefaultHeaders, Logger},
     web,
 };
 use migration::{Migrator, MigratorTrait};
@@ -24,7 +24,8 @@ use crate::{
     config::{Settings, redact_url},
     error::{self, ApiError},
     jobs::{self, Jobs},
-    openapi::ApiDoc,
+    json_guard,
+    openapi::{self, ApiDoc},
     realtime::{Realtime, bus, session},
     routes, spa,
     state::AppState,
@@ -76,11 +77,12 @@ pub async fn connect_and_migrate(settings: &Settings) -> anyhow::Result<Database
 
 /// The full OpenAPI document, collected from the route table.
 pub fn openapi_document() -> utoipa::openapi::OpenApi {
-    let (_, api) = App::new()
+    let (_, mut api) = App::new()
         .into_utoipa_app()
         .openapi(ApiDoc::openapi())
         .service(utoipa_actix_web::scope("/api").configure(routes::config))
         .split_for_parts();
+    openapi::add_common_responses(&mut api);
     api
 }
 
@@ -233,6 +235,7 @@ fn build_server(listener: TcpListener, state: AppState) -> anyhow::Result<Server
             .route("/ws", web::get().to(session::route))
             .service(
                 web::scope("/api")
+                    .wrap(middleware::from_fn(json_guard::refuse_nul_in_json))
                     .configure(|cfg| routes::config(&mut ServiceConfig::new(cfg)))
                     .default_service(web::to(api_not_found)),
             );

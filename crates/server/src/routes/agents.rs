@@ -22,8 +22,6 @@ use crate::{
     params(PageQuery),
     responses(
         (status = 200, description = "Agents by name", body = Envelope<Vec<AgentDto>>),
-        (status = 400, description = "`invalid_query`", body = ErrorBody),
-        (status = 401, description = "Not signed in", body = ErrorBody),
         (status = 403, description = "Customers cannot list agents", body = ErrorBody),
     )
 )]
@@ -55,8 +53,6 @@ fn page_of<T>(items: Vec<T>, paging: Paging) -> Vec<T> {
     request_body = CreateAgentRequest,
     responses(
         (status = 201, description = "Created", body = Envelope<AgentDto>),
-        (status = 400, description = "Malformed JSON", body = ErrorBody),
-        (status = 401, description = "Not signed in", body = ErrorBody),
         (status = 403, description = "Not an admin", body = ErrorBody),
         (status = 409, description = "`email_taken`", body = ErrorBody),
         (status = 422, description = "`invalid_email`, `weak_password`, `validation_failed` (shift, capacity)", body = ErrorBody),
@@ -94,7 +90,6 @@ fn me_only(user: &AgentUser) -> Result<Uuid, ApiError> {
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Your profile", body = Envelope<AgentDto>),
-        (status = 401, description = "Not signed in", body = ErrorBody),
         (status = 403, description = "Not an agent", body = ErrorBody),
     )
 )]
@@ -117,8 +112,7 @@ pub async fn me(
     request_body = StatusRequest,
     responses(
         (status = 200, description = "The confirmed status", body = Envelope<AgentDto>),
-        (status = 400, description = "Malformed JSON or unknown status", body = ErrorBody),
-        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 400, description = "`invalid_json`, also for an unknown status", body = ErrorBody),
         (status = 403, description = "Not an agent", body = ErrorBody),
     )
 )]
@@ -141,7 +135,6 @@ pub async fn my_status(
     params(("id" = Uuid, Path, description = "The agent's user id")),
     responses(
         (status = 200, description = "The agent", body = Envelope<AgentDto>),
-        (status = 401, description = "Not signed in", body = ErrorBody),
         (status = 403, description = "Customers cannot see agents", body = ErrorBody),
         (status = 404, description = "No such agent", body = ErrorBody),
     )
@@ -165,8 +158,6 @@ pub async fn get(
     request_body = UpdateAgentRequest,
     responses(
         (status = 200, description = "Updated", body = Envelope<AgentDto>),
-        (status = 400, description = "Malformed JSON", body = ErrorBody),
-        (status = 401, description = "Not signed in", body = ErrorBody),
         (status = 403, description = "Not an admin", body = ErrorBody),
         (status = 404, description = "No such agent", body = ErrorBody),
         (status = 422, description = "`validation_failed` (time zone, days, capacity, name)", body = ErrorBody),
@@ -199,8 +190,7 @@ pub async fn update(
     request_body = StatusRequest,
     responses(
         (status = 200, description = "The confirmed status", body = Envelope<AgentDto>),
-        (status = 400, description = "Malformed JSON or unknown status", body = ErrorBody),
-        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 400, description = "`invalid_json`, also for an unknown status", body = ErrorBody),
         (status = 403, description = "Not an admin", body = ErrorBody),
         (status = 404, description = "No such agent", body = ErrorBody),
     )

@@ -33,7 +33,6 @@ fn token_response(state: &AppState, user: user::Model) -> Result<AuthResponse, A
     request_body = RegisterRequest,
     responses(
         (status = 201, description = "Account created; signed in", body = Envelope<AuthResponse>),
-        (status = 400, description = "Malformed JSON (`invalid_json`)", body = ErrorBody),
         (status = 409, description = "Email already registered (`email_taken`)", body = ErrorBody),
         (status = 422, description = "`invalid_email`, `weak_password` or `validation_failed`", body = ErrorBody),
     )
@@ -56,7 +55,6 @@ pub async fn register(
     request_body = LoginRequest,
     responses(
         (status = 200, description = "Signed in", body = Envelope<AuthResponse>),
-        (status = 400, description = "Malformed JSON", body = ErrorBody),
         (status = 401, description = "`invalid_credentials` (same for unknown email and wrong password) or `account_disabled`", body = ErrorBody),
         (status = 429, description = "`rate_limited`: too many failed attempts for this email from this client; see `Retry-After`", body = ErrorBody),
     )
@@ -120,8 +118,6 @@ pub async fn me(user: AuthUser) -> web::Json<Envelope<UserDto>> {
     request_body = UpdateMeRequest,
     responses(
         (status = 200, description = "Updated; a new token for the changed account", body = Envelope<AuthResponse>),
-        (status = 400, description = "Malformed JSON", body = ErrorBody),
-        (status = 401, description = "Not signed in", body = ErrorBody),
         (status = 422, description = "`weak_password`, `validation_failed`, or `invalid_credentials` for a wrong current password", body = ErrorBody),
     )
 )]

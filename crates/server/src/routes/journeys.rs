@@ -28,8 +28,6 @@ use crate::{
     params(JourneyListQuery),
     responses(
         (status = 200, description = "Journeys by name, each with its current version", body = Envelope<Vec<JourneyDto>>),
-        (status = 400, description = "`invalid_query`", body = ErrorBody),
-        (status = 401, description = "Not signed in", body = ErrorBody),
     )
 )]
 #[get("/journeys")]
@@ -51,8 +49,6 @@ pub async fn list(
     request_body = JourneyRequest,
     responses(
         (status = 201, description = "Created as version 1", body = Envelope<JourneyDto>),
-        (status = 400, description = "Malformed JSON", body = ErrorBody),
-        (status = 401, description = "Not signed in", body = ErrorBody),
         (status = 403, description = "Not an admin", body = ErrorBody),
         (status = 409, description = "Slug taken (`conflict`)", body = ErrorBody),
         (status = 422, description = "`invalid_journey` with `details.problems` [{node_id, code, message}], or `validation_failed`", body = ErrorBody),
@@ -75,7 +71,6 @@ pub async fn create(
     params(("id" = Uuid, Path, description = "Journey id")),
     responses(
         (status = 200, description = "The journey", body = Envelope<JourneyDto>),
-        (status = 401, description = "Not signed in", body = ErrorBody),
         (status = 404, description = "No such journey, or not active", body = ErrorBody),
     )
 )]
@@ -99,8 +94,6 @@ pub async fn get(
     request_body = JourneyRequest,
     responses(
         (status = 200, description = "Saved; `version` tells whether a new one was made", body = Envelope<JourneyDto>),
-        (status = 400, description = "Malformed JSON", body = ErrorBody),
-        (status = 401, description = "Not signed in", body = ErrorBody),
         (status = 403, description = "Not an admin", body = ErrorBody),
         (status = 404, description = "No such journey", body = ErrorBody),
         (status = 409, description = "Slug taken", body = ErrorBody),
@@ -143,7 +136,6 @@ async fn change(
     params(("id" = Uuid, Path, description = "Journey id")),
     responses(
         (status = 200, description = "Active", body = Envelope<JourneyDto>),
-        (status = 401, description = "Not signed in", body = ErrorBody),
         (status = 403, description = "Not an admin", body = ErrorBody),
         (status = 404, description = "No such journey", body = ErrorBody),
         (status = 409, description = "Archived journeys cannot be activated", body = ErrorBody),
@@ -165,7 +157,6 @@ pub async fn activate(
     params(("id" = Uuid, Path, description = "Journey id")),
     responses(
         (status = 200, description = "Inactive", body = Envelope<JourneyDto>),
-        (status = 401, description = "Not signed in", body = ErrorBody),
         (status = 403, description = "Not an admin", body = ErrorBody),
         (status = 404, description = "No such journey", body = ErrorBody),
     )
@@ -186,7 +177,6 @@ pub async fn deactivate(
     params(("id" = Uuid, Path, description = "Journey id")),
     responses(
         (status = 200, description = "Archived", body = Envelope<JourneyDto>),
-        (status = 401, description = "Not signed in", body = ErrorBody),
         (status = 403, description = "Not an admin", body = ErrorBody),
         (status = 404, description = "No such journey", body = ErrorBody),
     )
@@ -209,8 +199,6 @@ pub async fn archive(
     request_body = SubmitJourneyRequest,
     responses(
         (status = 201, description = "The new ticket", body = Envelope<TicketDto>),
-        (status = 400, description = "Malformed JSON", body = ErrorBody),
-        (status = 401, description = "Not signed in", body = ErrorBody),
         (status = 403, description = "Only customers submit journeys", body = ErrorBody),
         (status = 404, description = "No such active journey", body = ErrorBody),
         (status = 422, description = "`invalid_answers` (details: reason, node_id) or `invalid_attachment`", body = ErrorBody),

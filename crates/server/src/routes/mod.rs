@@ -1,7 +1,9 @@
 //! The route table: one file per resource, every path visible here at a glance.
 //!
 //! All handlers are registered through `utoipa_actix_web` so each one appears in the OpenAPI
-//! document served at `/api/openapi.json`.
+//! document served at `/api/openapi.json`. The error responses that follow from an operation's
+//! shape (400, 401, 404, 413, 415, 500) are added by `openapi::add_common_responses`; each
+//! route documents the rest (403, 409, 422, 429, and the causes of its own 400s).
 
 pub mod agents;
 pub mod analytics;

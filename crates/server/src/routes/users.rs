@@ -24,8 +24,6 @@ use crate::{
     params(UserListQuery),
     responses(
         (status = 200, description = "One page of users", body = Envelope<Vec<UserDto>>),
-        (status = 400, description = "`invalid_query`", body = ErrorBody),
-        (status = 401, description = "Not signed in", body = ErrorBody),
         (status = 403, description = "Not an admin", body = ErrorBody),
     )
 )]
@@ -52,8 +50,6 @@ pub async fn list(
     request_body = CreateUserRequest,
     responses(
         (status = 201, description = "Created", body = Envelope<UserDto>),
-        (status = 400, description = "Malformed JSON", body = ErrorBody),
-        (status = 401, description = "Not signed in", body = ErrorBody),
         (status = 403, description = "Not an admin", body = ErrorBody),
         (status = 409, description = "`email_taken`", body = ErrorBody),
         (status = 422, description = "`invalid_email`, `weak_password` or `validation_failed`", body = ErrorBody),
@@ -79,8 +75,6 @@ pub async fn create(
     params(("id" = Uuid, Path, description = "User id")),
     responses(
         (status = 200, description = "The user", body = Envelope<UserDto>),
-        (status = 400, description = "Malformed id", body = ErrorBody),
-        (status = 401, description = "Not signed in", body = ErrorBody),
         (status = 403, description = "Not an admin", body = ErrorBody),
         (status = 404, description = "No such user", body = ErrorBody),
     )
@@ -103,8 +97,6 @@ pub async fn get(
     request_body = UpdateUserRequest,
     responses(
         (status = 200, description = "Updated", body = Envelope<UserDto>),
-        (status = 400, description = "Malformed JSON or id", body = ErrorBody),
-        (status = 401, description = "Not signed in", body = ErrorBody),
         (status = 403, description = "Not an admin", body = ErrorBody),
         (status = 404, description = "No such user", body = ErrorBody),
         (status = 409, description = "An admin cannot deactivate or demote themselves (`conflict`)", body = ErrorBody),
