@@ -8,6 +8,8 @@ crate::db_tests!(
     health_reports_the_database,
     api_docs_are_served_offline,
     every_documented_endpoint_requires_a_token,
+    liveness_and_readiness,
+    every_request_has_an_id_that_errors_quote,
 );
 
 /// Endpoints anyone may call without signing in.
@@ -15,6 +17,8 @@ const PUBLIC: &[(&str, &str)] = &[
     ("post", "/api/auth/register"),
     ("post", "/api/auth/login"),
     ("get", "/api/health"),
+    ("get", "/api/health/live"),
+    ("get", "/api/health/ready"),
 ];
 
 async fn every_documented_endpoint_requires_a_token(app: TestApp) {
@@ -148,4 +152,85 @@ async fn spa_fallback_serves_index_but_never_for_api() {
         assert!(!resp.text.contains("top-secret"), "{path} leaked a file");
     }
     cleanup.run().await;
+}
+
+async fn liveness_and_readiness(app: TestApp) {
+    let live = app.get("/api/health/live", None).await;
+    assert_eq!(live.assert_ok(200)["status"], "ok");
+    let ready = app.get("/api/health/ready", None).await;
+    let data = ready.assert_ok(200);
+    assert_eq!(data["status"], "ok", "{}", ready.text);
+    assert_eq!(data["database"], "ok");
+    assert_eq!(data["migrations"], "ok");
+    // The test servers run without background jobs.
+    assert_eq!(data["jobs"], "disabled");
+
+    // A migration rolled back: not ready, and the check says why.
+    use migration::MigratorTrait;
+    migration::Migrator::down(&app.db, Some(1)).await.unwrap();
+    let not_ready = app.get("/api/health/ready", None).await;
+    not_ready.assert_error(503, "service_unavailable");
+    assert_eq!(not_ready.body["details"]["migrations"], "1 pending");
+    assert_eq!(not_ready.body["details"]["database"], "ok");
+    // Liveness does not depend on it.
+    app.get("/api/health/live", None).await.assert_ok(200);
+    migration::Migrator::up(&app.db, None).await.unwrap();
+    app.get("/api/health/ready", None).await.assert_ok(200);
+}
+
+async fn every_request_has_an_id_that_errors_quote(app: TestApp) {
+    let id_of = |resp: &crate::helpers::Resp| {
+        resp.headers
+            .get("x-request-id")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+            .expect("an X-Request-Id header")
+    };
+    // Generated when the client sends none, different each time.
+    let a = app.get("/api/health", None).await;
+    let b = app.get("/api/health", None).await;
+    assert_ne!(id_of(&a), id_of(&b));
+
+    // A client's id is kept and quoted by the error body.
+    let resp = app
+        .raw(
+            app.client
+                .get(app.url("/api/tickets"))
+                .header("X-Request-Id", "support-case-42"),
+        )
+        .await;
+    resp.assert_error(401, "unauthorized");
+    assert_eq!(id_of(&resp), "support-case-42");
+    assert_eq!(resp.body["request_id"], "support-case-42");
+
+    // Errors from the JSON layer and unknown routes carry it too.
+    let resp = app
+        .raw(
+            app.client
+                .post(app.url("/api/auth/login"))
+                .header("content-type", "application/json")
+                .body("{not json"),
+        )
+        .await;
+    resp.assert_error(400, "invalid_json");
+    assert_eq!(
+        resp.body["request_id"].as_str(),
+        Some(id_of(&resp).as_str())
+    );
+    let resp = app.get("/api/no-such-route", None).await;
+    assert_eq!(
+        resp.body["request_id"].as_str(),
+        Some(id_of(&resp).as_str())
+    );
+
+    // An id that is unsafe to log is replaced.
+    let resp = app
+        .raw(
+            app.client
+                .get(app.url("/api/health"))
+                .header("X-Request-Id", "x".repeat(500)),
+        )
+        .await;
+    assert_ne!(id_of(&resp), "x".repeat(500));
+    assert!(id_of(&resp).len() <= 128);
 }

@@ -151,6 +151,7 @@ impl ApiError {
 
     fn body(&self) -> ErrorBody {
         let mut body = ErrorBody::new(self.code(), self.to_string());
+        body.request_id = crate::request_id::current();
         match self {
             ApiError::Validation { fields, .. } => {
                 body.details = Some(serde_json::json!({ "fields": fields }));

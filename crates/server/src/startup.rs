@@ -9,7 +9,7 @@ use actix_web::{
     App, HttpServer,
     dev::Server,
     http::header,
-    middleware::{self, DefaultHeaders, Logger},
+    middleware::{self, DefaultHeaders},
     web,
 };
 use migration::{Migrator, MigratorTrait};
@@ -27,7 +27,7 @@ use crate::{
     json_guard,
     openapi::{self, ApiDoc},
     realtime::{Realtime, bus, session},
-    routes, spa,
+    request_id, routes, spa,
     state::AppState,
 };
 
@@ -217,11 +217,8 @@ fn build_server(listener: TcpListener, state: AppState) -> anyhow::Result<Server
             .app_data(web::PathConfig::default().error_handler(error::path_error))
             .wrap(security_headers)
             .wrap(cors)
-            // The path without its query: `/ws?token=…` must never put a token in the logs.
-            .wrap(
-                Logger::new("%a \"%{method}xi %U\" %s %b %Dms")
-                    .custom_request_replace("method", |req| req.method().to_string()),
-            )
+            // Request ids and the access log (which never shows a query string).
+            .wrap(middleware::from_fn(request_id::assign))
             // Registered before the /api scope, which would otherwise claim /api/docs.
             .route(
                 "/api/docs",

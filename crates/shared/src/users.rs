@@ -159,3 +159,17 @@ pub struct HealthDto {
     pub database: String,
     pub version: String,
 }
+
+/// `GET /api/health/ready`: each check that decides whether this instance takes traffic.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ReadinessDto {
+    /// `ok` when every check passed.
+    pub status: String,
+    /// `ok`, or why the database did not answer.
+    pub database: String,
+    /// `ok`, or how many migrations are still to be applied.
+    pub migrations: String,
+    /// `running`, `disabled` (BACKGROUND_JOBS=false) or `stopped`.
+    pub jobs: String,
+}

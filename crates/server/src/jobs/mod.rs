@@ -4,7 +4,13 @@
 //! without a restart) or until it is triggered, then runs the same service function the tests
 //! call. Errors are logged and the loop carries on.
 
-use std::{sync::Arc, time::Duration};
+use std::{
+    sync::{
+        Arc,
+        atomic::{AtomicBool, Ordering},
+    },
+    time::Duration,
+};
 
 use tokio::{
     sync::{Notify, watch},
@@ -20,9 +26,16 @@ use crate::{
 #[derive(Clone, Default)]
 pub struct Jobs {
     assign: Arc<Notify>,
+    /// True while the jobs' thread is running its loops (for the readiness check).
+    running: Arc<AtomicBool>,
 }
 
 impl Jobs {
+    /// Whether the background loops are running in this process.
+    pub fn running(&self) -> bool {
+        self.running.load(Ordering::Acquire)
+    }
+
     /// Asks the assignment loop to run now (coalesces with other pending requests).
     pub fn trigger_assignment(&self) {
         self.assign.notify_one();
@@ -35,9 +48,14 @@ impl Jobs {
 /// service functions hold database transactions across awaits and are not `Send`.
 pub fn start(state: AppState) -> Stopper {
     let (stop_tx, stop_rx) = watch::channel(false);
+    // Running from now until the thread's loops end (or it fails to start).
+    let running = state.jobs.running.clone();
+    running.store(true, Ordering::Release);
+    let flag = running.clone();
     let spawned = std::thread::Builder::new()
         .name("helpdesk-jobs".to_owned())
         .spawn(move || {
+            let running = flag;
             let runtime = match tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()
@@ -45,6 +63,7 @@ pub fn start(state: AppState) -> Stopper {
                 Ok(rt) => rt,
                 Err(e) => {
                     log::error!("cannot start the background jobs: {e}");
+                    running.store(false, Ordering::Release);
                     return;
                 }
             };
@@ -60,9 +79,11 @@ pub fn start(state: AppState) -> Stopper {
                     }
                 }
             });
+            running.store(false, Ordering::Release);
         });
     if let Err(e) = spawned {
         log::error!("cannot start the background jobs thread: {e}");
+        running.store(false, Ordering::Release);
     }
     Stopper(stop_tx)
 }

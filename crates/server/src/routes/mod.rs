@@ -91,5 +91,7 @@ pub fn config(cfg: &mut ServiceConfig<'_>) {
         .service(attachments::upload)
         .service(attachments::download)
         .service(attachments::remove)
-        .service(health::health);
+        .service(health::health)
+        .service(health::live)
+        .service(health::ready);
 }
