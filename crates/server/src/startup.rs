@@ -86,6 +86,33 @@ pub fn openapi_document() -> utoipa::openapi::OpenApi {
     api
 }
 
+/// Longest wait for in-flight requests (and a running job) when shutting down.
+pub const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Resolves on SIGTERM or SIGINT (Ctrl-C).
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = term.recv() => {}
+                    _ = tokio::signal::ctrl_c() => {}
+                }
+            }
+            Err(e) => {
+                log::warn!("cannot listen for SIGTERM ({e}); Ctrl-C still stops the server");
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
 /// A bound, ready-to-run server.
 pub struct Application {
     port: u16,
@@ -158,12 +185,25 @@ impl Application {
         &self.state
     }
 
-    /// Serves until the process is asked to stop (SIGINT/SIGTERM).
+    /// Serves until the process is asked to stop (SIGTERM or SIGINT), then shuts down
+    /// gracefully: stop accepting connections, tell WebSocket clients to reconnect (1012) so
+    /// they resume on another instance, finish in-flight requests (for at most
+    /// [`SHUTDOWN_GRACE`]), and stop the background jobs between two runs.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let handle = self.server.handle();
+        let realtime = self.state.realtime.clone();
+        let stopping = tokio::spawn(async move {
+            shutdown_signal().await;
+            log::info!("shutting down: closing live connections, finishing requests");
+            realtime.close_all().await;
+            handle.stop(true).await;
+        });
         let result = self.server.await;
-        if let Some(jobs) = &self.jobs {
-            jobs.stop();
+        stopping.abort();
+        if let Some(jobs) = self.jobs {
+            jobs.stop_and_wait(SHUTDOWN_GRACE).await;
         }
+        log::info!("stopped");
         result
     }
 }
@@ -249,6 +289,10 @@ fn build_server(listener: TcpListener, state: AppState) -> anyhow::Result<Server
     if let Some(workers) = settings.workers {
         server = server.workers(workers);
     }
+    // Signals are handled by `run_until_stopped`, which closes live connections first.
+    let server = server
+        .disable_signals()
+        .shutdown_timeout(SHUTDOWN_GRACE.as_secs());
     Ok(server.run())
 }
 

@@ -81,19 +81,42 @@ pub fn start(state: AppState) -> Stopper {
             });
             running.store(false, Ordering::Release);
         });
-    if let Err(e) = spawned {
-        log::error!("cannot start the background jobs thread: {e}");
-        running.store(false, Ordering::Release);
+    let thread = match spawned {
+        Ok(thread) => Some(thread),
+        Err(e) => {
+            log::error!("cannot start the background jobs thread: {e}");
+            running.store(false, Ordering::Release);
+            None
+        }
+    };
+    Stopper {
+        stop: stop_tx,
+        thread,
     }
-    Stopper(stop_tx)
 }
 
-/// Stops the background jobs when told to or dropped.
-pub struct Stopper(watch::Sender<bool>);
+/// Stops the background jobs when told to or dropped. A loop stops only between two runs, so
+/// a job in progress finishes (or its transaction rolls back if the process dies).
+pub struct Stopper {
+    stop: watch::Sender<bool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
 
 impl Stopper {
     pub fn stop(&self) {
-        let _ = self.0.send(true);
+        let _ = self.stop.send(true);
+    }
+
+    /// Stops the loops and waits (at most `grace`) for a run in progress to finish.
+    pub async fn stop_and_wait(mut self, grace: Duration) {
+        self.stop();
+        let Some(thread) = self.thread.take() else {
+            return;
+        };
+        let joined = tokio::task::spawn_blocking(move || thread.join());
+        if tokio::time::timeout(grace, joined).await.is_err() {
+            log::warn!("a background job was still running after {grace:?}; stopping anyway");
+        }
     }
 }
 

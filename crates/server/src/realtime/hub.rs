@@ -57,9 +57,18 @@ pub struct Registration {
     pub rx: mpsc::Receiver<Arc<Outgoing>>,
     /// Set by the hub when the session's queue overflowed and events were skipped.
     pub lagged: Arc<AtomicBool>,
-    /// Set by the hub, before it drops the session (which ends `rx`), when the user's access
-    /// was revoked.
-    pub revoked: Arc<OnceLock<Revocation>>,
+    /// Set by the hub, before it drops the session (which ends `rx`), to say why.
+    pub ended: Arc<OnceLock<EndReason>>,
+}
+
+/// Why the hub dropped a session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EndReason {
+    /// The user's access was revoked.
+    Revoked(Revocation),
+    /// The server is shutting down: the client should reconnect (to another instance) and
+    /// resume.
+    Restarting,
 }
 
 /// The answer to a join.
@@ -89,10 +98,12 @@ enum Command {
         rooms: Vec<String>,
         tx: mpsc::Sender<Arc<Outgoing>>,
         lagged: Arc<AtomicBool>,
-        revoked: Arc<OnceLock<Revocation>>,
+        ended: Arc<OnceLock<EndReason>>,
         done: oneshot::Sender<()>,
     },
     Unregister(u64),
+    /// Drops every session as [`EndReason::Restarting`].
+    Shutdown(oneshot::Sender<()>),
     Join(PendingJoin),
     Leave(u64, String),
     Snapshot(u64, oneshot::Sender<Option<Snapshot>>),
@@ -119,7 +130,7 @@ struct SessionEntry {
     rooms: HashSet<String>,
     tx: mpsc::Sender<Arc<Outgoing>>,
     lagged: Arc<AtomicBool>,
-    revoked: Arc<OnceLock<Revocation>>,
+    ended: Arc<OnceLock<EndReason>>,
     user_id: Uuid,
 }
 
@@ -183,7 +194,7 @@ impl Realtime {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let (tx, rx) = mpsc::channel(SESSION_QUEUE);
         let lagged = Arc::new(AtomicBool::new(false));
-        let revoked = Arc::new(OnceLock::new());
+        let ended = Arc::new(OnceLock::new());
         let (done, registered) = oneshot::channel();
         self.commands
             .send(Command::Register {
@@ -193,7 +204,7 @@ impl Realtime {
                 rooms,
                 tx,
                 lagged: lagged.clone(),
-                revoked: revoked.clone(),
+                ended: ended.clone(),
                 done,
             })
             .await
@@ -203,7 +214,7 @@ impl Realtime {
             id,
             rx,
             lagged,
-            revoked,
+            ended,
         })
     }
 
@@ -234,6 +245,15 @@ impl Realtime {
         let (done, answer) = oneshot::channel();
         self.commands.send(Command::Snapshot(id, done)).await.ok()?;
         answer.await.ok().flatten()
+    }
+
+    /// Ends every session with [`EndReason::Restarting`] (their sockets close with 1012) and
+    /// returns once the hub has dropped them.
+    pub async fn close_all(&self) {
+        let (done, answer) = oneshot::channel();
+        if self.commands.send(Command::Shutdown(done)).await.is_ok() {
+            let _ = answer.await;
+        }
     }
 
     /// Never blocks: used from a session that is going away.
@@ -314,7 +334,7 @@ impl Hub {
                 rooms,
                 tx,
                 lagged,
-                revoked,
+                ended,
                 done,
             } => {
                 for room in &rooms {
@@ -327,7 +347,7 @@ impl Hub {
                         rooms: rooms.into_iter().collect(),
                         tx,
                         lagged,
-                        revoked,
+                        ended,
                         user_id,
                     },
                 );
@@ -336,6 +356,11 @@ impl Hub {
                 let _ = done.send(());
             }
             Command::Unregister(id) => self.remove(id),
+            Command::Shutdown(done) => {
+                let ids: Vec<u64> = self.sessions.keys().copied().collect();
+                self.end_sessions(ids, EndReason::Restarting);
+                let _ = done.send(());
+            }
             Command::Join(join) => {
                 if join.checked_at > self.position() {
                     // Events up to the check are not dispatched yet: decide once they are.
@@ -514,11 +539,16 @@ impl Hub {
             .filter(|(_, s)| s.user_id == revoked.user_id)
             .map(|(id, _)| *id)
             .collect();
+        self.end_sessions(ids, EndReason::Revoked(revoked.reason));
+    }
+
+    /// Drops sessions, telling each why first. Dropping a queue's sender ends the session's
+    /// stream after what is already queued.
+    fn end_sessions(&mut self, ids: Vec<u64>, reason: EndReason) {
         for id in ids {
             if let Some(s) = self.sessions.get(&id) {
-                let _ = s.revoked.set(revoked.reason);
+                let _ = s.ended.set(reason);
             }
-            // Dropping the queue's sender ends the session's stream after what is queued.
             self.remove(id);
         }
     }
