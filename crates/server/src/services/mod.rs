@@ -6,6 +6,7 @@ pub mod agents;
 pub mod analytics;
 pub mod assignment;
 pub mod attachments;
+pub mod backup;
 pub mod events;
 pub mod export;
 pub mod journeys;
