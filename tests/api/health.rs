@@ -10,6 +10,7 @@ crate::db_tests!(
     every_documented_endpoint_requires_a_token,
     liveness_and_readiness,
     every_request_has_an_id_that_errors_quote,
+    metrics_are_for_admins_and_count_what_happens,
 );
 
 /// Endpoints anyone may call without signing in.
@@ -233,4 +234,57 @@ async fn every_request_has_an_id_that_errors_quote(app: TestApp) {
         .await;
     assert_ne!(id_of(&resp), "x".repeat(500));
     assert!(id_of(&resp).len() <= 128);
+}
+
+/// The value of one sample line of the text format, e.g. `helpdesk_queue_length 2`.
+fn sample(text: &str, series: &str) -> Option<f64> {
+    text.lines()
+        .find(|l| l.starts_with(series) && l[series.len()..].starts_with(' '))
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|v| v.parse().ok())
+}
+
+async fn metrics_are_for_admins_and_count_what_happens(app: TestApp) {
+    use shared::Role;
+    let customer = app.user(Role::Customer).await;
+    let admin = app.user(Role::Admin).await;
+    app.get("/metrics", None)
+        .await
+        .assert_error(401, "unauthorized");
+    app.get("/metrics", Some(&customer.token))
+        .await
+        .assert_error(403, "forbidden");
+
+    let t = app.ticket(&customer.token, "Counted").await;
+    let id = t["id"].as_str().unwrap();
+    for _ in 0..3 {
+        app.get(&format!("/api/tickets/{id}"), Some(&customer.token))
+            .await
+            .assert_ok(200);
+    }
+    let (ws, _) = crate::ws_client::Ws::signed_in(&app, &admin.token).await;
+    let resp = app.get("/metrics", Some(&admin.token)).await;
+    assert_eq!(resp.status.as_u16(), 200, "{}", resp.text);
+    let content_type = resp.headers["content-type"].to_str().unwrap();
+    assert!(
+        content_type.starts_with("text/plain; version=0.0.4"),
+        "{content_type}"
+    );
+    let text = &resp.text;
+    // Labelled by route template, not by the concrete path.
+    assert_eq!(
+        sample(
+            text,
+            "helpdesk_http_requests_total{method=\"GET\",route=\"/api/tickets/{id}\",status=\"200\"}"
+        ),
+        Some(3.0),
+        "{text}"
+    );
+    assert!(!text.contains(id), "no concrete ids in labels");
+    assert_eq!(sample(text, "helpdesk_queue_length"), Some(1.0));
+    assert_eq!(sample(text, "helpdesk_tickets{status=\"new\"}"), Some(1.0));
+    assert_eq!(sample(text, "helpdesk_websocket_connections"), Some(1.0));
+    assert!(sample(text, "helpdesk_db_pool_connections").is_some_and(|n| n >= 1.0));
+    assert!(text.contains("# TYPE helpdesk_http_request_duration_seconds histogram"));
+    ws.close().await;
 }

@@ -11,6 +11,7 @@ pub mod error;
 pub mod jobs;
 pub mod json_guard;
 pub mod logging;
+pub mod metrics;
 pub mod openapi;
 pub mod realtime;
 pub mod request_id;

@@ -156,6 +156,10 @@ impl Application {
             clock,
             jobs: Jobs::default(),
             realtime,
+            metrics: Arc::new(
+                crate::metrics::Metrics::new()
+                    .map_err(|e| anyhow::anyhow!("cannot set up the metrics: {e}"))?,
+            ),
             settings: Arc::new(settings),
         };
         let jobs = state
@@ -257,6 +261,7 @@ fn build_server(listener: TcpListener, state: AppState) -> anyhow::Result<Server
             .app_data(web::PathConfig::default().error_handler(error::path_error))
             .wrap(security_headers)
             .wrap(cors)
+            .wrap(middleware::from_fn(crate::metrics::track))
             // Request ids and the access log (which never shows a query string).
             .wrap(middleware::from_fn(request_id::assign))
             // Registered before the /api scope, which would otherwise claim /api/docs.
@@ -270,6 +275,7 @@ fn build_server(listener: TcpListener, state: AppState) -> anyhow::Result<Server
             )
             .service(SwaggerUi::new("/api/docs/{_:.*}").url("/api/openapi.json", api_doc.clone()))
             .route("/ws", web::get().to(session::route))
+            .route("/metrics", web::get().to(routes::metrics::scrape))
             .service(
                 web::scope("/api")
                     .wrap(middleware::from_fn(json_guard::refuse_nul_in_json))

@@ -32,6 +32,8 @@ pub struct AppState {
     pub jobs: Jobs,
     /// The realtime hub: WebSocket sessions and event fan-out.
     pub realtime: Realtime,
+    /// Prometheus metrics of this server (`GET /metrics`).
+    pub metrics: Arc<crate::metrics::Metrics>,
 }
 
 impl AppState {

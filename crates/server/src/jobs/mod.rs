@@ -142,7 +142,12 @@ async fn assignment_loop(state: AppState, mut stop: watch::Receiver<bool>) {
             _ = trigger.notified() => {}
             _ = stop.changed() => return,
         }
-        match assignment::run(&state.db, state.clock.now()).await {
+        let started = std::time::Instant::now();
+        let result = assignment::run(&state.db, state.clock.now()).await;
+        state
+            .metrics
+            .job("assignment", result.is_ok(), started.elapsed());
+        match result {
             Ok(report) if !report.assigned.is_empty() => {
                 log::info!("assigned {} tickets", report.assigned.len());
                 state.realtime.poke();
@@ -160,9 +165,15 @@ async fn sla_loop(state: AppState, mut stop: watch::Receiver<bool>) {
             _ = tokio::time::sleep(interval) => {}
             _ = stop.changed() => return,
         }
-        match sla_monitor::run(&state.db, state.clock.now()).await {
+        let started = std::time::Instant::now();
+        let result = sla_monitor::run(&state.db, state.clock.now()).await;
+        state
+            .metrics
+            .job("sla_monitor", result.is_ok(), started.elapsed());
+        match result {
             Ok(breaches) if !breaches.is_empty() => {
                 log::warn!("{} SLA breaches escalated", breaches.len());
+                state.metrics.sla_breaches.inc_by(breaches.len() as u64);
                 state.realtime.poke();
             }
             Ok(_) => {}
@@ -183,7 +194,12 @@ async fn rollup_loop(state: AppState, mut stop: watch::Receiver<bool>) {
     loop {
         // Drain the change log in batches, yielding to stop requests between them.
         loop {
-            match analytics::rollup::refresh(&state.db).await {
+            let started = std::time::Instant::now();
+            let result = analytics::rollup::refresh(&state.db).await;
+            state
+                .metrics
+                .job("rollup", result.is_ok(), started.elapsed());
+            match result {
                 Ok(n) if n == analytics::rollup::BATCH => {
                     if *stop.borrow() {
                         return;

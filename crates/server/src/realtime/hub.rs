@@ -142,6 +142,28 @@ pub struct Realtime {
     last_seq: Arc<AtomicI64>,
     next_id: Arc<AtomicU64>,
     sessions: Arc<AtomicU64>,
+    counters: Arc<Counters>,
+}
+
+/// Delivery counters since start, for the metrics.
+#[derive(Default)]
+struct Counters {
+    queued: AtomicU64,
+    dropped: AtomicU64,
+    resyncs: AtomicU64,
+}
+
+/// What [`Realtime::stats`] reports.
+#[derive(Debug, Clone, Copy)]
+pub struct Stats {
+    /// Connected sessions.
+    pub sessions: u64,
+    /// Events queued to sessions.
+    pub queued: u64,
+    /// Events skipped for sessions whose queue was full.
+    pub dropped: u64,
+    /// `resync` messages sent.
+    pub resyncs: u64,
 }
 
 impl Realtime {
@@ -155,6 +177,7 @@ impl Realtime {
             last_seq: Arc::new(AtomicI64::new(0)),
             next_id: Arc::new(AtomicU64::new(1)),
             sessions: Arc::new(AtomicU64::new(0)),
+            counters: Arc::new(Counters::default()),
         };
         let hub = Hub {
             db,
@@ -162,6 +185,7 @@ impl Realtime {
             rooms: HashMap::new(),
             last_seq: handle.last_seq.clone(),
             session_count: handle.sessions.clone(),
+            counters: handle.counters.clone(),
             assignments: VecDeque::new(),
             assignments_from: 0,
             pending_joins: Vec::new(),
@@ -183,6 +207,21 @@ impl Realtime {
     /// Connected sessions right now.
     pub fn session_count(&self) -> u64 {
         self.sessions.load(Ordering::Relaxed)
+    }
+
+    /// Sessions and delivery counters, for the metrics.
+    pub fn stats(&self) -> Stats {
+        Stats {
+            sessions: self.session_count(),
+            queued: self.counters.queued.load(Ordering::Relaxed),
+            dropped: self.counters.dropped.load(Ordering::Relaxed),
+            resyncs: self.counters.resyncs.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Counts a `resync` sent by a session.
+    pub fn count_resync(&self) {
+        self.counters.resyncs.fetch_add(1, Ordering::Relaxed);
     }
 
     pub async fn register(
@@ -272,6 +311,7 @@ struct Hub {
     /// The hub's position: every event up to it has been delivered.
     last_seq: Arc<AtomicI64>,
     session_count: Arc<AtomicU64>,
+    counters: Arc<Counters>,
     /// The latest assignments, oldest first, at most [`ASSIGNMENT_LOG`].
     assignments: VecDeque<Assignment>,
     /// `assignments` holds every assignment after this `seq`.
@@ -581,11 +621,15 @@ impl Hub {
                 continue;
             }
             if s.lagged.load(Ordering::Acquire) {
+                self.counters.dropped.fetch_add(1, Ordering::Relaxed);
                 continue;
             }
             match s.tx.try_send(out.clone()) {
-                Ok(()) => {}
+                Ok(()) => {
+                    self.counters.queued.fetch_add(1, Ordering::Relaxed);
+                }
                 Err(mpsc::error::TrySendError::Full(_)) => {
+                    self.counters.dropped.fetch_add(1, Ordering::Relaxed);
                     s.lagged.store(true, Ordering::Release);
                 }
                 Err(mpsc::error::TrySendError::Closed(_)) => gone.push(id),

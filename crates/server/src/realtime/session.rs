@@ -300,6 +300,7 @@ async fn run(
                         last_seq: state.realtime.last_seq(),
                     };
                     conn.last_sent = conn.last_sent.max(state.realtime.last_seq());
+                    state.realtime.count_resync();
                     held = None;
                     reg.lagged.store(false, Ordering::Release);
                     if session.text(json(&resync)).await.is_err() {
@@ -474,9 +475,13 @@ impl Conn {
             return Err(ended(&self.ended));
         };
         let last = self.state.realtime.last_seq();
-        let resync = |reason: &str, last_seq: i64| ServerMsg::Resync {
-            reason: reason.to_owned(),
-            last_seq,
+        let realtime = &self.state.realtime;
+        let resync = |reason: &str, last_seq: i64| {
+            realtime.count_resync();
+            ServerMsg::Resync {
+                reason: reason.to_owned(),
+                last_seq,
+            }
         };
         let db = &self.state.db;
         let oldest = Event::find()

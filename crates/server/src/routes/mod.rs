@@ -11,6 +11,7 @@ pub mod attachments;
 pub mod auth;
 pub mod health;
 pub mod journeys;
+pub mod metrics;
 pub mod settings;
 pub mod tickets;
 pub mod users;
