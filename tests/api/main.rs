@@ -9,6 +9,7 @@ mod helpers;
 mod analytics;
 mod attachments;
 mod auth;
+mod authz;
 mod backup;
 mod browser;
 mod browser_admin;
