@@ -3,7 +3,8 @@
 //! assignee), agent Y and an admin, on resources that belong to A and X. Each cell must give
 //! the documented outcome: allowed (anything but 401/403/404), 401, 403 or 404 ("not found"
 //! for what the caller may not see). An operation without a rule here fails the test, so a new
-//! route cannot ship without one.
+//! route cannot ship without one. Callers who are refused get the same refusal with a malformed
+//! body: authorization is decided before anything is said about the body.
 
 use std::collections::BTreeMap;
 
@@ -254,6 +255,25 @@ async fn every_route_gives_each_role_its_documented_outcome(app: TestApp) {
         let anon = app
             .request(method.clone(), &path, None, body.as_ref())
             .await;
+        if !r.public && body.is_some() {
+            let malformed = app
+                .raw(
+                    app.client
+                        .request(method.clone(), app.url(&path))
+                        .header("content-type", "application/json")
+                        .body("{not json"),
+                )
+                .await;
+            if malformed.status.as_u16() != 401 {
+                wrong.push(format!(
+                    "{} {} anonymous with a malformed body: {} {}",
+                    r.method,
+                    r.path,
+                    malformed.status,
+                    malformed.code()
+                ));
+            }
+        }
         let denied = matches!(anon.status.as_u16(), 401 | 403 | 404);
         if r.public == denied {
             wrong.push(format!(
@@ -279,6 +299,31 @@ async fn every_route_gives_each_role_its_documented_outcome(app: TestApp) {
                 404 => 'h',
                 _ => 'a',
             };
+            // Whoever may not call the route learns nothing about the body: a malformed one
+            // gets the same refusal.
+            // (A 404 for what the caller may not see is decided by the resource; a
+            // malformed body says nothing about that, since an unknown id answers the same.)
+            if expected == 'f' && body.is_some() {
+                let malformed = app
+                    .raw(
+                        app.client
+                            .request(method.clone(), app.url(&path))
+                            .bearer_auth(&actor.token)
+                            .header("content-type", "application/json")
+                            .body("{not json"),
+                    )
+                    .await;
+                if malformed.status != resp.status {
+                    wrong.push(format!(
+                        "{} {} as {name} with a malformed body: {} {} (a well-formed one: {})",
+                        r.method,
+                        r.path,
+                        malformed.status,
+                        malformed.code(),
+                        resp.status
+                    ));
+                }
+            }
             if got != expected {
                 wrong.push(format!(
                     "{} {} as {name}: expected {expected}, got {} {}",

@@ -9,7 +9,7 @@ use shared::{
 use uuid::Uuid;
 
 use crate::{
-    auth::{AdminUser, AgentUser},
+    auth::{AdminUser, AgentUser, JsonBody},
     error::ApiError,
     services::{self, agents},
     state::AppState,
@@ -62,12 +62,12 @@ fn page_of<T>(items: Vec<T>, paging: Paging) -> Vec<T> {
 pub async fn create(
     state: web::Data<AppState>,
     _admin: AdminUser,
-    body: web::Json<CreateAgentRequest>,
+    body: JsonBody<CreateAgentRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let dto = agents::create(
         &state.db,
         state.settings.bcrypt_cost,
-        body.into_inner(),
+        body.into_inner()?,
         state.clock.now(),
     )
     .await?;
@@ -120,11 +120,13 @@ pub async fn me(
 pub async fn my_status(
     state: web::Data<AppState>,
     user: AgentUser,
-    body: web::Json<StatusRequest>,
+    body: JsonBody<StatusRequest>,
 ) -> Result<web::Json<Envelope<AgentDto>>, ApiError> {
     let id = me_only(&user)?;
     Ok(web::Json(Envelope::ok(
-        state.set_agent_status(id, id, body.status).await?,
+        state
+            .set_agent_status(id, id, body.into_inner()?.status)
+            .await?,
     )))
 }
 
@@ -168,12 +170,12 @@ pub async fn update(
     state: web::Data<AppState>,
     _admin: AdminUser,
     id: web::Path<Uuid>,
-    body: web::Json<UpdateAgentRequest>,
+    body: JsonBody<UpdateAgentRequest>,
 ) -> Result<web::Json<Envelope<AgentDto>>, ApiError> {
     let dto = agents::update(
         &state.db,
         id.into_inner(),
-        body.into_inner(),
+        body.into_inner()?,
         state.clock.now(),
     )
     .await?;
@@ -200,11 +202,11 @@ pub async fn set_status(
     state: web::Data<AppState>,
     admin: AdminUser,
     id: web::Path<Uuid>,
-    body: web::Json<StatusRequest>,
+    body: JsonBody<StatusRequest>,
 ) -> Result<web::Json<Envelope<AgentDto>>, ApiError> {
     Ok(web::Json(Envelope::ok(
         state
-            .set_agent_status(admin.0.id, id.into_inner(), body.status)
+            .set_agent_status(admin.0.id, id.into_inner(), body.into_inner()?.status)
             .await?,
     )))
 }

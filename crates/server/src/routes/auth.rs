@@ -8,7 +8,7 @@ use shared::{
 };
 
 use crate::{
-    auth::AuthUser,
+    auth::{AuthUser, JsonBody},
     entity::user,
     error::ApiError,
     services::users::{self, NewAccount},
@@ -40,9 +40,9 @@ fn token_response(state: &AppState, user: user::Model) -> Result<AuthResponse, A
 #[post("/auth/register")]
 pub async fn register(
     state: web::Data<AppState>,
-    body: web::Json<RegisterRequest>,
+    body: JsonBody<RegisterRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let req = body.into_inner();
+    let req = body.into_inner()?;
     let account = NewAccount::parse(&req.email, &req.password, &req.name, Role::Customer)?;
     let user = users::create_account(&state.db, state.settings.bcrypt_cost, account).await?;
     log::info!("registered customer {}", user.id);
@@ -63,9 +63,9 @@ pub async fn register(
 pub async fn login(
     http: HttpRequest,
     state: web::Data<AppState>,
-    body: web::Json<LoginRequest>,
+    body: JsonBody<LoginRequest>,
 ) -> Result<web::Json<Envelope<AuthResponse>>, ApiError> {
-    let req = body.into_inner();
+    let req = body.into_inner()?;
     // The socket's address, not a forwarded header a client could forge.
     let ip = http.peer_addr().map(|a| a.ip());
     state
@@ -125,13 +125,13 @@ pub async fn me(user: AuthUser) -> web::Json<Envelope<UserDto>> {
 pub async fn update_me(
     state: web::Data<AppState>,
     user: AuthUser,
-    body: web::Json<UpdateMeRequest>,
+    body: JsonBody<UpdateMeRequest>,
 ) -> Result<web::Json<Envelope<AuthResponse>>, ApiError> {
     let updated = users::update_profile(
         &state.db,
         state.settings.bcrypt_cost,
         user.user,
-        body.into_inner(),
+        body.into_inner()?,
     )
     .await?;
     state.realtime.poke();

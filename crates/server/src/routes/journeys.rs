@@ -10,7 +10,7 @@ use shared::{
 use uuid::Uuid;
 
 use crate::{
-    auth::{AdminUser, AuthUser},
+    auth::{AdminUser, AuthUser, CustomerUser, JsonBody},
     error::ApiError,
     services::{
         self,
@@ -58,9 +58,10 @@ pub async fn list(
 pub async fn create(
     state: web::Data<AppState>,
     admin: AdminUser,
-    body: web::Json<JourneyRequest>,
+    body: JsonBody<JourneyRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let dto = journeys::create(&state.db, admin.0.id, body.into_inner(), state.clock.now()).await?;
+    let dto =
+        journeys::create(&state.db, admin.0.id, body.into_inner()?, state.clock.now()).await?;
     Ok(HttpResponse::Created().json(Envelope::ok(dto)))
 }
 
@@ -105,14 +106,14 @@ pub async fn update(
     state: web::Data<AppState>,
     admin: AdminUser,
     id: web::Path<Uuid>,
-    body: web::Json<JourneyRequest>,
+    body: JsonBody<JourneyRequest>,
 ) -> Result<web::Json<Envelope<JourneyDto>>, ApiError> {
     Ok(web::Json(Envelope::ok(
         journeys::update(
             &state.db,
             admin.0.id,
             id.into_inner(),
-            body.into_inner(),
+            body.into_inner()?,
             state.clock.now(),
         )
         .await?,
@@ -207,12 +208,18 @@ pub async fn archive(
 #[post("/journeys/{id}/submit")]
 pub async fn submit(
     state: web::Data<AppState>,
-    user: AuthUser,
+    customer: CustomerUser,
     id: web::Path<Uuid>,
-    body: web::Json<SubmitJourneyRequest>,
+    body: JsonBody<SubmitJourneyRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let ticket =
-        journeys::submit(&state.db, &user, id.into_inner(), body.into_inner().answers).await?;
+    let user = customer.0;
+    let ticket = journeys::submit(
+        &state.db,
+        &user,
+        id.into_inner(),
+        body.into_inner()?.answers,
+    )
+    .await?;
     state.realtime.poke();
     state.jobs.trigger_assignment();
     let dto = tickets::to_dto(&state.db, false, ticket).await?;

@@ -7,7 +7,7 @@ use shared::{
 };
 
 use crate::{
-    auth::AdminUser,
+    auth::{AdminUser, JsonBody},
     error::ApiError,
     services::{begin_write, settings},
     state::AppState,
@@ -57,9 +57,9 @@ pub async fn get(
 pub async fn update(
     state: web::Data<AppState>,
     _admin: AdminUser,
-    body: web::Json<UpdateSettingsRequest>,
+    body: JsonBody<UpdateSettingsRequest>,
 ) -> Result<web::Json<Envelope<SettingsDto>>, ApiError> {
-    let req = body.into_inner();
+    let req = body.into_inner()?;
     let problems = req.problems();
     if !problems.is_empty() {
         return Err(ApiError::Validation {

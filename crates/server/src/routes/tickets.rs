@@ -12,7 +12,7 @@ use shared::{
 use uuid::Uuid;
 
 use crate::{
-    auth::{AdminUser, AgentUser, AuthUser},
+    auth::{AdminUser, AgentUser, AuthUser, JsonBody},
     error::ApiError,
     services::{
         self, assignment, messages,
@@ -59,9 +59,9 @@ pub async fn list(
 pub async fn create(
     state: web::Data<AppState>,
     user: AuthUser,
-    body: web::Json<CreateTicketRequest>,
+    body: JsonBody<CreateTicketRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let new = NewTicket::parse(&user, body.into_inner())?;
+    let new = NewTicket::parse(&user, body.into_inner()?)?;
     let ticket = tickets::create(&state.db, &user, new).await?;
     state.realtime.poke();
     state.jobs.trigger_assignment();
@@ -114,9 +114,9 @@ pub async fn update(
     state: web::Data<AppState>,
     user: AuthUser,
     id: web::Path<Uuid>,
-    body: web::Json<UpdateTicketRequest>,
+    body: JsonBody<UpdateTicketRequest>,
 ) -> Result<web::Json<Envelope<TicketDto>>, ApiError> {
-    let ticket = tickets::update(&state.db, &user, id.into_inner(), body.into_inner()).await?;
+    let ticket = tickets::update(&state.db, &user, id.into_inner(), body.into_inner()?).await?;
     state.realtime.poke();
     if !shared::TicketStatus::from(ticket.status).is_active() {
         // A resolved or closed ticket frees capacity for queued ones.
@@ -191,9 +191,9 @@ pub async fn create_message(
     state: web::Data<AppState>,
     user: AuthUser,
     id: web::Path<Uuid>,
-    body: web::Json<CreateMessageRequest>,
+    body: JsonBody<CreateMessageRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let message = messages::create(&state.db, &user, id.into_inner(), body.into_inner()).await?;
+    let message = messages::create(&state.db, &user, id.into_inner(), body.into_inner()?).await?;
     state.realtime.poke();
     Ok(HttpResponse::Created().json(Envelope::ok(message)))
 }
@@ -251,13 +251,13 @@ pub async fn assign(
     state: web::Data<AppState>,
     admin: AdminUser,
     id: web::Path<Uuid>,
-    body: web::Json<AssignRequest>,
+    body: JsonBody<AssignRequest>,
 ) -> Result<web::Json<Envelope<TicketDto>>, ApiError> {
     let ticket = assignment::assign(
         &state.db,
         admin.0.id,
         id.into_inner(),
-        body.agent_id,
+        body.into_inner()?.agent_id,
         state.clock.now(),
     )
     .await?;

@@ -8,7 +8,7 @@ use shared::{
 use uuid::Uuid;
 
 use crate::{
-    auth::AdminUser,
+    auth::{AdminUser, JsonBody},
     error::ApiError,
     services::{
         self,
@@ -59,9 +59,9 @@ pub async fn list(
 pub async fn create(
     state: web::Data<AppState>,
     admin: AdminUser,
-    body: web::Json<CreateUserRequest>,
+    body: JsonBody<CreateUserRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let req = body.into_inner();
+    let req = body.into_inner()?;
     let account = NewAccount::parse(&req.email, &req.password, &req.name, req.role)?;
     let user = user_service::create_account(&state.db, state.settings.bcrypt_cost, account).await?;
     log::info!("admin {} created {} user {}", admin.0.id, req.role, user.id);
@@ -108,10 +108,10 @@ pub async fn update(
     state: web::Data<AppState>,
     admin: AdminUser,
     id: web::Path<Uuid>,
-    body: web::Json<UpdateUserRequest>,
+    body: JsonBody<UpdateUserRequest>,
 ) -> Result<web::Json<Envelope<UserDto>>, ApiError> {
     let user =
-        user_service::update_by_admin(&state.db, admin.0.id, id.into_inner(), body.into_inner())
+        user_service::update_by_admin(&state.db, admin.0.id, id.into_inner(), body.into_inner()?)
             .await?;
     // A deactivation or role change closes the user's sockets.
     state.realtime.poke();
