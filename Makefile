@@ -12,7 +12,7 @@ TRUNK_VERSION        := 0.21.14
 WASM_BINDGEN_VERSION := 0.2.128
 BINARYEN_VERSION     := 132
 CARGO_BIN            := $(HOME)/.cargo/bin
-# node_modules/.bin first: Trunk must pick npm's binaryen, never Debian's (it builds a blank page).
+# node_modules/.bin first: the SPA build must pick npm's binaryen, never Debian's (it builds a blank page).
 export PATH := $(CURDIR)/node_modules/.bin:$(CARGO_BIN):$(PATH)
 
 DATABASE_URL ?= sqlite://data/helpdesk.db?mode=rwc
@@ -28,11 +28,12 @@ BENCH_TICKETS ?= 1000000
 BENCH_DB      ?= postgres
 BENCH_ARGS    ?=
 
-.PHONY: help run test dev lint fmt seed build frontend tools browser-tools mail-tools check-postgres bench clean
+.PHONY: help run test dev lint fmt seed build frontend tools trunk-tool browser-tools mail-tools check-postgres fuzz bench clean
 
 help:
 	@echo "make run    build everything, migrate + seed SQLite, serve http://$(BIND_ADDR)"
-	@echo "make test   fmt, clippy, unit + black-box tests (SQLite and PostgreSQL), browser tests"
+	@echo "make test   fmt, clippy, unit + black-box tests (SQLite and PostgreSQL), browser tests, fuzz"
+	@echo "make fuzz   schemathesis against a fresh seeded server as customer, agent and admin"
 	@echo "make dev    API on :8080 and 'trunk serve' with live reload on :8000"
 	@echo "make lint   fmt --check and clippy -D warnings"
 	@echo "make seed   create the demo users in DATABASE_URL"
@@ -40,12 +41,11 @@ help:
 
 ## ---- tools -------------------------------------------------------------------------------
 
+# What `make run` and `make test` need to build the SPA: the wasm32 target, wasm-bindgen-cli
+# and npm's binaryen (wasm-opt). Trunk is only for `make dev` (live reload): `trunk-tool`.
 tools:
 	@rustup target list --installed | grep -qx wasm32-unknown-unknown \
 	  || rustup target add wasm32-unknown-unknown
-	@if [ "$$(trunk --version 2>/dev/null)" != "trunk $(TRUNK_VERSION)" ]; then \
-	  echo "installing trunk $(TRUNK_VERSION)"; \
-	  cargo install trunk --version $(TRUNK_VERSION) --locked; fi
 	@if [ "$$(wasm-bindgen --version 2>/dev/null)" != "wasm-bindgen $(WASM_BINDGEN_VERSION)" ]; then \
 	  echo "installing wasm-bindgen-cli $(WASM_BINDGEN_VERSION)"; \
 	  cargo install wasm-bindgen-cli --version $(WASM_BINDGEN_VERSION) --locked; fi
@@ -61,7 +61,7 @@ browser-tools:
 ## ---- build -------------------------------------------------------------------------------
 
 frontend: tools
-	trunk build --release
+	scripts/build-spa
 
 build:
 	cargo build --release -p helpdesk-server
@@ -85,7 +85,12 @@ run: frontend build
 seed:
 	$(HELPDESK) seed
 
-dev: tools
+trunk-tool:
+	@if [ "$$(trunk --version 2>/dev/null)" != "trunk $(TRUNK_VERSION)" ]; then \
+	  echo "installing trunk $(TRUNK_VERSION) (only \`make dev\` uses it; this takes a while once)"; \
+	  cargo install trunk --version $(TRUNK_VERSION) --locked; fi
+
+dev: tools trunk-tool
 	@trap 'kill 0' EXIT; \
 	cargo run -p helpdesk-server -- serve & \
 	trunk serve
@@ -126,6 +131,12 @@ test: tools browser-tools mail-tools check-postgres lint frontend
 	HELPDESK_REQUIRE_BROWSER=1 cargo test $(WORKSPACE_NATIVE)
 	# The SPA's pure logic (journey builder drafts) also has native unit tests.
 	cargo test -p helpdesk-frontend
+	$(MAKE) --no-print-directory fuzz
+
+# Property-based fuzzing of the API (schemathesis from PyPI, pinned, in ~/.cache/helpdesk)
+# against a freshly seeded debug server on a free port; fails on any finding.
+fuzz:
+	scripts/fuzz-api
 
 ## ---- benchmark ---------------------------------------------------------------------------
 

@@ -1,4 +1,5 @@
-//! Entry point of the Helpdesk single-page app (Leptos, client-side rendered, built by Trunk).
+//! Entry point of the Helpdesk single-page app (Leptos, client-side rendered; built by
+//! `scripts/build-spa`, or by `trunk serve` in development).
 //!
 //! `api` talks to the server, `session` owns the token and the signed-in user, `ws` keeps the
 //! live connection, `format` says how values read, `components` holds shared UI pieces and

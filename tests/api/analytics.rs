@@ -15,7 +15,8 @@ use crate::helpers::{TestApp, TestUser};
 crate::db_tests!(
     overview_matches_a_hand_computed_fixture,
     rollups_give_the_live_answer_and_follow_later_changes,
-    csv_export_streams_the_filtered_list
+    csv_export_streams_the_filtered_list,
+    csv_export_stops_when_access_is_revoked
 );
 
 fn at(d: u32, h: u32) -> DateTime<Utc> {
@@ -473,4 +474,38 @@ async fn csv_export_streams_the_filtered_list(app: TestApp) {
     assert_eq!(status, 400);
     let anonymous = app.get("/api/tickets/export.csv", None).await;
     anonymous.assert_error(401, "unauthorized");
+}
+
+/// The export checks the caller's rights before every chunk: an agent deactivated while their
+/// export streams gets no further rows.
+async fn csv_export_stops_when_access_is_revoked(app: TestApp) {
+    use futures_util::StreamExt;
+    use sea_orm::IntoActiveModel;
+    let customer = app.user(Role::Customer).await;
+    let agent = app.user(Role::Agent).await;
+    app.ticket(&customer.token, "Queued").await;
+    let id: Uuid = agent.id.parse().unwrap();
+    let account = server::entity::User::find_by_id(id)
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    let actor = server::auth::AuthUser {
+        id,
+        role: Role::Agent,
+        user: account.clone(),
+    };
+    let query: shared::tickets::TicketListQuery = serde_json::from_value(json!({})).unwrap();
+    let stream = server::services::export::stream_csv(app.db.clone(), &actor, &query).unwrap();
+    futures_util::pin_mut!(stream);
+    let header = stream.next().await.unwrap().unwrap();
+    assert!(header.starts_with("number,"));
+
+    let mut deactivated = account.into_active_model();
+    deactivated.active = Set(false);
+    deactivated.update(&app.db).await.unwrap();
+    let next = stream.next().await.expect("an error, not a clean end");
+    let err = next.expect_err("no rows after the deactivation");
+    assert_eq!(err.code(), shared::ErrorCode::InvalidToken);
+    assert!(stream.next().await.is_none());
 }

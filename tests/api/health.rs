@@ -8,6 +8,9 @@ crate::db_tests!(
     health_reports_the_database,
     api_docs_are_served_offline,
     every_documented_endpoint_requires_a_token,
+    liveness_and_readiness,
+    every_request_has_an_id_that_errors_quote,
+    metrics_are_for_admins_and_count_what_happens,
 );
 
 /// Endpoints anyone may call without signing in.
@@ -18,6 +21,8 @@ const PUBLIC: &[(&str, &str)] = &[
     // The signed token in the link is the credential (see tests/api/mail.rs).
     ("get", "/api/mail/unsubscribe"),
     ("post", "/api/mail/unsubscribe"),
+    ("get", "/api/health/live"),
+    ("get", "/api/health/ready"),
 ];
 
 async fn every_documented_endpoint_requires_a_token(app: TestApp) {
@@ -151,4 +156,138 @@ async fn spa_fallback_serves_index_but_never_for_api() {
         assert!(!resp.text.contains("top-secret"), "{path} leaked a file");
     }
     cleanup.run().await;
+}
+
+async fn liveness_and_readiness(app: TestApp) {
+    let live = app.get("/api/health/live", None).await;
+    assert_eq!(live.assert_ok(200)["status"], "ok");
+    let ready = app.get("/api/health/ready", None).await;
+    let data = ready.assert_ok(200);
+    assert_eq!(data["status"], "ok", "{}", ready.text);
+    assert_eq!(data["database"], "ok");
+    assert_eq!(data["migrations"], "ok");
+    // The test servers run without background jobs.
+    assert_eq!(data["jobs"], "disabled");
+
+    // A migration rolled back: not ready, and the check says why.
+    use migration::MigratorTrait;
+    migration::Migrator::down(&app.db, Some(1)).await.unwrap();
+    let not_ready = app.get("/api/health/ready", None).await;
+    not_ready.assert_error(503, "service_unavailable");
+    assert_eq!(not_ready.body["details"]["migrations"], "1 pending");
+    assert_eq!(not_ready.body["details"]["database"], "ok");
+    // Liveness does not depend on it.
+    app.get("/api/health/live", None).await.assert_ok(200);
+    migration::Migrator::up(&app.db, None).await.unwrap();
+    app.get("/api/health/ready", None).await.assert_ok(200);
+}
+
+async fn every_request_has_an_id_that_errors_quote(app: TestApp) {
+    let id_of = |resp: &crate::helpers::Resp| {
+        resp.headers
+            .get("x-request-id")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+            .expect("an X-Request-Id header")
+    };
+    // Generated when the client sends none, different each time.
+    let a = app.get("/api/health", None).await;
+    let b = app.get("/api/health", None).await;
+    assert_ne!(id_of(&a), id_of(&b));
+
+    // A client's id is kept and quoted by the error body.
+    let resp = app
+        .raw(
+            app.client
+                .get(app.url("/api/tickets"))
+                .header("X-Request-Id", "support-case-42"),
+        )
+        .await;
+    resp.assert_error(401, "unauthorized");
+    assert_eq!(id_of(&resp), "support-case-42");
+    assert_eq!(resp.body["request_id"], "support-case-42");
+
+    // Errors from the JSON layer and unknown routes carry it too.
+    let resp = app
+        .raw(
+            app.client
+                .post(app.url("/api/auth/login"))
+                .header("content-type", "application/json")
+                .body("{not json"),
+        )
+        .await;
+    resp.assert_error(400, "invalid_json");
+    assert_eq!(
+        resp.body["request_id"].as_str(),
+        Some(id_of(&resp).as_str())
+    );
+    let resp = app.get("/api/no-such-route", None).await;
+    assert_eq!(
+        resp.body["request_id"].as_str(),
+        Some(id_of(&resp).as_str())
+    );
+
+    // An id that is unsafe to log is replaced.
+    let resp = app
+        .raw(
+            app.client
+                .get(app.url("/api/health"))
+                .header("X-Request-Id", "x".repeat(500)),
+        )
+        .await;
+    assert_ne!(id_of(&resp), "x".repeat(500));
+    assert!(id_of(&resp).len() <= 128);
+}
+
+/// The value of one sample line of the text format, e.g. `helpdesk_queue_length 2`.
+fn sample(text: &str, series: &str) -> Option<f64> {
+    text.lines()
+        .find(|l| l.starts_with(series) && l[series.len()..].starts_with(' '))
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|v| v.parse().ok())
+}
+
+async fn metrics_are_for_admins_and_count_what_happens(app: TestApp) {
+    use shared::Role;
+    let customer = app.user(Role::Customer).await;
+    let admin = app.user(Role::Admin).await;
+    app.get("/metrics", None)
+        .await
+        .assert_error(401, "unauthorized");
+    app.get("/metrics", Some(&customer.token))
+        .await
+        .assert_error(403, "forbidden");
+
+    let t = app.ticket(&customer.token, "Counted").await;
+    let id = t["id"].as_str().unwrap();
+    for _ in 0..3 {
+        app.get(&format!("/api/tickets/{id}"), Some(&customer.token))
+            .await
+            .assert_ok(200);
+    }
+    let (ws, _) = crate::ws_client::Ws::signed_in(&app, &admin.token).await;
+    let resp = app.get("/metrics", Some(&admin.token)).await;
+    assert_eq!(resp.status.as_u16(), 200, "{}", resp.text);
+    let content_type = resp.headers["content-type"].to_str().unwrap();
+    assert!(
+        content_type.starts_with("text/plain; version=0.0.4"),
+        "{content_type}"
+    );
+    let text = &resp.text;
+    // Labelled by route template, not by the concrete path.
+    assert_eq!(
+        sample(
+            text,
+            "helpdesk_http_requests_total{method=\"GET\",route=\"/api/tickets/{id}\",status=\"200\"}"
+        ),
+        Some(3.0),
+        "{text}"
+    );
+    assert!(!text.contains(id), "no concrete ids in labels");
+    assert_eq!(sample(text, "helpdesk_queue_length"), Some(1.0));
+    assert_eq!(sample(text, "helpdesk_tickets{status=\"new\"}"), Some(1.0));
+    assert_eq!(sample(text, "helpdesk_websocket_connections"), Some(1.0));
+    assert!(sample(text, "helpdesk_db_pool_connections").is_some_and(|n| n >= 1.0));
+    assert!(text.contains("# TYPE helpdesk_http_request_duration_seconds histogram"));
+    ws.close().await;
 }

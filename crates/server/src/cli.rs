@@ -18,7 +18,7 @@ use crate::{
         self, seed,
         users::{self, NewAccount},
     },
-    startup::{Application, connect_and_migrate},
+    startup::{self, Application, connect_and_migrate},
 };
 
 #[derive(Debug, Parser)]
@@ -45,6 +45,20 @@ pub enum Command {
         #[arg(long, default_value = "Administrator")]
         name: String,
     },
+    /// Back up the database and the upload directory into a new directory (safe while the
+    /// server runs).
+    Backup {
+        /// A directory that does not exist yet (or is empty).
+        path: std::path::PathBuf,
+    },
+    /// Restore a backup made by `backup` into DATABASE_URL and UPLOAD_DIR (stop the server
+    /// first).
+    Restore {
+        path: std::path::PathBuf,
+        /// Replace an existing SQLite database and upload files.
+        #[arg(long)]
+        force: bool,
+    },
 }
 
 /// Runs a parsed command with the given settings.
@@ -60,6 +74,25 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
             let app = Application::build(settings).await?;
             println!("Helpdesk listening on http://127.0.0.1:{}", app.port());
             app.run_until_stopped().await?;
+        }
+        Command::Backup { path } => {
+            let db = startup::connect(&settings).await?;
+            let report = services::backup::backup(&db, &settings, &path).await?;
+            println!(
+                "backed up {} and {} upload file(s) into {}",
+                report.database.display(),
+                report.files,
+                path.display()
+            );
+        }
+        Command::Restore { path, force } => {
+            let report = services::backup::restore(&settings, &path, force)?;
+            println!(
+                "restored {} and {} upload file(s) into {}",
+                redact_url(&settings.database_url),
+                report.files,
+                settings.upload_dir.display()
+            );
         }
         Command::Migrate => {
             connect_and_migrate(&settings).await?;

@@ -77,6 +77,10 @@ pub enum ApiError {
     /// 500: anything else unexpected; logged, never shown.
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
+    /// A request body the extractor refused ([`crate::auth::JsonBody`]), reported only once
+    /// the caller is known to be allowed: the wrapped error is rendered as it is.
+    #[error("{0}")]
+    Rejected(actix_web::Error),
 }
 
 impl ApiError {
@@ -96,6 +100,9 @@ impl ApiError {
             ApiError::Detailed { code, .. } => *code,
             ApiError::Unavailable(_) => ErrorCode::ServiceUnavailable,
             ApiError::Database(_) | ApiError::Internal(_) => ErrorCode::InternalError,
+            ApiError::Rejected(e) => e
+                .as_error::<ApiError>()
+                .map_or(ErrorCode::BadRequest, ApiError::code),
         }
     }
 
@@ -150,7 +157,13 @@ impl ApiError {
     }
 
     fn body(&self) -> ErrorBody {
+        if let ApiError::Rejected(e) = self
+            && let Some(inner) = e.as_error::<ApiError>()
+        {
+            return inner.body();
+        }
         let mut body = ErrorBody::new(self.code(), self.to_string());
+        body.request_id = crate::request_id::current();
         match self {
             ApiError::Validation { fields, .. } => {
                 body.details = Some(serde_json::json!({ "fields": fields }));
@@ -182,6 +195,9 @@ impl ApiError {
 
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
+        if let ApiError::Rejected(e) = self {
+            return e.as_response_error().status_code();
+        }
         if let ApiError::Validation { .. } = self {
             // A field-level problem is always a 422, whatever its specific code.
             return StatusCode::UNPROCESSABLE_ENTITY;

@@ -1,9 +1,15 @@
 //! The OpenAPI document's frame: title, security scheme, tags and shared schemas. Paths are
-//! collected from the route table by `utoipa_actix_web`.
+//! collected from the route table by `utoipa_actix_web`; [`add_common_responses`] then adds
+//! the error responses that follow from an operation's shape (a JSON body, a path id, query
+//! parameters, a bearer token), so no route can forget them.
 
 use utoipa::{
     Modify, OpenApi,
-    openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
+    openapi::{
+        Content, Ref, RefOr, Response,
+        path::{Operation, ParameterIn},
+        security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
+    },
 };
 
 #[derive(OpenApi)]
@@ -16,7 +22,15 @@ envelope: `{\"success\": true, \"data\": ...}` on success (lists add `count`, `p
 Authenticate with `Authorization: Bearer <token>` from `/api/auth/login`."
     ),
     modifiers(&BearerAuth),
-    components(schemas(shared::ErrorBody, shared::ErrorCode, shared::Role)),
+    // The route table collects the schemas of request and response bodies, not those that
+    // only `IntoParams` fields use (roles, ticket sorting): those are listed here.
+    components(schemas(
+        shared::ErrorBody,
+        shared::ErrorCode,
+        shared::Role,
+        shared::tickets::TicketSort,
+        shared::tickets::SortOrder,
+    )),
     tags(
         (name = "auth", description = "Registration, sign-in and one's own profile"),
         (name = "users", description = "Account management (admins)"),
@@ -46,5 +60,148 @@ impl Modify for BearerAuth {
                     .build(),
             ),
         );
+    }
+}
+
+/// Reusable responses in `components.responses`, by name: (status, description).
+const SHARED_RESPONSES: &[(&str, &str, &str)] = &[
+    (
+        "Unauthorized",
+        "401",
+        "No valid bearer token: `unauthorized` (none sent), `invalid_token`, `token_expired` \
+         or `account_disabled`",
+    ),
+    (
+        "PayloadTooLarge",
+        "413",
+        "`payload_too_large`: the body is over 1 MiB (`details.limit_bytes`)",
+    ),
+    (
+        "UnsupportedMediaType",
+        "415",
+        "`unsupported_media_type`: the body is not sent as `Content-Type: application/json`",
+    ),
+    (
+        "InternalError",
+        "500",
+        "`internal_error`: a fault on the server; it is logged and the body discloses nothing",
+    ),
+];
+
+/// Why a request can be a 400, by what the operation takes.
+const BAD_JSON: &str = "`invalid_json`: the body is not JSON of the documented shape (unknown \
+fields, wrong types, missing fields)";
+const BAD_PATH: &str = "`bad_request`: an id in the path is not a UUID";
+const BAD_QUERY: &str = "`invalid_query`: a query parameter is unknown, malformed or out of its \
+documented range";
+
+fn error_response(description: &str) -> Response {
+    let mut response = Response::new(description);
+    response.content.insert(
+        "application/json".to_owned(),
+        Content::new(Some(Ref::from_schema_name("ErrorBody"))),
+    );
+    response
+}
+
+/// Adds to every operation the responses that follow from its shape, keeping what the route
+/// documents itself:
+///
+/// - a JSON body: 400 `invalid_json`, 413 and 415;
+/// - a path parameter: 400 `bad_request` and 404;
+/// - query parameters: 400 `invalid_query`;
+/// - a bearer token: 401;
+/// - every operation: 500.
+///
+/// A 400 the route documents keeps its description, extended by the causes it does not name.
+pub fn add_common_responses(openapi: &mut utoipa::openapi::OpenApi) {
+    let components = openapi.components.get_or_insert_with(Default::default);
+    for (name, _, description) in SHARED_RESPONSES {
+        components
+            .responses
+            .insert((*name).to_owned(), RefOr::T(error_response(description)));
+    }
+    for item in openapi.paths.paths.values_mut() {
+        for op in [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.patch,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            add_to_operation(op);
+        }
+    }
+}
+
+fn add_to_operation(op: &mut Operation) {
+    let json_body = op
+        .request_body
+        .as_ref()
+        .is_some_and(|b| b.content.contains_key("application/json"));
+    let takes = |place: ParameterIn| {
+        op.parameters
+            .iter()
+            .flatten()
+            .any(|p| p.parameter_in == place)
+    };
+    let (path_id, query) = (takes(ParameterIn::Path), takes(ParameterIn::Query));
+    let secured = op.security.as_ref().is_some_and(|s| !s.is_empty());
+
+    let mut shared = vec!["InternalError"];
+    if json_body {
+        shared.extend(["PayloadTooLarge", "UnsupportedMediaType"]);
+    }
+    if secured {
+        shared.push("Unauthorized");
+    }
+    let responses = &mut op.responses.responses;
+    for name in shared {
+        if let Some((_, status, _)) = SHARED_RESPONSES.iter().find(|(n, ..)| *n == name) {
+            responses
+                .entry((*status).to_owned())
+                .or_insert_with(|| RefOr::Ref(Ref::from_response_name(name)));
+        }
+    }
+    if path_id {
+        responses.entry("404".to_owned()).or_insert_with(|| {
+            RefOr::T(error_response(
+                "`not_found`: no such resource, or not visible to you",
+            ))
+        });
+    }
+
+    let causes: Vec<&str> = [
+        (json_body, BAD_JSON),
+        (path_id, BAD_PATH),
+        (query, BAD_QUERY),
+    ]
+    .into_iter()
+    .filter_map(|(applies, cause)| applies.then_some(cause))
+    .collect();
+    if causes.is_empty() {
+        return;
+    }
+    match responses.get_mut("400") {
+        Some(RefOr::T(existing)) => {
+            for cause in causes {
+                // The code in backticks opens each cause; a route that names it already
+                // explains it.
+                let code = cause.split(':').next().unwrap_or(cause);
+                if !existing.description.contains(code) {
+                    existing.description = format!("{}; {cause}", existing.description);
+                }
+            }
+        }
+        Some(RefOr::Ref(_)) => {}
+        None => {
+            responses.insert(
+                "400".to_owned(),
+                RefOr::T(error_response(&causes.join("; "))),
+            );
+        }
     }
 }

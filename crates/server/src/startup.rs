@@ -9,7 +9,7 @@ use actix_web::{
     App, HttpServer,
     dev::Server,
     http::header,
-    middleware::{DefaultHeaders, Logger},
+    middleware::{self, DefaultHeaders},
     web,
 };
 use migration::{Migrator, MigratorTrait};
@@ -24,9 +24,10 @@ use crate::{
     config::{Settings, redact_url},
     error::{self, ApiError},
     jobs::{self, Jobs},
-    openapi::ApiDoc,
+    json_guard,
+    openapi::{self, ApiDoc},
     realtime::{Realtime, bus, session},
-    routes,
+    request_id, routes,
     services::mail::Mailer,
     spa,
     state::AppState,
@@ -59,7 +60,7 @@ pub async fn connect(settings: &Settings) -> anyhow::Result<DatabaseConnection> 
 }
 
 /// The file behind a `sqlite://path?…` URL, unless it is in-memory.
-fn sqlite_file(url: &str) -> Option<&str> {
+pub fn sqlite_file(url: &str) -> Option<&str> {
     let rest = url
         .strip_prefix("sqlite://")
         .or_else(|| url.strip_prefix("sqlite:"))?;
@@ -78,12 +79,40 @@ pub async fn connect_and_migrate(settings: &Settings) -> anyhow::Result<Database
 
 /// The full OpenAPI document, collected from the route table.
 pub fn openapi_document() -> utoipa::openapi::OpenApi {
-    let (_, api) = App::new()
+    let (_, mut api) = App::new()
         .into_utoipa_app()
         .openapi(ApiDoc::openapi())
         .service(utoipa_actix_web::scope("/api").configure(routes::config))
         .split_for_parts();
+    openapi::add_common_responses(&mut api);
     api
+}
+
+/// Longest wait for in-flight requests (and a running job) when shutting down.
+pub const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Resolves on SIGTERM or SIGINT (Ctrl-C).
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = term.recv() => {}
+                    _ = tokio::signal::ctrl_c() => {}
+                }
+            }
+            Err(e) => {
+                log::warn!("cannot listen for SIGTERM ({e}); Ctrl-C still stops the server");
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }
 
 /// A bound, ready-to-run server.
@@ -130,6 +159,10 @@ impl Application {
             jobs: Jobs::default(),
             realtime,
             mail: Mailer::from_settings(&settings)?,
+            metrics: Arc::new(
+                crate::metrics::Metrics::new()
+                    .map_err(|e| anyhow::anyhow!("cannot set up the metrics: {e}"))?,
+            ),
             settings: Arc::new(settings),
         };
         let jobs = state
@@ -159,12 +192,25 @@ impl Application {
         &self.state
     }
 
-    /// Serves until the process is asked to stop (SIGINT/SIGTERM).
+    /// Serves until the process is asked to stop (SIGTERM or SIGINT), then shuts down
+    /// gracefully: stop accepting connections, tell WebSocket clients to reconnect (1012) so
+    /// they resume on another instance, finish in-flight requests (for at most
+    /// [`SHUTDOWN_GRACE`]), and stop the background jobs between two runs.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let handle = self.server.handle();
+        let realtime = self.state.realtime.clone();
+        let stopping = tokio::spawn(async move {
+            shutdown_signal().await;
+            log::info!("shutting down: closing live connections, finishing requests");
+            realtime.close_all().await;
+            handle.stop(true).await;
+        });
         let result = self.server.await;
-        if let Some(jobs) = &self.jobs {
-            jobs.stop();
+        stopping.abort();
+        if let Some(jobs) = self.jobs {
+            jobs.stop_and_wait(SHUTDOWN_GRACE).await;
         }
+        log::info!("stopped");
         result
     }
 }
@@ -218,11 +264,9 @@ fn build_server(listener: TcpListener, state: AppState) -> anyhow::Result<Server
             .app_data(web::PathConfig::default().error_handler(error::path_error))
             .wrap(security_headers)
             .wrap(cors)
-            // The path without its query: `/ws?token=…` must never put a token in the logs.
-            .wrap(
-                Logger::new("%a \"%{method}xi %U\" %s %b %Dms")
-                    .custom_request_replace("method", |req| req.method().to_string()),
-            )
+            .wrap(middleware::from_fn(crate::metrics::track))
+            // Request ids and the access log (which never shows a query string).
+            .wrap(middleware::from_fn(request_id::assign))
             // Registered before the /api scope, which would otherwise claim /api/docs.
             .route(
                 "/api/docs",
@@ -234,8 +278,10 @@ fn build_server(listener: TcpListener, state: AppState) -> anyhow::Result<Server
             )
             .service(SwaggerUi::new("/api/docs/{_:.*}").url("/api/openapi.json", api_doc.clone()))
             .route("/ws", web::get().to(session::route))
+            .route("/metrics", web::get().to(routes::metrics::scrape))
             .service(
                 web::scope("/api")
+                    .wrap(middleware::from_fn(json_guard::refuse_nul_in_json))
                     .configure(|cfg| routes::config(&mut ServiceConfig::new(cfg)))
                     .default_service(web::to(api_not_found)),
             );
@@ -252,6 +298,10 @@ fn build_server(listener: TcpListener, state: AppState) -> anyhow::Result<Server
     if let Some(workers) = settings.workers {
         server = server.workers(workers);
     }
+    // Signals are handled by `run_until_stopped`, which closes live connections first.
+    let server = server
+        .disable_signals()
+        .shutdown_timeout(SHUTDOWN_GRACE.as_secs());
     Ok(server.run())
 }
 

@@ -35,6 +35,8 @@ pub struct AppState {
     /// Queues notification mail in the transactions of ticket changes (disabled unless
     /// `MAIL_ENABLED`).
     pub mail: Mailer,
+    /// Prometheus metrics of this server (`GET /metrics`).
+    pub metrics: Arc<crate::metrics::Metrics>,
 }
 
 impl AppState {

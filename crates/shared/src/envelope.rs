@@ -43,17 +43,23 @@ impl<T> Envelope<T> {
 }
 
 /// Pagination requested by a client: `?page=1&per_page=25`.
+///
+/// Every list query repeats these two fields with the same `param` bounds, which must match
+/// [`Paging::MAX_PAGE`] and [`Paging::MAX_PER_PAGE`] (the attribute takes literals only; a
+/// black-box test compares the published document with the constants).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams, utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
 #[serde(deny_unknown_fields)]
 pub struct PageQuery {
-    /// 1-based page number (default 1).
+    /// 1-based page number (default 1, at most 1000000).
+    #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 1000000))]
     pub page: Option<u64>,
     /// Items per page (default 25, at most 100).
+    #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 100))]
     pub per_page: Option<u64>,
 }
 
-/// Validated pagination: `page >= 1`, `1 <= per_page <= MAX_PER_PAGE`.
+/// Validated pagination: `1 <= page <= MAX_PAGE`, `1 <= per_page <= MAX_PER_PAGE`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Paging {
     pub page: u64,
@@ -63,15 +69,23 @@ pub struct Paging {
 impl Paging {
     pub const DEFAULT_PER_PAGE: u64 = 25;
     pub const MAX_PER_PAGE: u64 = 100;
+    /// The last page a client may ask for. With [`Self::MAX_PER_PAGE`] the largest offset is
+    /// under 10^8, far from the `i64` the databases take, and still beyond any list this
+    /// system holds (a million tickets are 10,000 pages of 100).
+    pub const MAX_PAGE: u64 = 1_000_000;
 
     /// Number of pages needed for `count` items (at least 1, so page 1 of nothing exists).
     pub fn pages_for(&self, count: u64) -> u64 {
         count.div_ceil(self.per_page).max(1)
     }
 
-    /// Offset of the first row of this page.
+    /// Offset of the first row of this page; never above `i64::MAX`, the largest offset the
+    /// databases take (validated paging stays far below it anyway).
     pub fn offset(&self) -> u64 {
-        (self.page - 1).saturating_mul(self.per_page)
+        self.page
+            .saturating_sub(1)
+            .saturating_mul(self.per_page)
+            .min(i64::MAX as u64)
     }
 }
 
@@ -90,8 +104,8 @@ impl TryFrom<PageQuery> for Paging {
     fn try_from(q: PageQuery) -> Result<Self, Self::Error> {
         let page = q.page.unwrap_or(1);
         let per_page = q.per_page.unwrap_or(Self::DEFAULT_PER_PAGE);
-        if page == 0 {
-            return Err("page starts at 1");
+        if page == 0 || page > Self::MAX_PAGE {
+            return Err("page must be between 1 and 1000000");
         }
         if per_page == 0 || per_page > Self::MAX_PER_PAGE {
             return Err("per_page must be between 1 and 100");
@@ -125,11 +139,32 @@ mod tests {
             })
             .is_err()
         );
+        let last = Paging::try_from(PageQuery {
+            page: Some(Paging::MAX_PAGE),
+            per_page: Some(Paging::MAX_PER_PAGE),
+        })
+        .expect("the last page is valid");
+        assert!(i64::try_from(last.offset()).is_ok());
+        for page in [Paging::MAX_PAGE + 1, 368_934_881_474_191_034, u64::MAX] {
+            assert!(
+                Paging::try_from(PageQuery {
+                    page: Some(page),
+                    per_page: Some(25)
+                })
+                .is_err(),
+                "page {page}"
+            );
+        }
         let p = Paging {
             page: 3,
             per_page: 10,
         };
         assert_eq!(p.offset(), 20);
+        let unchecked = Paging {
+            page: u64::MAX,
+            per_page: 100,
+        };
+        assert_eq!(unchecked.offset(), i64::MAX as u64);
         assert_eq!(p.pages_for(0), 1);
         assert_eq!(p.pages_for(21), 3);
     }

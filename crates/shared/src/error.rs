@@ -157,6 +157,10 @@ pub struct ErrorBody {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
     pub details: Option<serde_json::Value>,
+    /// The request's `X-Request-Id`, to quote when reporting a problem: the server's log lines
+    /// for the request carry the same id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
 }
 
 impl ErrorBody {
@@ -166,6 +170,7 @@ impl ErrorBody {
             error: error.into(),
             code,
             details: None,
+            request_id: None,
         }
     }
 }

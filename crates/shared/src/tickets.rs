@@ -274,9 +274,11 @@ pub enum SortOrder {
 #[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
 #[serde(deny_unknown_fields)]
 pub struct TicketListQuery {
-    /// 1-based page number (default 1).
+    /// 1-based page number (default 1, at most 1000000).
+    #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 1000000))]
     pub page: Option<u64>,
     /// Items per page (default 25, at most 100).
+    #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 100))]
     pub per_page: Option<u64>,
     /// Comma-separated statuses, e.g. `new,open`.
     pub status: Option<String>,
@@ -285,6 +287,8 @@ pub struct TicketListQuery {
     /// An agent's user id, or `none` for unassigned tickets.
     pub assigned_agent_id: Option<String>,
     pub customer_id: Option<Uuid>,
+    /// Exactly this category (at most 100 characters, no control characters).
+    #[cfg_attr(feature = "openapi", param(max_length = 100))]
     pub category: Option<String>,
     pub escalated: Option<bool>,
     /// Created at or after this instant (RFC 3339).
@@ -293,7 +297,10 @@ pub struct TicketListQuery {
     pub created_to: Option<DateTime<Utc>>,
     /// State of the running SLA clock: `ok`, `warning`, `critical` or `breached`.
     pub sla: Option<SlaStatus>,
-    /// Case-insensitive text in the subject, or a ticket number.
+    /// Case-insensitive text in the subject, or a ticket number (at most 200
+    /// characters, no control characters).
+    // The bound is `validate::SearchText::MAX_CHARS`.
+    #[cfg_attr(feature = "openapi", param(max_length = 200))]
     pub q: Option<String>,
     /// Default `created_at`.
     pub sort: Option<TicketSort>,

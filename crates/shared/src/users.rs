@@ -132,15 +132,20 @@ pub struct UpdateUserRequest {
 #[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
 #[serde(deny_unknown_fields)]
 pub struct UserListQuery {
-    /// 1-based page number (default 1).
+    /// 1-based page number (default 1, at most 1000000).
+    #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 1000000))]
     pub page: Option<u64>,
     /// Items per page (default 25, at most 100).
+    #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 100))]
     pub per_page: Option<u64>,
     /// Only users of this role.
     pub role: Option<Role>,
     /// Only active (`true`) or deactivated (`false`) users.
     pub active: Option<bool>,
-    /// Case-insensitive substring of the email or name.
+    /// Case-insensitive substring of the email or name (at most 200
+    /// characters, no control characters).
+    // The bound is `validate::SearchText::MAX_CHARS`.
+    #[cfg_attr(feature = "openapi", param(max_length = 200))]
     pub q: Option<String>,
 }
 
@@ -153,4 +158,18 @@ pub struct HealthDto {
     /// `sqlite` or `postgres`.
     pub database: String,
     pub version: String,
+}
+
+/// `GET /api/health/ready`: each check that decides whether this instance takes traffic.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ReadinessDto {
+    /// `ok` when every check passed.
+    pub status: String,
+    /// `ok`, or why the database did not answer.
+    pub database: String,
+    /// `ok`, or how many migrations are still to be applied.
+    pub migrations: String,
+    /// `running`, `disabled` (BACKGROUND_JOBS=false) or `stopped`.
+    pub jobs: String,
 }

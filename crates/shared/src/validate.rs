@@ -136,6 +136,34 @@ impl DisplayName {
     }
 }
 
+/// The text of a list's `q` filter: at most [`SearchText::MAX_CHARS`] characters (counted
+/// before trimming, as the OpenAPI `maxLength` is), no control characters; the trimmed text is
+/// what is searched, and blank text is no filter at all.
+///
+/// The bound keeps every search cheap and its LIKE pattern far below what a database accepts
+/// (SQLite refuses patterns over 50,000 bytes).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SearchText(String);
+
+impl SearchText {
+    pub const MAX_CHARS: usize = 200;
+
+    pub fn parse(raw: &str) -> Result<Option<Self>, String> {
+        if raw.chars().count() > Self::MAX_CHARS {
+            return Err(format!("q must be at most {} characters", Self::MAX_CHARS));
+        }
+        if raw.chars().any(char::is_control) {
+            return Err("q must not contain control characters".into());
+        }
+        let text = raw.trim();
+        Ok((!text.is_empty()).then(|| Self(text.to_owned())))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -189,5 +217,22 @@ mod tests {
         assert!(DisplayName::parse("   ").is_err());
         assert!(DisplayName::parse(&"n".repeat(101)).is_err());
         assert!(DisplayName::parse("bell\u{7}").is_err());
+    }
+
+    #[test]
+    fn search_text_is_bounded() {
+        assert_eq!(SearchText::parse("   "), Ok(None));
+        assert_eq!(
+            SearchText::parse(" printer ")
+                .expect("valid")
+                .map(|q| q.as_str().to_owned()),
+            Some("printer".to_owned())
+        );
+        let longest = "é".repeat(SearchText::MAX_CHARS);
+        assert!(SearchText::parse(&longest).expect("valid").is_some());
+        assert!(SearchText::parse(&format!("{longest}x")).is_err());
+        assert!(SearchText::parse(&"a".repeat(49_999)).is_err());
+        assert!(SearchText::parse("nul\0byte").is_err());
+        assert!(SearchText::parse("tab\there").is_err());
     }
 }

@@ -1,6 +1,12 @@
-//! Request extractors: `AuthUser` (any signed-in user), `AgentUser` (agents and admins) and
-//! `AdminUser`. Each checks the bearer token, then the account in the database, so a
-//! deactivated user, a changed password or a demotion takes effect on the very next request.
+//! Request extractors: `AuthUser` (any signed-in user), `AgentUser` (agents and admins),
+//! `AdminUser` and `CustomerUser`. Each checks the bearer token, then the account in the
+//! database, so a deactivated user, a changed password or a demotion takes effect on the very
+//! next request.
+//!
+//! Also [`JsonBody`]: a JSON body whose errors wait until the handler runs. Actix extracts a
+//! handler's arguments concurrently, so with a plain `web::Json` a malformed body could be
+//! answered (400) before the caller was found not to be allowed (401/403): who may call a
+//! route must be decided before anything about the body is said.
 
 use std::{future::Future, pin::Pin};
 
@@ -31,6 +37,10 @@ pub struct AgentUser(pub AuthUser);
 /// An authenticated admin.
 #[derive(Debug, Clone)]
 pub struct AdminUser(pub AuthUser);
+
+/// An authenticated customer (journeys are walked by customers; staff open tickets directly).
+#[derive(Debug, Clone)]
+pub struct CustomerUser(pub AuthUser);
 
 /// The token from `Authorization: Bearer <token>`.
 fn bearer(req: &HttpRequest) -> Result<String, ApiError> {
@@ -130,11 +140,42 @@ impl FromRequest for AgentUser {
     }
 }
 
+impl FromRequest for CustomerUser {
+    type Error = ApiError;
+    type Future = UserFuture<Self>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        restricted(req, payload, |role| role == Role::Customer, CustomerUser)
+    }
+}
+
 impl FromRequest for AdminUser {
     type Error = ApiError;
     type Future = UserFuture<Self>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         restricted(req, payload, |role| role == Role::Admin, AdminUser)
+    }
+}
+
+/// A JSON request body, parsed like `web::Json` (same limits, content type and error codes),
+/// whose error is reported by [`JsonBody::into_inner`] inside the handler, that is, only
+/// after the user extractors have admitted the caller.
+pub struct JsonBody<T>(Result<T, actix_web::Error>);
+
+impl<T> JsonBody<T> {
+    /// The body, or the 400/413/415 it earned.
+    pub fn into_inner(self) -> Result<T, ApiError> {
+        self.0.map_err(ApiError::Rejected)
+    }
+}
+
+impl<T: serde::de::DeserializeOwned + 'static> FromRequest for JsonBody<T> {
+    type Error = std::convert::Infallible;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let body = web::Json::<T>::from_request(req, payload);
+        Box::pin(async move { Ok(JsonBody(body.await.map(web::Json::into_inner))) })
     }
 }

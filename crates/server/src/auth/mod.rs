@@ -6,5 +6,5 @@ pub mod jwt;
 pub mod password;
 pub mod throttle;
 
-pub use extract::{AdminUser, AgentUser, AuthUser};
+pub use extract::{AdminUser, AgentUser, AuthUser, CustomerUser, JsonBody};
 pub use jwt::JwtKeys;

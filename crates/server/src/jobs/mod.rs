@@ -5,7 +5,13 @@
 //! without a restart) or until it is triggered, then runs the same service function the tests
 //! call. Errors are logged and the loop carries on.
 
-use std::{sync::Arc, time::Duration};
+use std::{
+    sync::{
+        Arc,
+        atomic::{AtomicBool, Ordering},
+    },
+    time::Duration,
+};
 
 use tokio::{
     sync::{Notify, watch},
@@ -22,9 +28,16 @@ use crate::{
 pub struct Jobs {
     assign: Arc<Notify>,
     mail: Arc<Notify>,
+    /// True while the jobs' thread is running its loops (for the readiness check).
+    running: Arc<AtomicBool>,
 }
 
 impl Jobs {
+    /// Whether the background loops are running in this process.
+    pub fn running(&self) -> bool {
+        self.running.load(Ordering::Acquire)
+    }
+
     /// Asks the assignment loop to run now (coalesces with other pending requests).
     pub fn trigger_assignment(&self) {
         self.assign.notify_one();
@@ -42,9 +55,14 @@ impl Jobs {
 /// service functions hold database transactions across awaits and are not `Send`.
 pub fn start(state: AppState) -> Stopper {
     let (stop_tx, stop_rx) = watch::channel(false);
+    // Running from now until the thread's loops end (or it fails to start).
+    let running = state.jobs.running.clone();
+    running.store(true, Ordering::Release);
+    let flag = running.clone();
     let spawned = std::thread::Builder::new()
         .name("helpdesk-jobs".to_owned())
         .spawn(move || {
+            let running = flag;
             let runtime = match tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()
@@ -52,6 +70,7 @@ pub fn start(state: AppState) -> Stopper {
                 Ok(rt) => rt,
                 Err(e) => {
                     log::error!("cannot start the background jobs: {e}");
+                    running.store(false, Ordering::Release);
                     return;
                 }
             };
@@ -70,19 +89,44 @@ pub fn start(state: AppState) -> Stopper {
                     }
                 }
             });
+            running.store(false, Ordering::Release);
         });
-    if let Err(e) = spawned {
-        log::error!("cannot start the background jobs thread: {e}");
+    let thread = match spawned {
+        Ok(thread) => Some(thread),
+        Err(e) => {
+            log::error!("cannot start the background jobs thread: {e}");
+            running.store(false, Ordering::Release);
+            None
+        }
+    };
+    Stopper {
+        stop: stop_tx,
+        thread,
     }
-    Stopper(stop_tx)
 }
 
-/// Stops the background jobs when told to or dropped.
-pub struct Stopper(watch::Sender<bool>);
+/// Stops the background jobs when told to or dropped. A loop stops only between two runs, so
+/// a job in progress finishes (or its transaction rolls back if the process dies).
+pub struct Stopper {
+    stop: watch::Sender<bool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
 
 impl Stopper {
     pub fn stop(&self) {
-        let _ = self.0.send(true);
+        let _ = self.stop.send(true);
+    }
+
+    /// Stops the loops and waits (at most `grace`) for a run in progress to finish.
+    pub async fn stop_and_wait(mut self, grace: Duration) {
+        self.stop();
+        let Some(thread) = self.thread.take() else {
+            return;
+        };
+        let joined = tokio::task::spawn_blocking(move || thread.join());
+        if tokio::time::timeout(grace, joined).await.is_err() {
+            log::warn!("a background job was still running after {grace:?}; stopping anyway");
+        }
     }
 }
 
@@ -108,7 +152,12 @@ async fn assignment_loop(state: AppState, mut stop: watch::Receiver<bool>) {
             _ = trigger.notified() => {}
             _ = stop.changed() => return,
         }
-        match assignment::run(&state.db, &state.mail, state.clock.now()).await {
+        let started = std::time::Instant::now();
+        let result = assignment::run(&state.db, &state.mail, state.clock.now()).await;
+        state
+            .metrics
+            .job("assignment", result.is_ok(), started.elapsed());
+        match result {
             Ok(report) if !report.assigned.is_empty() => {
                 log::info!("assigned {} tickets", report.assigned.len());
                 state.realtime.poke();
@@ -127,9 +176,15 @@ async fn sla_loop(state: AppState, mut stop: watch::Receiver<bool>) {
             _ = tokio::time::sleep(interval) => {}
             _ = stop.changed() => return,
         }
-        match sla_monitor::run(&state.db, &state.mail, state.clock.now()).await {
+        let started = std::time::Instant::now();
+        let result = sla_monitor::run(&state.db, &state.mail, state.clock.now()).await;
+        state
+            .metrics
+            .job("sla_monitor", result.is_ok(), started.elapsed());
+        match result {
             Ok(breaches) if !breaches.is_empty() => {
                 log::warn!("{} SLA breaches escalated", breaches.len());
+                state.metrics.sla_breaches.inc_by(breaches.len() as u64);
                 state.realtime.poke();
                 state.jobs.trigger_mail();
             }
@@ -151,7 +206,12 @@ async fn rollup_loop(state: AppState, mut stop: watch::Receiver<bool>) {
     loop {
         // Drain the change log in batches, yielding to stop requests between them.
         loop {
-            match analytics::rollup::refresh(&state.db).await {
+            let started = std::time::Instant::now();
+            let result = analytics::rollup::refresh(&state.db).await;
+            state
+                .metrics
+                .job("rollup", result.is_ok(), started.elapsed());
+            match result {
                 Ok(n) if n == analytics::rollup::BATCH => {
                     if *stop.borrow() {
                         return;

@@ -57,9 +57,18 @@ pub struct Registration {
     pub rx: mpsc::Receiver<Arc<Outgoing>>,
     /// Set by the hub when the session's queue overflowed and events were skipped.
     pub lagged: Arc<AtomicBool>,
-    /// Set by the hub, before it drops the session (which ends `rx`), when the user's access
-    /// was revoked.
-    pub revoked: Arc<OnceLock<Revocation>>,
+    /// Set by the hub, before it drops the session (which ends `rx`), to say why.
+    pub ended: Arc<OnceLock<EndReason>>,
+}
+
+/// Why the hub dropped a session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EndReason {
+    /// The user's access was revoked.
+    Revoked(Revocation),
+    /// The server is shutting down: the client should reconnect (to another instance) and
+    /// resume.
+    Restarting,
 }
 
 /// The answer to a join.
@@ -89,10 +98,12 @@ enum Command {
         rooms: Vec<String>,
         tx: mpsc::Sender<Arc<Outgoing>>,
         lagged: Arc<AtomicBool>,
-        revoked: Arc<OnceLock<Revocation>>,
+        ended: Arc<OnceLock<EndReason>>,
         done: oneshot::Sender<()>,
     },
     Unregister(u64),
+    /// Drops every session as [`EndReason::Restarting`].
+    Shutdown(oneshot::Sender<()>),
     Join(PendingJoin),
     Leave(u64, String),
     Snapshot(u64, oneshot::Sender<Option<Snapshot>>),
@@ -119,7 +130,7 @@ struct SessionEntry {
     rooms: HashSet<String>,
     tx: mpsc::Sender<Arc<Outgoing>>,
     lagged: Arc<AtomicBool>,
-    revoked: Arc<OnceLock<Revocation>>,
+    ended: Arc<OnceLock<EndReason>>,
     user_id: Uuid,
 }
 
@@ -131,6 +142,28 @@ pub struct Realtime {
     last_seq: Arc<AtomicI64>,
     next_id: Arc<AtomicU64>,
     sessions: Arc<AtomicU64>,
+    counters: Arc<Counters>,
+}
+
+/// Delivery counters since start, for the metrics.
+#[derive(Default)]
+struct Counters {
+    queued: AtomicU64,
+    dropped: AtomicU64,
+    resyncs: AtomicU64,
+}
+
+/// What [`Realtime::stats`] reports.
+#[derive(Debug, Clone, Copy)]
+pub struct Stats {
+    /// Connected sessions.
+    pub sessions: u64,
+    /// Events queued to sessions.
+    pub queued: u64,
+    /// Events skipped for sessions whose queue was full.
+    pub dropped: u64,
+    /// `resync` messages sent.
+    pub resyncs: u64,
 }
 
 impl Realtime {
@@ -144,6 +177,7 @@ impl Realtime {
             last_seq: Arc::new(AtomicI64::new(0)),
             next_id: Arc::new(AtomicU64::new(1)),
             sessions: Arc::new(AtomicU64::new(0)),
+            counters: Arc::new(Counters::default()),
         };
         let hub = Hub {
             db,
@@ -151,6 +185,7 @@ impl Realtime {
             rooms: HashMap::new(),
             last_seq: handle.last_seq.clone(),
             session_count: handle.sessions.clone(),
+            counters: handle.counters.clone(),
             assignments: VecDeque::new(),
             assignments_from: 0,
             pending_joins: Vec::new(),
@@ -174,6 +209,21 @@ impl Realtime {
         self.sessions.load(Ordering::Relaxed)
     }
 
+    /// Sessions and delivery counters, for the metrics.
+    pub fn stats(&self) -> Stats {
+        Stats {
+            sessions: self.session_count(),
+            queued: self.counters.queued.load(Ordering::Relaxed),
+            dropped: self.counters.dropped.load(Ordering::Relaxed),
+            resyncs: self.counters.resyncs.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Counts a `resync` sent by a session.
+    pub fn count_resync(&self) {
+        self.counters.resyncs.fetch_add(1, Ordering::Relaxed);
+    }
+
     pub async fn register(
         &self,
         user_id: Uuid,
@@ -183,7 +233,7 @@ impl Realtime {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let (tx, rx) = mpsc::channel(SESSION_QUEUE);
         let lagged = Arc::new(AtomicBool::new(false));
-        let revoked = Arc::new(OnceLock::new());
+        let ended = Arc::new(OnceLock::new());
         let (done, registered) = oneshot::channel();
         self.commands
             .send(Command::Register {
@@ -193,7 +243,7 @@ impl Realtime {
                 rooms,
                 tx,
                 lagged: lagged.clone(),
-                revoked: revoked.clone(),
+                ended: ended.clone(),
                 done,
             })
             .await
@@ -203,7 +253,7 @@ impl Realtime {
             id,
             rx,
             lagged,
-            revoked,
+            ended,
         })
     }
 
@@ -236,6 +286,15 @@ impl Realtime {
         answer.await.ok().flatten()
     }
 
+    /// Ends every session with [`EndReason::Restarting`] (their sockets close with 1012) and
+    /// returns once the hub has dropped them.
+    pub async fn close_all(&self) {
+        let (done, answer) = oneshot::channel();
+        if self.commands.send(Command::Shutdown(done)).await.is_ok() {
+            let _ = answer.await;
+        }
+    }
+
     /// Never blocks: used from a session that is going away.
     pub fn unregister(&self, id: u64) {
         let commands = self.commands.clone();
@@ -252,6 +311,7 @@ struct Hub {
     /// The hub's position: every event up to it has been delivered.
     last_seq: Arc<AtomicI64>,
     session_count: Arc<AtomicU64>,
+    counters: Arc<Counters>,
     /// The latest assignments, oldest first, at most [`ASSIGNMENT_LOG`].
     assignments: VecDeque<Assignment>,
     /// `assignments` holds every assignment after this `seq`.
@@ -314,7 +374,7 @@ impl Hub {
                 rooms,
                 tx,
                 lagged,
-                revoked,
+                ended,
                 done,
             } => {
                 for room in &rooms {
@@ -327,7 +387,7 @@ impl Hub {
                         rooms: rooms.into_iter().collect(),
                         tx,
                         lagged,
-                        revoked,
+                        ended,
                         user_id,
                     },
                 );
@@ -336,6 +396,11 @@ impl Hub {
                 let _ = done.send(());
             }
             Command::Unregister(id) => self.remove(id),
+            Command::Shutdown(done) => {
+                let ids: Vec<u64> = self.sessions.keys().copied().collect();
+                self.end_sessions(ids, EndReason::Restarting);
+                let _ = done.send(());
+            }
             Command::Join(join) => {
                 if join.checked_at > self.position() {
                     // Events up to the check are not dispatched yet: decide once they are.
@@ -514,11 +579,16 @@ impl Hub {
             .filter(|(_, s)| s.user_id == revoked.user_id)
             .map(|(id, _)| *id)
             .collect();
+        self.end_sessions(ids, EndReason::Revoked(revoked.reason));
+    }
+
+    /// Drops sessions, telling each why first. Dropping a queue's sender ends the session's
+    /// stream after what is already queued.
+    fn end_sessions(&mut self, ids: Vec<u64>, reason: EndReason) {
         for id in ids {
             if let Some(s) = self.sessions.get(&id) {
-                let _ = s.revoked.set(revoked.reason);
+                let _ = s.ended.set(reason);
             }
-            // Dropping the queue's sender ends the session's stream after what is queued.
             self.remove(id);
         }
     }
@@ -551,11 +621,15 @@ impl Hub {
                 continue;
             }
             if s.lagged.load(Ordering::Acquire) {
+                self.counters.dropped.fetch_add(1, Ordering::Relaxed);
                 continue;
             }
             match s.tx.try_send(out.clone()) {
-                Ok(()) => {}
+                Ok(()) => {
+                    self.counters.queued.fetch_add(1, Ordering::Relaxed);
+                }
                 Err(mpsc::error::TrySendError::Full(_)) => {
+                    self.counters.dropped.fetch_add(1, Ordering::Relaxed);
                     s.lagged.store(true, Ordering::Release);
                 }
                 Err(mpsc::error::TrySendError::Closed(_)) => gone.push(id),

@@ -9,7 +9,8 @@
 //! The hub owns the session's rooms. A replay starts from the hub's snapshot of them and walks
 //! the log forward with the same rules the hub applies live ([`super::access`]), so a replay on
 //! an open connection can never show more than a fresh connection would. When the user's access
-//! is revoked the hub drops the session and the socket closes with 1008 (policy).
+//! is revoked the hub drops the session and the socket closes with 1008 (policy); when the
+//! server shuts down, with 1012 (restart), so clients reconnect and resume elsewhere.
 
 use std::{
     collections::{HashMap, HashSet, VecDeque},
@@ -28,7 +29,7 @@ use shared::{
 
 use super::{
     access::{self as stream, Change},
-    hub::{JoinOutcome, Outgoing, event_text},
+    hub::{EndReason, JoinOutcome, Outgoing, event_text},
 };
 use crate::{
     auth::{AuthUser, extract::authenticate},
@@ -106,12 +107,21 @@ enum Ended {
     Socket,
     /// The user's access was revoked.
     Revoked(Revocation),
+    /// The server is shutting down.
+    Restarting,
 }
 
-/// What ended the session: a revocation recorded by the hub, or else the socket.
-fn ended(revoked: &OnceLock<Revocation>) -> Ended {
-    revoked.get().map_or(Ended::Socket, |r| Ended::Revoked(*r))
+/// What ended the session: the reason the hub recorded, or else the socket.
+fn ended(flag: &OnceLock<EndReason>) -> Ended {
+    match flag.get() {
+        Some(EndReason::Revoked(r)) => Ended::Revoked(*r),
+        Some(EndReason::Restarting) => Ended::Restarting,
+        None => Ended::Socket,
+    }
 }
+
+/// Tells the client to reconnect (to another instance, after a restart) and resume.
+const RESTARTING: &str = "server restarting; reconnect and resume";
 
 /// Tells the client that its access ended (`access_revoked`), then closes with 1008. A client
 /// whose current token is still good (it just changed its own password) reconnects; one whose
@@ -188,7 +198,7 @@ async fn run(
         user,
         last_sent: 0,
         hub_id: reg.id,
-        revoked: reg.revoked.clone(),
+        ended: reg.ended.clone(),
     };
     if session.text(json(&welcome)).await.is_err() {
         state.realtime.unregister(reg.id);
@@ -204,6 +214,10 @@ async fn run(
             Err(Ended::Revoked(reason)) => {
                 state.realtime.unregister(reg.id);
                 close_revoked(session, reason).await;
+                return;
+            }
+            Err(Ended::Restarting) => {
+                close(session, CloseCode::Restart, RESTARTING).await;
                 return;
             }
         }
@@ -226,8 +240,12 @@ async fn run(
                 match msg {
                     AggregatedMessage::Text(text) => {
                         let result = conn.command(&mut session, &text).await;
-                        if let Err(Ended::Revoked(reason)) = result {
-                            break Some(End::Revoked(reason));
+                        match result {
+                            Err(Ended::Revoked(reason)) => break Some(End::Revoked(reason)),
+                            Err(Ended::Restarting) => {
+                                break Some(End::Close(CloseCode::Restart, RESTARTING));
+                            }
+                            _ => {}
                         }
                         // The first command releases held live events (after any replay).
                         if let Some(queue) = held.take()
@@ -257,8 +275,9 @@ async fn run(
             out = reg.rx.recv() => {
                 let Some(out) = out else {
                     // The hub dropped this session: revoked, or the server is going away.
-                    break Some(match ended(&reg.revoked) {
+                    break Some(match ended(&reg.ended) {
                         Ended::Revoked(reason) => End::Revoked(reason),
+                        Ended::Restarting => End::Close(CloseCode::Restart, RESTARTING),
                         Ended::Socket => End::Close(CloseCode::Away, "server shutting down"),
                     });
                 };
@@ -281,6 +300,7 @@ async fn run(
                         last_seq: state.realtime.last_seq(),
                     };
                     conn.last_sent = conn.last_sent.max(state.realtime.last_seq());
+                    state.realtime.count_resync();
                     held = None;
                     reg.lagged.store(false, Ordering::Release);
                     if session.text(json(&resync)).await.is_err() {
@@ -325,8 +345,8 @@ struct Conn {
     /// Highest `seq` sent on this connection; live events at or below it are not sent again.
     last_sent: i64,
     hub_id: u64,
-    /// Set by the hub when the user's access was revoked.
-    revoked: Arc<OnceLock<Revocation>>,
+    /// Set by the hub when it drops the session (revoked access, shutdown).
+    ended: Arc<OnceLock<EndReason>>,
 }
 
 impl Conn {
@@ -452,12 +472,16 @@ impl Conn {
     /// someone else's, except the assignment that took it from them.
     async fn replay(&mut self, session: &mut Session, after_seq: i64) -> Result<(), Ended> {
         let Some(snapshot) = self.state.realtime.snapshot(self.hub_id).await else {
-            return Err(ended(&self.revoked));
+            return Err(ended(&self.ended));
         };
         let last = self.state.realtime.last_seq();
-        let resync = |reason: &str, last_seq: i64| ServerMsg::Resync {
-            reason: reason.to_owned(),
-            last_seq,
+        let realtime = &self.state.realtime;
+        let resync = |reason: &str, last_seq: i64| {
+            realtime.count_resync();
+            ServerMsg::Resync {
+                reason: reason.to_owned(),
+                last_seq,
+            }
         };
         let db = &self.state.db;
         let oldest = Event::find()

@@ -9,7 +9,7 @@ use shared::{
 use uuid::Uuid;
 
 use crate::{
-    auth::{AdminUser, AgentUser},
+    auth::{AdminUser, AgentUser, JsonBody},
     error::ApiError,
     services::{self, agents},
     state::AppState,
@@ -22,8 +22,6 @@ use crate::{
     params(PageQuery),
     responses(
         (status = 200, description = "Agents by name", body = Envelope<Vec<AgentDto>>),
-        (status = 400, description = "`invalid_query`", body = ErrorBody),
-        (status = 401, description = "Not signed in", body = ErrorBody),
         (status = 403, description = "Customers cannot list agents", body = ErrorBody),
     )
 )]
@@ -55,8 +53,6 @@ fn page_of<T>(items: Vec<T>, paging: Paging) -> Vec<T> {
     request_body = CreateAgentRequest,
     responses(
         (status = 201, description = "Created", body = Envelope<AgentDto>),
-        (status = 400, description = "Malformed JSON", body = ErrorBody),
-        (status = 401, description = "Not signed in", body = ErrorBody),
         (status = 403, description = "Not an admin", body = ErrorBody),
         (status = 409, description = "`email_taken`", body = ErrorBody),
         (status = 422, description = "`invalid_email`, `weak_password`, `validation_failed` (shift, capacity)", body = ErrorBody),
@@ -66,12 +62,12 @@ fn page_of<T>(items: Vec<T>, paging: Paging) -> Vec<T> {
 pub async fn create(
     state: web::Data<AppState>,
     _admin: AdminUser,
-    body: web::Json<CreateAgentRequest>,
+    body: JsonBody<CreateAgentRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let dto = agents::create(
         &state.db,
         state.settings.bcrypt_cost,
-        body.into_inner(),
+        body.into_inner()?,
         state.clock.now(),
     )
     .await?;
@@ -94,7 +90,6 @@ fn me_only(user: &AgentUser) -> Result<Uuid, ApiError> {
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Your profile", body = Envelope<AgentDto>),
-        (status = 401, description = "Not signed in", body = ErrorBody),
         (status = 403, description = "Not an agent", body = ErrorBody),
     )
 )]
@@ -117,8 +112,7 @@ pub async fn me(
     request_body = StatusRequest,
     responses(
         (status = 200, description = "The confirmed status", body = Envelope<AgentDto>),
-        (status = 400, description = "Malformed JSON or unknown status", body = ErrorBody),
-        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 400, description = "`invalid_json`, also for an unknown status", body = ErrorBody),
         (status = 403, description = "Not an agent", body = ErrorBody),
     )
 )]
@@ -126,11 +120,13 @@ pub async fn me(
 pub async fn my_status(
     state: web::Data<AppState>,
     user: AgentUser,
-    body: web::Json<StatusRequest>,
+    body: JsonBody<StatusRequest>,
 ) -> Result<web::Json<Envelope<AgentDto>>, ApiError> {
     let id = me_only(&user)?;
     Ok(web::Json(Envelope::ok(
-        state.set_agent_status(id, id, body.status).await?,
+        state
+            .set_agent_status(id, id, body.into_inner()?.status)
+            .await?,
     )))
 }
 
@@ -141,7 +137,6 @@ pub async fn my_status(
     params(("id" = Uuid, Path, description = "The agent's user id")),
     responses(
         (status = 200, description = "The agent", body = Envelope<AgentDto>),
-        (status = 401, description = "Not signed in", body = ErrorBody),
         (status = 403, description = "Customers cannot see agents", body = ErrorBody),
         (status = 404, description = "No such agent", body = ErrorBody),
     )
@@ -165,8 +160,6 @@ pub async fn get(
     request_body = UpdateAgentRequest,
     responses(
         (status = 200, description = "Updated", body = Envelope<AgentDto>),
-        (status = 400, description = "Malformed JSON", body = ErrorBody),
-        (status = 401, description = "Not signed in", body = ErrorBody),
         (status = 403, description = "Not an admin", body = ErrorBody),
         (status = 404, description = "No such agent", body = ErrorBody),
         (status = 422, description = "`validation_failed` (time zone, days, capacity, name)", body = ErrorBody),
@@ -177,12 +170,12 @@ pub async fn update(
     state: web::Data<AppState>,
     _admin: AdminUser,
     id: web::Path<Uuid>,
-    body: web::Json<UpdateAgentRequest>,
+    body: JsonBody<UpdateAgentRequest>,
 ) -> Result<web::Json<Envelope<AgentDto>>, ApiError> {
     let dto = agents::update(
         &state.db,
         id.into_inner(),
-        body.into_inner(),
+        body.into_inner()?,
         state.clock.now(),
     )
     .await?;
@@ -199,8 +192,7 @@ pub async fn update(
     request_body = StatusRequest,
     responses(
         (status = 200, description = "The confirmed status", body = Envelope<AgentDto>),
-        (status = 400, description = "Malformed JSON or unknown status", body = ErrorBody),
-        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 400, description = "`invalid_json`, also for an unknown status", body = ErrorBody),
         (status = 403, description = "Not an admin", body = ErrorBody),
         (status = 404, description = "No such agent", body = ErrorBody),
     )
@@ -210,11 +202,11 @@ pub async fn set_status(
     state: web::Data<AppState>,
     admin: AdminUser,
     id: web::Path<Uuid>,
-    body: web::Json<StatusRequest>,
+    body: JsonBody<StatusRequest>,
 ) -> Result<web::Json<Envelope<AgentDto>>, ApiError> {
     Ok(web::Json(Envelope::ok(
         state
-            .set_agent_status(admin.0.id, id.into_inner(), body.status)
+            .set_agent_status(admin.0.id, id.into_inner(), body.into_inner()?.status)
             .await?,
     )))
 }

@@ -18,7 +18,6 @@ use crate::{auth::AgentUser, error::ApiError, services::analytics, state::AppSta
     responses(
         (status = 200, description = "The overview", body = Envelope<AnalyticsOverview>),
         (status = 400, description = "`invalid_query` (bad dates, from ≥ to, range too long)", body = ErrorBody),
-        (status = 401, description = "Not signed in", body = ErrorBody),
         (status = 403, description = "Customers have no analytics", body = ErrorBody),
     )
 )]

@@ -45,8 +45,7 @@ fn bad_multipart(e: impl std::fmt::Display) -> ApiError {
     request_body(content = UploadForm, content_type = "multipart/form-data"),
     responses(
         (status = 201, description = "Stored", body = Envelope<Vec<AttachmentDto>>),
-        (status = 400, description = "Malformed multipart body", body = ErrorBody),
-        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 400, description = "`bad_request`: a malformed multipart body or an unknown form field", body = ErrorBody),
         (status = 404, description = "`ticket_id` is not a ticket you can see", body = ErrorBody),
         (status = 409, description = "`ticket_closed`", body = ErrorBody),
         (status = 413, description = "A file is larger than 5 MB", body = ErrorBody),
@@ -152,7 +151,6 @@ pub async fn upload(
     params(("id" = Uuid, Path, description = "Attachment id")),
     responses(
         (status = 200, description = "The image, with its detected content type", content_type = "image/*"),
-        (status = 401, description = "Not signed in", body = ErrorBody),
         (status = 404, description = "No such attachment, or not visible to you", body = ErrorBody),
     )
 )]
@@ -203,7 +201,6 @@ pub async fn download(
     params(("id" = Uuid, Path, description = "Attachment id")),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 401, description = "Not signed in", body = ErrorBody),
         (status = 403, description = "Not the uploader or an admin", body = ErrorBody),
         (status = 404, description = "No such attachment, or not visible to you", body = ErrorBody),
     )

@@ -8,7 +8,7 @@ use shared::{
 };
 
 use crate::{
-    auth::AuthUser,
+    auth::{AuthUser, JsonBody},
     entity::user,
     error::ApiError,
     services::users::{self, NewAccount},
@@ -33,7 +33,6 @@ fn token_response(state: &AppState, user: user::Model) -> Result<AuthResponse, A
     request_body = RegisterRequest,
     responses(
         (status = 201, description = "Account created; signed in", body = Envelope<AuthResponse>),
-        (status = 400, description = "Malformed JSON (`invalid_json`)", body = ErrorBody),
         (status = 409, description = "Email already registered (`email_taken`)", body = ErrorBody),
         (status = 422, description = "`invalid_email`, `weak_password` or `validation_failed`", body = ErrorBody),
     )
@@ -41,9 +40,9 @@ fn token_response(state: &AppState, user: user::Model) -> Result<AuthResponse, A
 #[post("/auth/register")]
 pub async fn register(
     state: web::Data<AppState>,
-    body: web::Json<RegisterRequest>,
+    body: JsonBody<RegisterRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let req = body.into_inner();
+    let req = body.into_inner()?;
     let account = NewAccount::parse(&req.email, &req.password, &req.name, Role::Customer)?;
     let user = users::create_account(&state.db, state.settings.bcrypt_cost, account).await?;
     log::info!("registered customer {}", user.id);
@@ -56,7 +55,6 @@ pub async fn register(
     request_body = LoginRequest,
     responses(
         (status = 200, description = "Signed in", body = Envelope<AuthResponse>),
-        (status = 400, description = "Malformed JSON", body = ErrorBody),
         (status = 401, description = "`invalid_credentials` (same for unknown email and wrong password) or `account_disabled`", body = ErrorBody),
         (status = 429, description = "`rate_limited`: too many failed attempts for this email from this client; see `Retry-After`", body = ErrorBody),
     )
@@ -65,9 +63,9 @@ pub async fn register(
 pub async fn login(
     http: HttpRequest,
     state: web::Data<AppState>,
-    body: web::Json<LoginRequest>,
+    body: JsonBody<LoginRequest>,
 ) -> Result<web::Json<Envelope<AuthResponse>>, ApiError> {
-    let req = body.into_inner();
+    let req = body.into_inner()?;
     // The socket's address, not a forwarded header a client could forge.
     let ip = http.peer_addr().map(|a| a.ip());
     state
@@ -120,8 +118,6 @@ pub async fn me(user: AuthUser) -> web::Json<Envelope<UserDto>> {
     request_body = UpdateMeRequest,
     responses(
         (status = 200, description = "Updated; a new token for the changed account", body = Envelope<AuthResponse>),
-        (status = 400, description = "Malformed JSON", body = ErrorBody),
-        (status = 401, description = "Not signed in", body = ErrorBody),
         (status = 422, description = "`weak_password`, `validation_failed`, or `invalid_credentials` for a wrong current password", body = ErrorBody),
     )
 )]
@@ -129,13 +125,13 @@ pub async fn me(user: AuthUser) -> web::Json<Envelope<UserDto>> {
 pub async fn update_me(
     state: web::Data<AppState>,
     user: AuthUser,
-    body: web::Json<UpdateMeRequest>,
+    body: JsonBody<UpdateMeRequest>,
 ) -> Result<web::Json<Envelope<AuthResponse>>, ApiError> {
     let updated = users::update_profile(
         &state.db,
         state.settings.bcrypt_cost,
         user.user,
-        body.into_inner(),
+        body.into_inner()?,
     )
     .await?;
     state.realtime.poke();

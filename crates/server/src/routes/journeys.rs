@@ -10,7 +10,7 @@ use shared::{
 use uuid::Uuid;
 
 use crate::{
-    auth::{AdminUser, AuthUser},
+    auth::{AdminUser, AuthUser, CustomerUser, JsonBody},
     error::ApiError,
     services::{
         self,
@@ -28,8 +28,6 @@ use crate::{
     params(JourneyListQuery),
     responses(
         (status = 200, description = "Journeys by name, each with its current version", body = Envelope<Vec<JourneyDto>>),
-        (status = 400, description = "`invalid_query`", body = ErrorBody),
-        (status = 401, description = "Not signed in", body = ErrorBody),
     )
 )]
 #[get("/journeys")]
@@ -51,8 +49,6 @@ pub async fn list(
     request_body = JourneyRequest,
     responses(
         (status = 201, description = "Created as version 1", body = Envelope<JourneyDto>),
-        (status = 400, description = "Malformed JSON", body = ErrorBody),
-        (status = 401, description = "Not signed in", body = ErrorBody),
         (status = 403, description = "Not an admin", body = ErrorBody),
         (status = 409, description = "Slug taken (`conflict`)", body = ErrorBody),
         (status = 422, description = "`invalid_journey` with `details.problems` [{node_id, code, message}], or `validation_failed`", body = ErrorBody),
@@ -62,9 +58,10 @@ pub async fn list(
 pub async fn create(
     state: web::Data<AppState>,
     admin: AdminUser,
-    body: web::Json<JourneyRequest>,
+    body: JsonBody<JourneyRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let dto = journeys::create(&state.db, admin.0.id, body.into_inner(), state.clock.now()).await?;
+    let dto =
+        journeys::create(&state.db, admin.0.id, body.into_inner()?, state.clock.now()).await?;
     Ok(HttpResponse::Created().json(Envelope::ok(dto)))
 }
 
@@ -75,7 +72,6 @@ pub async fn create(
     params(("id" = Uuid, Path, description = "Journey id")),
     responses(
         (status = 200, description = "The journey", body = Envelope<JourneyDto>),
-        (status = 401, description = "Not signed in", body = ErrorBody),
         (status = 404, description = "No such journey, or not active", body = ErrorBody),
     )
 )]
@@ -99,8 +95,6 @@ pub async fn get(
     request_body = JourneyRequest,
     responses(
         (status = 200, description = "Saved; `version` tells whether a new one was made", body = Envelope<JourneyDto>),
-        (status = 400, description = "Malformed JSON", body = ErrorBody),
-        (status = 401, description = "Not signed in", body = ErrorBody),
         (status = 403, description = "Not an admin", body = ErrorBody),
         (status = 404, description = "No such journey", body = ErrorBody),
         (status = 409, description = "Slug taken", body = ErrorBody),
@@ -112,14 +106,14 @@ pub async fn update(
     state: web::Data<AppState>,
     admin: AdminUser,
     id: web::Path<Uuid>,
-    body: web::Json<JourneyRequest>,
+    body: JsonBody<JourneyRequest>,
 ) -> Result<web::Json<Envelope<JourneyDto>>, ApiError> {
     Ok(web::Json(Envelope::ok(
         journeys::update(
             &state.db,
             admin.0.id,
             id.into_inner(),
-            body.into_inner(),
+            body.into_inner()?,
             state.clock.now(),
         )
         .await?,
@@ -143,7 +137,6 @@ async fn change(
     params(("id" = Uuid, Path, description = "Journey id")),
     responses(
         (status = 200, description = "Active", body = Envelope<JourneyDto>),
-        (status = 401, description = "Not signed in", body = ErrorBody),
         (status = 403, description = "Not an admin", body = ErrorBody),
         (status = 404, description = "No such journey", body = ErrorBody),
         (status = 409, description = "Archived journeys cannot be activated", body = ErrorBody),
@@ -165,7 +158,6 @@ pub async fn activate(
     params(("id" = Uuid, Path, description = "Journey id")),
     responses(
         (status = 200, description = "Inactive", body = Envelope<JourneyDto>),
-        (status = 401, description = "Not signed in", body = ErrorBody),
         (status = 403, description = "Not an admin", body = ErrorBody),
         (status = 404, description = "No such journey", body = ErrorBody),
     )
@@ -186,7 +178,6 @@ pub async fn deactivate(
     params(("id" = Uuid, Path, description = "Journey id")),
     responses(
         (status = 200, description = "Archived", body = Envelope<JourneyDto>),
-        (status = 401, description = "Not signed in", body = ErrorBody),
         (status = 403, description = "Not an admin", body = ErrorBody),
         (status = 404, description = "No such journey", body = ErrorBody),
     )
@@ -209,8 +200,6 @@ pub async fn archive(
     request_body = SubmitJourneyRequest,
     responses(
         (status = 201, description = "The new ticket", body = Envelope<TicketDto>),
-        (status = 400, description = "Malformed JSON", body = ErrorBody),
-        (status = 401, description = "Not signed in", body = ErrorBody),
         (status = 403, description = "Only customers submit journeys", body = ErrorBody),
         (status = 404, description = "No such active journey", body = ErrorBody),
         (status = 422, description = "`invalid_answers` (details: reason, node_id) or `invalid_attachment`", body = ErrorBody),
@@ -219,11 +208,12 @@ pub async fn archive(
 #[post("/journeys/{id}/submit")]
 pub async fn submit(
     state: web::Data<AppState>,
-    user: AuthUser,
+    customer: CustomerUser,
     id: web::Path<Uuid>,
-    body: web::Json<SubmitJourneyRequest>,
+    body: JsonBody<SubmitJourneyRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let answers = body.into_inner().answers;
+    let user = customer.0;
+    let answers = body.into_inner()?.answers;
     let ticket = journeys::submit(&state.db, &state.mail, &user, id.into_inner(), answers).await?;
     state.realtime.poke();
     state.jobs.trigger_mail();

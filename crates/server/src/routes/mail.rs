@@ -12,7 +12,7 @@ use shared::{
 use uuid::Uuid;
 
 use crate::{
-    auth::{AdminUser, AuthUser},
+    auth::{AdminUser, AuthUser, JsonBody},
     error::ApiError,
     services::{
         self,
@@ -56,9 +56,10 @@ pub async fn get_notifications(
 pub async fn update_notifications(
     state: web::Data<AppState>,
     user: AuthUser,
-    body: web::Json<UpdateNotificationsRequest>,
+    body: JsonBody<UpdateNotificationsRequest>,
 ) -> Result<web::Json<Envelope<NotificationPreferences>>, ApiError> {
     let now = state.clock.now();
+    let body = body.into_inner()?;
     Ok(web::Json(Envelope::ok(
         prefs::update(&state.db, user.id, user.role, &body, now).await?,
     )))

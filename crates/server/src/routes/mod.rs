@@ -1,7 +1,9 @@
 //! The route table: one file per resource, every path visible here at a glance.
 //!
 //! All handlers are registered through `utoipa_actix_web` so each one appears in the OpenAPI
-//! document served at `/api/openapi.json`.
+//! document served at `/api/openapi.json`. The error responses that follow from an operation's
+//! shape (400, 401, 404, 413, 415, 500) are added by `openapi::add_common_responses`; each
+//! route documents the rest (403, 409, 422, 429, and the causes of its own 400s).
 
 pub mod agents;
 pub mod analytics;
@@ -10,6 +12,7 @@ pub mod auth;
 pub mod health;
 pub mod journeys;
 pub mod mail;
+pub mod metrics;
 pub mod settings;
 pub mod tickets;
 pub mod users;
@@ -100,5 +103,7 @@ pub fn config(cfg: &mut ServiceConfig<'_>) {
         .service(attachments::upload)
         .service(attachments::download)
         .service(attachments::remove)
-        .service(health::health);
+        .service(health::health)
+        .service(health::live)
+        .service(health::ready);
 }

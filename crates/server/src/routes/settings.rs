@@ -7,7 +7,7 @@ use shared::{
 };
 
 use crate::{
-    auth::AdminUser,
+    auth::{AdminUser, JsonBody},
     error::ApiError,
     services::{begin_write, settings},
     state::AppState,
@@ -29,7 +29,6 @@ async fn current<C: sea_orm::ConnectionTrait>(db: &C) -> Result<SettingsDto, Api
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Settings", body = Envelope<SettingsDto>),
-        (status = 401, description = "Not signed in", body = ErrorBody),
         (status = 403, description = "Not an admin", body = ErrorBody),
     )
 )]
@@ -49,8 +48,7 @@ pub async fn get(
     request_body = UpdateSettingsRequest,
     responses(
         (status = 200, description = "The settings now in force", body = Envelope<SettingsDto>),
-        (status = 400, description = "Malformed JSON (including negative numbers)", body = ErrorBody),
-        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 400, description = "`invalid_json`, also for negative numbers", body = ErrorBody),
         (status = 403, description = "Not an admin", body = ErrorBody),
         (status = 422, description = "`validation_failed`: zero or too large targets or intervals, response after resolution", body = ErrorBody),
     )
@@ -59,9 +57,9 @@ pub async fn get(
 pub async fn update(
     state: web::Data<AppState>,
     _admin: AdminUser,
-    body: web::Json<UpdateSettingsRequest>,
+    body: JsonBody<UpdateSettingsRequest>,
 ) -> Result<web::Json<Envelope<SettingsDto>>, ApiError> {
-    let req = body.into_inner();
+    let req = body.into_inner()?;
     let problems = req.problems();
     if !problems.is_empty() {
         return Err(ApiError::Validation {

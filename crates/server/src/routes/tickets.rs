@@ -12,7 +12,7 @@ use shared::{
 use uuid::Uuid;
 
 use crate::{
-    auth::{AdminUser, AgentUser, AuthUser},
+    auth::{AdminUser, AgentUser, AuthUser, JsonBody},
     error::ApiError,
     services::{
         self, assignment, messages,
@@ -29,8 +29,6 @@ use crate::{
     params(TicketListQuery),
     responses(
         (status = 200, description = "One page of tickets", body = Envelope<Vec<TicketDto>>),
-        (status = 400, description = "`invalid_query`", body = ErrorBody),
-        (status = 401, description = "Not signed in", body = ErrorBody),
     )
 )]
 #[get("/tickets")]
@@ -54,8 +52,6 @@ pub async fn list(
     request_body = CreateTicketRequest,
     responses(
         (status = 201, description = "Created", body = Envelope<TicketDto>),
-        (status = 400, description = "Malformed JSON", body = ErrorBody),
-        (status = 401, description = "Not signed in", body = ErrorBody),
         (status = 422, description = "`validation_failed` or `invalid_attachment`", body = ErrorBody),
     )
 )]
@@ -63,9 +59,9 @@ pub async fn list(
 pub async fn create(
     state: web::Data<AppState>,
     user: AuthUser,
-    body: web::Json<CreateTicketRequest>,
+    body: JsonBody<CreateTicketRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let new = NewTicket::parse(&user, body.into_inner())?;
+    let new = NewTicket::parse(&user, body.into_inner()?)?;
     let ticket = tickets::create(&state.db, &state.mail, &user, new).await?;
     state.realtime.poke();
     state.jobs.trigger_mail();
@@ -81,7 +77,6 @@ pub async fn create(
     params(("id" = Uuid, Path, description = "Ticket id")),
     responses(
         (status = 200, description = "The ticket", body = Envelope<TicketDto>),
-        (status = 401, description = "Not signed in", body = ErrorBody),
         (status = 404, description = "No such ticket, or not yours", body = ErrorBody),
     )
 )]
@@ -109,8 +104,6 @@ pub async fn get(
     request_body = UpdateTicketRequest,
     responses(
         (status = 200, description = "Updated", body = Envelope<TicketDto>),
-        (status = 400, description = "Malformed JSON", body = ErrorBody),
-        (status = 401, description = "Not signed in", body = ErrorBody),
         (status = 403, description = "Customers cannot change priority or category", body = ErrorBody),
         (status = 404, description = "No such ticket, or not yours", body = ErrorBody),
         (status = 409, description = "`invalid_transition` (details: from, to, allowed) or `not_assigned`", body = ErrorBody),
@@ -122,9 +115,9 @@ pub async fn update(
     state: web::Data<AppState>,
     user: AuthUser,
     id: web::Path<Uuid>,
-    body: web::Json<UpdateTicketRequest>,
+    body: JsonBody<UpdateTicketRequest>,
 ) -> Result<web::Json<Envelope<TicketDto>>, ApiError> {
-    let (id, req) = (id.into_inner(), body.into_inner());
+    let (id, req) = (id.into_inner(), body.into_inner()?);
     let ticket = tickets::update(&state.db, &state.mail, &user, id, req).await?;
     state.realtime.poke();
     state.jobs.trigger_mail();
@@ -144,8 +137,6 @@ pub async fn update(
     params(("id" = Uuid, Path, description = "Ticket id"), PageQuery),
     responses(
         (status = 200, description = "History, oldest first", body = Envelope<Vec<HistoryEntryDto>>),
-        (status = 400, description = "`invalid_query`", body = ErrorBody),
-        (status = 401, description = "Not signed in", body = ErrorBody),
         (status = 404, description = "No such ticket, or not yours", body = ErrorBody),
     )
 )]
@@ -168,8 +159,6 @@ pub async fn history(
     params(("id" = Uuid, Path, description = "Ticket id"), PageQuery),
     responses(
         (status = 200, description = "One page of messages", body = Envelope<Vec<MessageDto>>),
-        (status = 400, description = "`invalid_query`", body = ErrorBody),
-        (status = 401, description = "Not signed in", body = ErrorBody),
         (status = 404, description = "No such ticket, or not yours", body = ErrorBody),
     )
 )]
@@ -194,8 +183,6 @@ pub async fn list_messages(
     request_body = CreateMessageRequest,
     responses(
         (status = 201, description = "Added", body = Envelope<MessageDto>),
-        (status = 400, description = "Malformed JSON", body = ErrorBody),
-        (status = 401, description = "Not signed in", body = ErrorBody),
         (status = 403, description = "Customers cannot write internal notes", body = ErrorBody),
         (status = 404, description = "No such ticket, or not yours", body = ErrorBody),
         (status = 409, description = "`ticket_closed`", body = ErrorBody),
@@ -207,9 +194,9 @@ pub async fn create_message(
     state: web::Data<AppState>,
     user: AuthUser,
     id: web::Path<Uuid>,
-    body: web::Json<CreateMessageRequest>,
+    body: JsonBody<CreateMessageRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let (id, req) = (id.into_inner(), body.into_inner());
+    let (id, req) = (id.into_inner(), body.into_inner()?);
     let message = messages::create(&state.db, &state.mail, &user, id, req).await?;
     state.realtime.poke();
     state.jobs.trigger_mail();
@@ -223,7 +210,6 @@ pub async fn create_message(
     params(("id" = Uuid, Path, description = "Ticket id")),
     responses(
         (status = 200, description = "Yours now (status `open`)", body = Envelope<TicketDto>),
-        (status = 401, description = "Not signed in", body = ErrorBody),
         (status = 403, description = "Not an agent (admins assign instead)", body = ErrorBody),
         (status = 404, description = "No such ticket", body = ErrorBody),
         (status = 409, description = "`already_assigned`, `over_capacity`, or `invalid_transition` (not new)", body = ErrorBody),
@@ -260,8 +246,6 @@ pub async fn take(
     request_body = AssignRequest,
     responses(
         (status = 200, description = "Assigned", body = Envelope<TicketDto>),
-        (status = 400, description = "Malformed JSON", body = ErrorBody),
-        (status = 401, description = "Not signed in", body = ErrorBody),
         (status = 403, description = "Not an admin", body = ErrorBody),
         (status = 404, description = "No such ticket", body = ErrorBody),
         (status = 409, description = "The ticket is resolved or closed (`conflict`)", body = ErrorBody),
@@ -273,14 +257,14 @@ pub async fn assign(
     state: web::Data<AppState>,
     admin: AdminUser,
     id: web::Path<Uuid>,
-    body: web::Json<AssignRequest>,
+    body: JsonBody<AssignRequest>,
 ) -> Result<web::Json<Envelope<TicketDto>>, ApiError> {
     let ticket = assignment::assign(
         &state.db,
         &state.mail,
         admin.0.id,
         id.into_inner(),
-        body.agent_id,
+        body.into_inner()?.agent_id,
         state.clock.now(),
     )
     .await?;
@@ -302,8 +286,6 @@ pub async fn assign(
     params(TicketListQuery),
     responses(
         (status = 200, description = "CSV, one row per ticket", content_type = "text/csv"),
-        (status = 400, description = "`invalid_query`", body = ErrorBody),
-        (status = 401, description = "Not signed in", body = ErrorBody),
     )
 )]
 #[get("/tickets/export.csv")]
@@ -313,7 +295,10 @@ pub async fn export_csv(
     query: web::Query<TicketListQuery>,
 ) -> Result<HttpResponse, ApiError> {
     use futures_util::StreamExt;
-    let stream = services::export::stream_csv(state.db.clone(), &user, &query.into_inner())?;
+    let query = query.into_inner();
+    // Ignored, but checked like everywhere else: every problem is a 400 before any byte.
+    services::paging(query.page, query.per_page)?;
+    let stream = services::export::stream_csv(state.db.clone(), &user, &query)?;
     let body = stream.map(|chunk| {
         chunk.map(actix_web::web::Bytes::from).map_err(|e| {
             log::error!("CSV export failed midway: {e}");

@@ -8,7 +8,7 @@ use shared::{
 use uuid::Uuid;
 
 use crate::{
-    auth::AdminUser,
+    auth::{AdminUser, JsonBody},
     error::ApiError,
     services::{
         self,
@@ -24,8 +24,6 @@ use crate::{
     params(UserListQuery),
     responses(
         (status = 200, description = "One page of users", body = Envelope<Vec<UserDto>>),
-        (status = 400, description = "`invalid_query`", body = ErrorBody),
-        (status = 401, description = "Not signed in", body = ErrorBody),
         (status = 403, description = "Not an admin", body = ErrorBody),
     )
 )]
@@ -52,8 +50,6 @@ pub async fn list(
     request_body = CreateUserRequest,
     responses(
         (status = 201, description = "Created", body = Envelope<UserDto>),
-        (status = 400, description = "Malformed JSON", body = ErrorBody),
-        (status = 401, description = "Not signed in", body = ErrorBody),
         (status = 403, description = "Not an admin", body = ErrorBody),
         (status = 409, description = "`email_taken`", body = ErrorBody),
         (status = 422, description = "`invalid_email`, `weak_password` or `validation_failed`", body = ErrorBody),
@@ -63,9 +59,9 @@ pub async fn list(
 pub async fn create(
     state: web::Data<AppState>,
     admin: AdminUser,
-    body: web::Json<CreateUserRequest>,
+    body: JsonBody<CreateUserRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let req = body.into_inner();
+    let req = body.into_inner()?;
     let account = NewAccount::parse(&req.email, &req.password, &req.name, req.role)?;
     let user = user_service::create_account(&state.db, state.settings.bcrypt_cost, account).await?;
     log::info!("admin {} created {} user {}", admin.0.id, req.role, user.id);
@@ -79,8 +75,6 @@ pub async fn create(
     params(("id" = Uuid, Path, description = "User id")),
     responses(
         (status = 200, description = "The user", body = Envelope<UserDto>),
-        (status = 400, description = "Malformed id", body = ErrorBody),
-        (status = 401, description = "Not signed in", body = ErrorBody),
         (status = 403, description = "Not an admin", body = ErrorBody),
         (status = 404, description = "No such user", body = ErrorBody),
     )
@@ -103,8 +97,6 @@ pub async fn get(
     request_body = UpdateUserRequest,
     responses(
         (status = 200, description = "Updated", body = Envelope<UserDto>),
-        (status = 400, description = "Malformed JSON or id", body = ErrorBody),
-        (status = 401, description = "Not signed in", body = ErrorBody),
         (status = 403, description = "Not an admin", body = ErrorBody),
         (status = 404, description = "No such user", body = ErrorBody),
         (status = 409, description = "An admin cannot deactivate or demote themselves (`conflict`)", body = ErrorBody),
@@ -116,10 +108,10 @@ pub async fn update(
     state: web::Data<AppState>,
     admin: AdminUser,
     id: web::Path<Uuid>,
-    body: web::Json<UpdateUserRequest>,
+    body: JsonBody<UpdateUserRequest>,
 ) -> Result<web::Json<Envelope<UserDto>>, ApiError> {
     let user =
-        user_service::update_by_admin(&state.db, admin.0.id, id.into_inner(), body.into_inner())
+        user_service::update_by_admin(&state.db, admin.0.id, id.into_inner(), body.into_inner()?)
             .await?;
     // A deactivation or role change closes the user's sockets.
     state.realtime.poke();

@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use crate::{
     auth::AuthUser,
-    entity::{Ticket, ticket},
+    entity::{Ticket, User, ticket},
     error::ApiError,
 };
 
@@ -52,5 +52,25 @@ pub async fn visible_ticket<C: ConnectionTrait>(
     match query.one(db).await? {
         Some(t) if can_see(user, &t) => Ok(t),
         _ => Err(ApiError::NotFound("ticket")),
+    }
+}
+
+/// Whether the account behind a request still has the rights it was authenticated with: the
+/// same role and token version, still active. Long-running responses (the streamed CSV export)
+/// check it again as they go, so a revocation cuts them off too.
+pub async fn still_authorized<C: ConnectionTrait>(db: &C, user: &AuthUser) -> Result<(), ApiError> {
+    let current = User::find_by_id(user.id).one(db).await?;
+    match current {
+        Some(u)
+            if u.active
+                && u.token_version == user.user.token_version
+                && Role::from(u.role) == user.role =>
+        {
+            Ok(())
+        }
+        _ => Err(ApiError::Unauthorized(
+            shared::ErrorCode::InvalidToken,
+            "access was revoked".into(),
+        )),
     }
 }

@@ -1,5 +1,6 @@
 //! CSV export of the ticket list: the same filters and visibility as `GET /api/tickets`,
-//! streamed in chunks of rows (keyset over the ticket number), never built in memory.
+//! streamed in chunks of rows (keyset over the ticket number), never built in memory. The
+//! caller's rights are checked again before each chunk, so losing access stops the stream.
 
 use futures_util::{Stream, stream};
 use sea_orm::{
@@ -11,7 +12,7 @@ use crate::{
     auth::AuthUser,
     entity::{Ticket, ticket},
     error::ApiError,
-    services::tickets,
+    services::{access, tickets},
 };
 
 /// Rows fetched per database round trip.
@@ -38,6 +39,8 @@ pub fn field(raw: &str) -> String {
 
 struct State {
     db: DatabaseConnection,
+    /// Who asked; checked again before every chunk.
+    actor: AuthUser,
     cond: Condition,
     after: i64,
     started: bool,
@@ -53,6 +56,7 @@ pub fn stream_csv(
     let cond = tickets::condition(actor, query)?;
     let state = State {
         db,
+        actor: actor.clone(),
         cond,
         after: i64::MIN,
         started: false,
@@ -84,6 +88,8 @@ pub fn stream_csv(
 
 /// The next chunk of rows and the last number in it (`None` when nothing is left).
 async fn chunk(st: &State) -> Result<(String, Option<i64>), ApiError> {
+    // A deactivation, demotion or revocation while streaming ends the export there.
+    access::still_authorized(&st.db, &st.actor).await?;
     let rows = Ticket::find()
         .filter(st.cond.clone())
         .filter(ticket::Column::Number.gt(st.after))

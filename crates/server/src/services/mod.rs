@@ -6,6 +6,7 @@ pub mod agents;
 pub mod analytics;
 pub mod assignment;
 pub mod attachments;
+pub mod backup;
 pub mod events;
 pub mod export;
 pub mod journeys;
@@ -22,7 +23,7 @@ use sea_orm::{
     SqliteTransactionMode, Statement, TransactionOptions, TransactionTrait,
     sea_query::{Alias, Expr, ExprTrait, Query},
 };
-use shared::{ErrorCode, Paging, envelope::PageQuery};
+use shared::{ErrorCode, Paging, envelope::PageQuery, validate::SearchText};
 
 use crate::error::ApiError;
 
@@ -115,6 +116,16 @@ where
 pub fn paging(page: Option<u64>, per_page: Option<u64>) -> Result<Paging, ApiError> {
     Paging::try_from(PageQuery { page, per_page })
         .map_err(|m| ApiError::BadRequest(ErrorCode::InvalidQuery, m.to_owned()))
+}
+
+/// Validates a list's `?q=` into [`SearchText`] (`None` when blank), or a 400 `invalid_query`.
+pub fn search_text(q: Option<&str>) -> Result<Option<SearchText>, ApiError> {
+    match q {
+        None => Ok(None),
+        Some(raw) => {
+            SearchText::parse(raw).map_err(|m| ApiError::BadRequest(ErrorCode::InvalidQuery, m))
+        }
+    }
 }
 
 /// Escapes `%`, `_` and `\` so user input is matched literally inside a LIKE pattern.

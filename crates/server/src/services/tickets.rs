@@ -32,7 +32,7 @@ use crate::{
     services::{
         access, assignment, begin_write, events, like_pattern,
         mail::{self, Mailer, Notice},
-        next_ticket_number, settings,
+        next_ticket_number, search_text, settings,
     },
 };
 
@@ -570,13 +570,21 @@ pub async fn credit_first_response<C: ConnectionTrait>(
     Ok(())
 }
 
-fn parse_list<T: std::str::FromStr<Err = String>>(raw: &str) -> Result<Vec<T>, ApiError> {
-    raw.split(',')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(|s| s.parse::<T>())
-        .collect::<Result<Vec<T>, String>>()
-        .map_err(|e| ApiError::BadRequest(ErrorCode::InvalidQuery, e))
+/// A comma-separated list of values, each once (however often the client repeats it, the SQL
+/// `IN` list stays as short as the enum).
+fn parse_list<T: std::str::FromStr<Err = String> + PartialEq>(
+    raw: &str,
+) -> Result<Vec<T>, ApiError> {
+    let mut out = Vec::new();
+    for item in raw.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        let value = item
+            .parse::<T>()
+            .map_err(|e| ApiError::BadRequest(ErrorCode::InvalidQuery, e))?;
+        if !out.contains(&value) {
+            out.push(value);
+        }
+    }
+    Ok(out)
 }
 
 /// One page of the tickets the caller may see, filtered and sorted, and the total count.
@@ -652,13 +660,19 @@ pub fn condition(actor: &AuthUser, query: &TicketListQuery) -> Result<Condition,
     if let Some(id) = query.customer_id {
         cond = cond.add(ticket::Column::CustomerId.eq(id));
     }
-    if let Some(category) = query
-        .category
-        .as_deref()
-        .map(str::trim)
-        .filter(|c| !c.is_empty())
-    {
-        cond = cond.add(ticket::Column::Category.eq(category));
+    if let Some(raw) = query.category.as_deref() {
+        // Stored categories never exceed the bound, nor hold control characters (which
+        // PostgreSQL would refuse in a parameter), so such a filter is a mistake.
+        if raw.chars().count() > CATEGORY_MAX_CHARS || raw.chars().any(char::is_control) {
+            return Err(ApiError::BadRequest(
+                ErrorCode::InvalidQuery,
+                format!("category must be at most {CATEGORY_MAX_CHARS} printable characters"),
+            ));
+        }
+        let category = raw.trim();
+        if !category.is_empty() {
+            cond = cond.add(ticket::Column::Category.eq(category));
+        }
     }
     if let Some(escalated) = query.escalated {
         cond = cond.add(ticket::Column::Escalated.eq(escalated));
@@ -684,7 +698,8 @@ pub fn condition(actor: &AuthUser, query: &TicketListQuery) -> Result<Condition,
             Ok => cond.add(ticket::Column::SlaWarningAt.gt(now)),
         };
     }
-    if let Some(q) = query.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
+    if let Some(q) = search_text(query.q.as_deref())? {
+        let q = q.as_str();
         let mut any = Condition::any().add(
             Expr::expr(Func::lower(Expr::col(ticket::Column::Subject)))
                 .like(LikeExpr::new(like_pattern(&q.to_lowercase())).escape('\\')),
@@ -923,4 +938,18 @@ pub fn mark_first_response(t: &mut ticket::Model, at: DateTime<Utc>) -> bool {
 /// Saves a modified ticket row.
 pub async fn save<C: ConnectionTrait>(db: &C, t: ticket::Model) -> Result<ticket::Model, ApiError> {
     Ok(ticket::ActiveModel::from(t).reset_all().update(db).await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn filter_lists_hold_each_value_once() {
+        let repeated = "new,open,".repeat(5_000);
+        let statuses = parse_list::<TicketStatus>(&repeated).expect("valid statuses");
+        assert_eq!(statuses, [TicketStatus::New, TicketStatus::Open]);
+        assert!(parse_list::<Priority>("high, ,urgent,").is_ok());
+        assert!(parse_list::<Priority>("high,extreme").is_err());
+    }
 }

@@ -24,7 +24,7 @@ use crate::{
 
 use super::{
     events::{self, Revocation},
-    like_pattern,
+    like_pattern, search_text,
 };
 
 /// A validated request to create an account.
@@ -258,8 +258,8 @@ pub async fn list(
     if let Some(active) = query.active {
         cond = cond.add(user::Column::Active.eq(active));
     }
-    if let Some(q) = query.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
-        let pattern = like_pattern(&q.to_lowercase());
+    if let Some(q) = search_text(query.q.as_deref())? {
+        let pattern = like_pattern(&q.as_str().to_lowercase());
         cond = cond.add(
             Condition::any()
                 .add(
