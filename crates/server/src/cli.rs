@@ -45,6 +45,11 @@ pub enum Command {
         #[arg(long, default_value = "Administrator")]
         name: String,
     },
+    /// Inspect the configuration.
+    Config {
+        #[command(subcommand)]
+        action: ConfigAction,
+    },
     /// Back up the database and the upload directory into a new directory (safe while the
     /// server runs).
     Backup {
@@ -61,6 +66,13 @@ pub enum Command {
     },
 }
 
+#[derive(Debug, Subcommand)]
+pub enum ConfigAction {
+    /// Print the effective configuration (secrets masked); a malformed or unknown setting
+    /// stops with a message naming it before anything is printed.
+    Check,
+}
+
 /// Runs a parsed command with the given settings.
 pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
     match cli.command.unwrap_or(Command::Serve) {
@@ -74,6 +86,14 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
             let app = Application::build(settings).await?;
             println!("Helpdesk listening on http://127.0.0.1:{}", app.port());
             app.run_until_stopped().await?;
+        }
+        Command::Config {
+            action: ConfigAction::Check,
+        } => {
+            for (name, value) in settings.describe() {
+                println!("{name:<24} {value}");
+            }
+            println!("configuration ok");
         }
         Command::Backup { path } => {
             let db = startup::connect(&settings).await?;

@@ -33,8 +33,6 @@ pub struct Settings {
     pub upload_dir: PathBuf,
     /// `BCRYPT_COST`: bcrypt work factor (4..=31; 12 in production, lower only in tests).
     pub bcrypt_cost: u32,
-    /// `REDIS_URL`: optional cross-instance event fan-out.
-    pub redis_url: Option<String>,
     /// Worker threads for the HTTP server (`HTTP_WORKERS`, default: number of CPUs).
     pub workers: Option<usize>,
     /// Run the assignment loop and SLA monitor in this process (`BACKGROUND_JOBS`, default
@@ -229,6 +227,8 @@ fn public_url(value: Option<String>) -> Result<String, ConfigError> {
 pub enum ConfigError {
     #[error("{name} is invalid: {reason}")]
     Invalid { name: &'static str, reason: String },
+    #[error("{name} is not a setting (known: {known})")]
+    Unknown { name: String, known: String },
     #[error(
         "JWT_SECRET must be set to a random value of at least {MIN_PRODUCTION_SECRET_LEN} characters when APP_ENV=production"
     )]
@@ -244,12 +244,57 @@ impl Settings {
     pub fn from_env() -> Result<Self, ConfigError> {
         // A missing .env is normal; a malformed one is reported by the first lookup failing.
         let _ = dotenvy::dotenv();
+        check_names(std::env::vars().map(|(name, _)| name))?;
         Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Every setting with its effective value, secrets masked (`helpdesk config check`).
+    pub fn describe(&self) -> Vec<(&'static str, String)> {
+        let opt = |v: &Option<String>| v.clone().unwrap_or_else(|| "(unset)".to_owned());
+        let secret = |v: &str| if v.is_empty() { "(unset)" } else { "***" }.to_owned();
+        let m = &self.mail;
+        vec![
+            ("DATABASE_URL", redact_url(&self.database_url)),
+            ("BIND_ADDR", self.bind_addr.to_string()),
+            ("APP_ENV", format!("{:?}", self.app_env).to_lowercase()),
+            ("JWT_SECRET", secret(&self.jwt_secret)),
+            ("CORS_ORIGIN", opt(&self.cors_origin)),
+            ("STATIC_DIR", self.static_dir.display().to_string()),
+            ("UPLOAD_DIR", self.upload_dir.display().to_string()),
+            ("BCRYPT_COST", self.bcrypt_cost.to_string()),
+            (
+                "HTTP_WORKERS",
+                self.workers
+                    .map_or_else(|| "(number of CPUs)".to_owned(), |n| n.to_string()),
+            ),
+            ("BACKGROUND_JOBS", self.background_jobs.to_string()),
+            ("PUBLIC_URL", self.public_url.clone()),
+            ("MAIL_ENABLED", m.enabled.to_string()),
+            (
+                "MAIL_TRANSPORT",
+                format!("{:?}", m.transport).to_lowercase(),
+            ),
+            ("SMTP_URL", redact_url(&m.smtp_url)),
+            ("MAIL_FILE_DIR", m.file_dir.display().to_string()),
+            ("MAIL_FROM", m.from.clone()),
+            ("MAIL_MESSAGE_ID_DOMAIN", m.message_id_domain.clone()),
+            ("MAIL_SECRET", secret(&m.secret)),
+            ("MAIL_REPLY_ADDRESS", opt(&m.reply_address)),
+            ("MAIL_MAX_ATTEMPTS", m.max_attempts.to_string()),
+        ]
     }
 
     /// Builds settings from any variable source; tests use this with a map.
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let var = |name: &str| get(name).filter(|v| !v.trim().is_empty());
+        if var("REDIS_URL").is_some() {
+            return Err(ConfigError::Invalid {
+                name: "REDIS_URL",
+                reason: "is not supported: server instances sharing PostgreSQL exchange events \
+                         through its event log and LISTEN/NOTIFY; unset it"
+                    .to_owned(),
+            });
+        }
 
         let app_env = match var("APP_ENV").as_deref().map(str::trim) {
             None | Some("development") | Some("dev") | Some("test") => AppEnv::Development,
@@ -346,7 +391,6 @@ impl Settings {
                 .unwrap_or_else(|| "data/uploads".into())
                 .into(),
             bcrypt_cost,
-            redis_url: var("REDIS_URL"),
             workers,
             background_jobs,
         })
@@ -380,6 +424,34 @@ pub fn redact_url(url: &str) -> String {
     }
 }
 
+/// Every setting the server reads in the namespaces it owns (`MAIL_*`, `SMTP_*`); a variable
+/// there that is not one of them is a typo that would otherwise be ignored silently.
+pub const MAIL_NAMES: &[&str] = &[
+    "MAIL_ENABLED",
+    "MAIL_TRANSPORT",
+    "MAIL_FILE_DIR",
+    "MAIL_FROM",
+    "MAIL_MESSAGE_ID_DOMAIN",
+    "MAIL_SECRET",
+    "MAIL_REPLY_ADDRESS",
+    "MAIL_MAX_ATTEMPTS",
+    "SMTP_URL",
+];
+
+/// Refuses unknown variables in the server's own namespaces (`MAIL_*`, `SMTP_*`).
+pub fn check_names(names: impl IntoIterator<Item = String>) -> Result<(), ConfigError> {
+    for name in names {
+        let ours = name.starts_with("MAIL_") || name.starts_with("SMTP_");
+        if ours && !MAIL_NAMES.contains(&name.as_str()) {
+            return Err(ConfigError::Unknown {
+                name,
+                known: MAIL_NAMES.join(", "),
+            });
+        }
+    }
+    Ok(())
+}
+
 impl fmt::Debug for Settings {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Settings")
@@ -391,7 +463,6 @@ impl fmt::Debug for Settings {
             .field("static_dir", &self.static_dir)
             .field("upload_dir", &self.upload_dir)
             .field("bcrypt_cost", &self.bcrypt_cost)
-            .field("redis_url", &self.redis_url.as_deref().map(redact_url))
             .field("workers", &self.workers)
             .field("background_jobs", &self.background_jobs)
             .field("public_url", &self.public_url)
@@ -411,6 +482,39 @@ mod tests {
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
             .collect();
         Settings::from_lookup(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn unknown_names_in_our_namespaces_are_refused() {
+        let names = |v: &[&str]| v.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+        assert!(check_names(names(&["MAIL_ENABLED", "SMTP_URL", "PATH", "MAILTO"])).is_ok());
+        let err = check_names(names(&["MAIL_ENABLE"])).expect_err("a typo is refused");
+        assert!(
+            err.to_string().contains("MAIL_ENABLE is not a setting"),
+            "{err}"
+        );
+        assert!(check_names(names(&["SMTP_HOST"])).is_err());
+    }
+
+    #[test]
+    fn redis_is_refused_with_the_reason() {
+        let err = settings(&[("REDIS_URL", "redis://127.0.0.1:6379")]).expect_err("refused");
+        assert!(err.to_string().contains("REDIS_URL"), "{err}");
+    }
+
+    #[test]
+    fn the_description_masks_secrets() {
+        let s = settings(&[
+            ("DATABASE_URL", "postgres://u:hunter2@db/helpdesk"),
+            ("JWT_SECRET", "a-very-secret-value"),
+        ])
+        .expect("valid");
+        let text = format!("{:?}", s.describe());
+        assert!(
+            !text.contains("hunter2") && !text.contains("a-very-secret-value"),
+            "{text}"
+        );
+        assert!(text.contains("postgres://u:***@db/helpdesk"));
     }
 
     #[test]

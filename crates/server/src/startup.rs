@@ -145,11 +145,6 @@ impl Application {
                 settings.upload_dir.display()
             )
         })?;
-        if settings.redis_url.is_some() {
-            log::warn!(
-                "REDIS_URL is set but Redis fan-out is not supported yet; instances sharing PostgreSQL exchange events over LISTEN/NOTIFY"
-            );
-        }
         let realtime = Realtime::start(db.clone(), bus::for_database(&db));
         let state = AppState {
             db,

@@ -197,3 +197,41 @@ async fn sigterm_tells_websocket_clients_to_reconnect_and_exits_cleanly() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn config_check_prints_the_settings_with_secrets_masked() {
+    let dir = std::env::temp_dir().join(format!("helpdesk-cfg-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = helpdesk(&dir, "text")
+        .env(
+            "DATABASE_URL",
+            "postgres://helpdesk:hunter2@db.internal/helpdesk",
+        )
+        .env("JWT_SECRET", "do-not-print-this-secret")
+        .args(["config", "check"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{out:?}");
+    assert!(
+        stdout.contains("postgres://helpdesk:***@db.internal/helpdesk"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("BCRYPT_COST"), "{stdout}");
+    assert!(!stdout.contains("hunter2") && !stdout.contains("do-not-print-this-secret"));
+    assert!(stdout.contains("configuration ok"));
+
+    // A typo in the server's own namespace and a removed setting stop it, naming them.
+    for (name, value) in [("MAIL_ENABLE", "true"), ("REDIS_URL", "redis://127.0.0.1")] {
+        let out = helpdesk(&dir, "text")
+            .env(name, value)
+            .args(["config", "check"])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{name}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(name), "{stderr}");
+        assert!(!String::from_utf8_lossy(&out.stdout).contains("configuration ok"));
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
