@@ -24,6 +24,7 @@ mod mail;
 mod mail_support;
 mod messages;
 mod openapi;
+mod outage;
 mod queue;
 mod realtime;
 mod tickets;

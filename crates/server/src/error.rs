@@ -71,9 +71,10 @@ pub enum ApiError {
     /// 503: the database is unreachable.
     #[error("service unavailable: {0}")]
     Unavailable(String),
-    /// 500: a database error; logged, never shown.
+    /// 500: a database error; logged, never shown. (A database that cannot be reached is a
+    /// 503 [`ApiError::Unavailable`] instead: see `From<DbErr>`.)
     #[error(transparent)]
-    Database(#[from] DbErr),
+    Database(DbErr),
     /// 500: anything else unexpected; logged, never shown.
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
@@ -81,6 +82,41 @@ pub enum ApiError {
     /// the caller is known to be allowed: the wrapped error is rendered as it is.
     #[error("{0}")]
     Rejected(actix_web::Error),
+}
+
+impl From<DbErr> for ApiError {
+    /// A database that cannot be reached (down, restarting, the pool exhausted) is a 503 the
+    /// client may retry; any other database error is a 500.
+    fn from(e: DbErr) -> Self {
+        if unreachable(&e) {
+            ApiError::Unavailable(format!("database unreachable: {e}"))
+        } else {
+            ApiError::Database(e)
+        }
+    }
+}
+
+/// Whether a database error means "could not talk to the database" rather than "the
+/// statement failed": connection and pool errors, I/O errors, and PostgreSQL's connection
+/// exception (08) and operator intervention (57P: shutting down, starting up) classes.
+fn unreachable(e: &DbErr) -> bool {
+    use sea_orm::RuntimeErr;
+    let sqlx = match e {
+        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => return true,
+        DbErr::Exec(RuntimeErr::SqlxError(s)) | DbErr::Query(RuntimeErr::SqlxError(s)) => s,
+        _ => return false,
+    };
+    match &**sqlx {
+        sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(db) => db
+            .code()
+            .is_some_and(|c| c.starts_with("08") || c.starts_with("57P")),
+        _ => false,
+    }
 }
 
 impl ApiError {
@@ -215,6 +251,9 @@ impl ResponseError for ApiError {
         let mut resp = HttpResponse::build(self.status_code());
         if let ApiError::RateLimited(secs) = self {
             resp.insert_header((actix_web::http::header::RETRY_AFTER, secs.to_string()));
+        }
+        if let ApiError::Unavailable(_) = self {
+            resp.insert_header((actix_web::http::header::RETRY_AFTER, "5"));
         }
         resp.json(self.body())
     }
