@@ -17,6 +17,7 @@ mod browser_analytics;
 mod browser_support;
 mod cli;
 mod errors;
+mod floods;
 mod health;
 mod journeys;
 mod limits;

@@ -88,6 +88,11 @@ pub fn openapi_document() -> utoipa::openapi::OpenApi {
     api
 }
 
+/// How long a client may take to send a request's head (slowloris protection).
+pub const REQUEST_HEAD_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+/// How long an idle keep-alive connection stays open.
+pub const KEEP_ALIVE: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// Longest wait for in-flight requests (and a running job) when shutting down.
 pub const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
 
@@ -296,7 +301,12 @@ fn build_server(listener: TcpListener, state: AppState) -> anyhow::Result<Server
     // Signals are handled by `run_until_stopped`, which closes live connections first.
     let server = server
         .disable_signals()
-        .shutdown_timeout(SHUTDOWN_GRACE.as_secs());
+        .shutdown_timeout(SHUTDOWN_GRACE.as_secs())
+        // Slow or idle clients cannot hold connections: a request head must arrive within
+        // 5 s, an idle keep-alive connection is closed after 5 s.
+        .client_request_timeout(REQUEST_HEAD_TIMEOUT)
+        .keep_alive(KEEP_ALIVE)
+        .client_disconnect_timeout(std::time::Duration::from_secs(1));
     Ok(server.run())
 }
 
