@@ -266,6 +266,23 @@ async fn opening_a_ticket_mails_an_acknowledgement(app: TestApp, sink: &SmtpSink
     assert_eq!(rows[0]["message_id"], root_id(&ticket).as_str());
     assert_eq!(rows[0]["attempts"], 1);
     assert!(rows[0]["smtp_reply"].as_str().unwrap().starts_with("250"));
+
+    // The metrics count it: the outbox by status and the worker's deliveries (counted once
+    // its run is over, so wait for that).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let metrics = app.get("/metrics", Some(&admin.token)).await.text;
+        assert!(
+            metrics.contains("helpdesk_mail_outbox{status=\"sent\"} 1"),
+            "{metrics}"
+        );
+        assert!(metrics.contains("helpdesk_mail_outbox{status=\"pending\"} 0"));
+        if metrics.contains("helpdesk_mail_deliveries_total{outcome=\"sent\"} 1") {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "{metrics}");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
 }
 
 async fn journey_submissions_and_staff_opened_tickets_are_acknowledged(

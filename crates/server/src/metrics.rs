@@ -24,7 +24,7 @@ use sea_orm::{
 };
 
 use crate::{
-    entity::{Ticket, ticket},
+    entity::{MailOutbox, Ticket, mail_outbox, ticket},
     error::ApiError,
     state::AppState,
 };
@@ -46,6 +46,10 @@ pub struct Metrics {
     tickets: IntGaugeVec,
     db_pool_size: IntGauge,
     db_pool_idle: IntGauge,
+    mail_outbox: IntGaugeVec,
+    /// Mail delivery attempts by outcome (`sent`, `failed`: refused or out of attempts,
+    /// `retried`: a temporary failure), by this instance's worker.
+    pub mail_deliveries: IntCounterVec,
 }
 
 /// A route label for requests no route matched (static files, 404s): bounded cardinality.
@@ -104,6 +108,22 @@ impl Metrics {
         let db_pool_size = IntGauge::new("db_pool_connections", "Database pool connections")?;
         let db_pool_idle =
             IntGauge::new("db_pool_idle_connections", "Idle database pool connections")?;
+        let mail_outbox = IntGaugeVec::new(
+            Opts::new(
+                "mail_outbox",
+                "Outbox mails by status (pending + sending: the depth)",
+            ),
+            &["status"],
+        )?;
+        let mail_deliveries = IntCounterVec::new(
+            Opts::new(
+                "mail_deliveries_total",
+                "Mail delivery attempts by outcome (sent, failed, retried)",
+            ),
+            &["outcome"],
+        )?;
+        registry.register(Box::new(mail_outbox.clone()))?;
+        registry.register(Box::new(mail_deliveries.clone()))?;
         registry.register(Box::new(http_requests.clone()))?;
         registry.register(Box::new(http_duration.clone()))?;
         registry.register(Box::new(job_runs.clone()))?;
@@ -132,6 +152,8 @@ impl Metrics {
             tickets,
             db_pool_size,
             db_pool_idle,
+            mail_outbox,
+            mail_deliveries,
         })
     }
 
@@ -184,6 +206,21 @@ impl Metrics {
             .await?
             .unwrap_or(0);
         self.queue_length.set(queue);
+        let by_status: Vec<(String, i64)> = MailOutbox::find()
+            .select_only()
+            .column(mail_outbox::Column::Status)
+            .column_as(mail_outbox::Column::Id.count(), "n")
+            .group_by(mail_outbox::Column::Status)
+            .into_tuple()
+            .all(&state.db)
+            .await?;
+        self.mail_outbox.reset();
+        for status in ["pending", "sending", "sent", "failed", "suppressed"] {
+            self.mail_outbox.with_label_values(&[status]).set(0);
+        }
+        for (status, n) in by_status {
+            self.mail_outbox.with_label_values(&[&status]).set(n);
+        }
         let (size, idle) = pool_usage(&state.db);
         self.db_pool_size.set(size);
         self.db_pool_idle.set(idle);

@@ -250,13 +250,29 @@ async fn mail_loop(state: AppState, mut stop: watch::Receiver<bool>) {
     };
     let trigger = state.jobs.mail.clone();
     loop {
-        match mail::deliver::run(&state.db, &worker, state.clock.now()).await {
-            Ok(report) if !report.is_empty() => log::info!(
-                "mail: {} sent, {} failed, {} to retry",
-                report.sent,
-                report.failed,
-                report.retried
-            ),
+        let started = std::time::Instant::now();
+        let result = mail::deliver::run(&state.db, &worker, state.clock.now()).await;
+        state.metrics.job("mail", result.is_ok(), started.elapsed());
+        match result {
+            Ok(report) if !report.is_empty() => {
+                for (outcome, n) in [
+                    ("sent", report.sent),
+                    ("failed", report.failed),
+                    ("retried", report.retried),
+                ] {
+                    state
+                        .metrics
+                        .mail_deliveries
+                        .with_label_values(&[outcome])
+                        .inc_by(n as u64);
+                }
+                log::info!(
+                    "mail: {} sent, {} failed, {} to retry",
+                    report.sent,
+                    report.failed,
+                    report.retried
+                )
+            }
             Ok(_) => {}
             Err(e) => log::error!("mail delivery run failed: {e}"),
         }
