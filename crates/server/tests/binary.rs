@@ -1,7 +1,8 @@
 //! The real `helpdesk` binary as an operator runs it: `LOG_FORMAT=json` writes one JSON object
 //! per line and the log lines of a request carry its `X-Request-Id`; a malformed `LOG_FORMAT`
 //! stops the start; SIGTERM closes WebSocket clients with 1012 and exits cleanly; `config check`
-//! masks secrets; SIGKILL under load loses nothing that was acknowledged.
+//! masks secrets; SIGKILL under load loses nothing that was acknowledged; a rolling restart of
+//! two instances behind one address loses no answered request and no event.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -94,7 +95,12 @@ fn a_malformed_log_format_stops_the_start() {
 
 /// Starts `helpdesk serve` in `dir`; returns the server, its port and its log lines.
 fn serve(dir: &std::path::Path) -> (Server, String, mpsc::Receiver<String>) {
-    let mut child = helpdesk(dir, "json")
+    serve_with(helpdesk(dir, "json"))
+}
+
+/// Starts `cmd serve`; returns the server, its port and its log lines.
+fn serve_with(mut cmd: Command) -> (Server, String, mpsc::Receiver<String>) {
+    let mut child = cmd
         .arg("serve")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -482,5 +488,270 @@ async fn kill_9_under_load_loses_nothing_acknowledged() {
             );
         }
     }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A TCP front door for two instances, as a load balancer would be: each new connection goes
+/// to the first backend that accepts it.
+async fn front_door(backends: std::sync::Arc<std::sync::Mutex<Vec<String>>>) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port().to_string();
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut inbound, _)) = listener.accept().await else {
+                return;
+            };
+            let ports = backends.lock().unwrap().clone();
+            tokio::spawn(async move {
+                for port in ports {
+                    if let Ok(mut outbound) =
+                        tokio::net::TcpStream::connect(format!("127.0.0.1:{port}")).await
+                    {
+                        let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    port
+}
+
+/// Two instances on one PostgreSQL database behind one address, restarted one after the other
+/// (SIGTERM, start again) while tickets are being opened: every ticket whose creation got a
+/// response is there, and a WebSocket client that reconnects through the same address after
+/// each 1012 and resumes misses no event.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rolling_restart_loses_no_answered_request_and_no_event() {
+    use futures_util::StreamExt;
+    use sea_orm::{ConnectionTrait, Database};
+    use std::sync::{Arc, Mutex};
+    use tokio_tungstenite::tungstenite::Message;
+
+    let admin_url = std::env::var("TEST_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned());
+    let Ok(admin_db) = Database::connect(&admin_url).await else {
+        assert!(
+            std::env::var("HELPDESK_REQUIRE_POSTGRES").as_deref() != Ok("1"),
+            "PostgreSQL is required but unreachable"
+        );
+        eprintln!("SKIPPED: rolling restart (no PostgreSQL)");
+        return;
+    };
+    let name = format!("helpdesk_rolling_{}", std::process::id());
+    admin_db
+        .execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+        .await
+        .unwrap();
+    admin_db
+        .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+        .await
+        .unwrap();
+    let url = match admin_url.rfind('/') {
+        Some(i) => format!("{}/{name}", &admin_url[..i]),
+        None => unreachable!("a database URL has a path"),
+    };
+    let dir = std::env::temp_dir().join(format!("helpdesk-rolling-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let instance = || {
+        let mut cmd = helpdesk(&dir, "text");
+        cmd.env("DATABASE_URL", &url);
+        cmd
+    };
+    let created = instance()
+        .args([
+            "create-admin",
+            "--email",
+            "ops@example.com",
+            "--password",
+            "Passw0rd-long",
+        ])
+        .output()
+        .unwrap();
+    assert!(created.status.success(), "{created:?}");
+    let (a, port_a, _) = serve_with(instance());
+    let (b, port_b, _) = serve_with(instance());
+    let backends = Arc::new(Mutex::new(vec![port_a, port_b.clone()]));
+    let front = front_door(backends.clone()).await;
+
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(0)
+        .timeout(Duration::from_secs(15))
+        .build()
+        .unwrap();
+    let admin = login(&client, &front, "ops@example.com", "Passw0rd-long").await;
+    let registered: serde_json::Value = client
+        .post(format!("http://127.0.0.1:{front}/api/auth/register"))
+        .json(&serde_json::json!({"email": "c@example.com", "password": "Passw0rd-long", "name": "C"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let customer = registered["data"]["token"].as_str().unwrap().to_owned();
+
+    // The live client: reconnects through the front door and resumes after every close.
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let events: Arc<Mutex<Vec<serde_json::Value>>> = Arc::default();
+    let follower = {
+        let (events, stop, front, admin) =
+            (events.clone(), stop.clone(), front.clone(), admin.clone());
+        tokio::spawn(async move {
+            let mut last = 0i64;
+            let mut restarts = 0;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let url = format!("ws://127.0.0.1:{front}/ws?token={admin}&after_seq={last}");
+                let Ok((mut ws, _)) = tokio_tungstenite::connect_async(url).await else {
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                };
+                loop {
+                    let next = tokio::time::timeout(Duration::from_millis(300), ws.next()).await;
+                    match next {
+                        Err(_) if stop.load(std::sync::atomic::Ordering::Relaxed) => break,
+                        Err(_) => continue,
+                        Ok(Some(Ok(Message::Text(text)))) => {
+                            let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+                            if let Some(seq) = v["seq"].as_i64() {
+                                last = last.max(seq);
+                            }
+                            events.lock().unwrap().push(v);
+                        }
+                        Ok(Some(Ok(Message::Close(frame)))) => {
+                            if frame.is_some_and(|f| u16::from(f.code) == 1012) {
+                                restarts += 1;
+                            }
+                            break;
+                        }
+                        Ok(Some(Ok(_))) => {}
+                        Ok(_) => break,
+                    }
+                }
+            }
+            restarts
+        })
+    };
+
+    // The writer: opens tickets through the front door all along.
+    let acked: Arc<Mutex<Vec<String>>> = Arc::default();
+    let writer = {
+        let (acked, stop, client, front, customer) = (
+            acked.clone(),
+            stop.clone(),
+            client.clone(),
+            front.clone(),
+            customer.clone(),
+        );
+        tokio::spawn(async move {
+            let mut i = 0;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                i += 1;
+                let sent = client
+                    .post(format!("http://127.0.0.1:{front}/api/tickets"))
+                    .bearer_auth(&customer)
+                    .json(
+                        &serde_json::json!({"subject": format!("rolling {i}"), "description": "d"}),
+                    )
+                    .send()
+                    .await;
+                if let Ok(resp) = sent
+                    && resp.status().is_success()
+                    && let Ok(body) = resp.json::<serde_json::Value>().await
+                {
+                    acked
+                        .lock()
+                        .unwrap()
+                        .push(body["data"]["id"].as_str().unwrap().to_owned());
+                }
+            }
+        })
+    };
+    let wait_for_more = |n: usize| {
+        let acked = acked.clone();
+        async move {
+            let deadline = Instant::now() + Duration::from_secs(60);
+            while acked.lock().unwrap().len() < n {
+                assert!(Instant::now() < deadline, "the load stalled");
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        }
+    };
+    let restart = |server: Server| {
+        let pid = server.0.id().to_string();
+        assert!(
+            Command::new("kill")
+                .args(["-TERM", &pid])
+                .status()
+                .unwrap()
+                .success()
+        );
+        let mut server = server;
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while server.0.try_wait().unwrap().is_none() {
+            assert!(Instant::now() < deadline, "no exit after SIGTERM");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    };
+
+    wait_for_more(20).await;
+    eprintln!(
+        "rolling: {} tickets before restarting A",
+        acked.lock().unwrap().len()
+    );
+    // Restart A: the front door sends everyone to B meanwhile.
+    restart(a);
+    let (_a2, port_a2, _) = serve_with(instance());
+    backends.lock().unwrap().insert(0, port_a2);
+    let so_far = acked.lock().unwrap().len();
+    wait_for_more(so_far + 20).await;
+    // Then B.
+    backends.lock().unwrap().retain(|p| p != &port_b);
+    restart(b);
+    let (_b2, port_b2, _) = serve_with(instance());
+    backends.lock().unwrap().push(port_b2);
+    let so_far = acked.lock().unwrap().len();
+    wait_for_more(so_far + 20).await;
+
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    writer.await.unwrap();
+    // Let the follower catch up with the last tickets before it stops.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let restarts = follower.await.unwrap();
+    assert!(
+        restarts >= 1,
+        "the live client was never told to reconnect (1012)"
+    );
+
+    let acked = acked.lock().unwrap().clone();
+    let events = events.lock().unwrap().clone();
+    let mut seqs: Vec<i64> = events.iter().filter_map(|v| v["seq"].as_i64()).collect();
+    let n = seqs.len();
+    seqs.sort_unstable();
+    seqs.dedup();
+    assert_eq!(seqs.len(), n, "an event came twice");
+    for id in &acked {
+        let got = client
+            .get(format!("http://127.0.0.1:{front}/api/tickets/{id}"))
+            .bearer_auth(&admin)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            got.status().as_u16(),
+            200,
+            "answered ticket {id} is missing"
+        );
+        assert!(
+            events
+                .iter()
+                .any(|v| v["event"] == "new-ticket" && v["data"]["ticket"]["id"] == id.as_str()),
+            "the live client missed the new-ticket event of {id}"
+        );
+    }
+    let _ = admin_db
+        .execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+        .await;
     let _ = std::fs::remove_dir_all(&dir);
 }
