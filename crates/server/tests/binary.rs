@@ -149,16 +149,7 @@ async fn sigterm_tells_websocket_clients_to_reconnect_and_exits_cleanly() {
     let (mut server, port, _logs) = serve(&dir);
 
     let client = reqwest::Client::new();
-    let login: serde_json::Value = client
-        .post(format!("http://127.0.0.1:{port}/api/auth/login"))
-        .json(&serde_json::json!({"email": "ops@example.com", "password": "Passw0rd-long"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let token = login["data"]["token"].as_str().expect("a token").to_owned();
+    let token = login(&client, &port, "ops@example.com", "Passw0rd-long").await;
     let (mut ws, _) =
         tokio_tungstenite::connect_async(format!("ws://127.0.0.1:{port}/ws?token={token}"))
             .await
@@ -243,6 +234,20 @@ fn config_check_prints_the_settings_with_secrets_masked() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// Registers the customer `c@example.com` over HTTP; returns the answer's data.
+async fn register(client: &reqwest::Client, port: &str) -> serde_json::Value {
+    let registered: serde_json::Value = client
+        .post(format!("http://127.0.0.1:{port}/api/auth/register"))
+        .json(&serde_json::json!({"email": "c@example.com", "password": "Passw0rd-long", "name": "C"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    registered["data"].clone()
+}
+
 /// Signs in over HTTP; returns the token.
 async fn login(client: &reqwest::Client, port: &str, email: &str, password: &str) -> String {
     let login: serde_json::Value = client
@@ -283,16 +288,8 @@ async fn kill_9_under_load_loses_nothing_acknowledged() {
     let (mut server, port, _logs) = serve(&dir);
     let client = reqwest::Client::new();
     let admin = login(&client, &port, "ops@example.com", "Passw0rd-long").await;
-    let registered: serde_json::Value = client
-        .post(format!("http://127.0.0.1:{port}/api/auth/register"))
-        .json(&serde_json::json!({"email": "c@example.com", "password": "Passw0rd-long", "name": "C"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let customer = registered["data"]["token"].as_str().unwrap().to_owned();
+    let registered = register(&client, &port).await;
+    let customer = registered["token"].as_str().unwrap().to_owned();
 
     // The admin follows everything live, remembering the newest seq it saw.
     let (mut ws, _) =
@@ -446,7 +443,7 @@ async fn kill_9_under_load_loses_nothing_acknowledged() {
         .bearer_auth(&admin)
         .json(
             &serde_json::json!({"subject": "sentinel", "description": "d",
-                                  "customer_id": registered["data"]["user"]["id"]}),
+                                  "customer_id": registered["user"]["id"]}),
         )
         .send()
         .await
@@ -581,16 +578,8 @@ async fn a_rolling_restart_loses_no_answered_request_and_no_event() {
         .build()
         .unwrap();
     let admin = login(&client, &front, "ops@example.com", "Passw0rd-long").await;
-    let registered: serde_json::Value = client
-        .post(format!("http://127.0.0.1:{front}/api/auth/register"))
-        .json(&serde_json::json!({"email": "c@example.com", "password": "Passw0rd-long", "name": "C"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let customer = registered["data"]["token"].as_str().unwrap().to_owned();
+    let registered = register(&client, &front).await;
+    let customer = registered["token"].as_str().unwrap().to_owned();
 
     // The live client: reconnects through the front door and resumes after every close.
     let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));

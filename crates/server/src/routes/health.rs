@@ -33,11 +33,16 @@ pub async fn health(
         .execute_unprepared("SELECT 1")
         .await
         .map_err(|e| ApiError::Unavailable(format!("database check failed: {e}")))?;
-    Ok(web::Json(Envelope::ok(HealthDto {
+    Ok(web::Json(Envelope::ok(ok(&state))))
+}
+
+/// `ok`, with the database kind and the version.
+fn ok(state: &AppState) -> HealthDto {
+    HealthDto {
         status: "ok".to_owned(),
         database: state.settings.database_kind().to_owned(),
         version: env!("CARGO_PKG_VERSION").to_owned(),
-    })))
+    }
 }
 
 /// Liveness: answers as long as the process serves requests.
@@ -49,11 +54,7 @@ pub async fn health(
 )]
 #[get("/health/live")]
 pub async fn live(state: web::Data<AppState>) -> web::Json<Envelope<HealthDto>> {
-    web::Json(Envelope::ok(HealthDto {
-        status: "ok".to_owned(),
-        database: state.settings.database_kind().to_owned(),
-        version: env!("CARGO_PKG_VERSION").to_owned(),
-    }))
+    web::Json(Envelope::ok(ok(&state)))
 }
 
 /// Readiness: the database answers, migrations are applied, jobs run where enabled.
