@@ -19,9 +19,7 @@ use prometheus::{
     Encoder, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts,
     Registry, TextEncoder,
 };
-use sea_orm::{
-    ColumnTrait, DatabaseBackend, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect,
-};
+use sea_orm::{ColumnTrait, DatabaseBackend, DatabaseConnection, EntityTrait, QuerySelect};
 
 use crate::{
     entity::{MailOutbox, Ticket, mail_outbox, ticket},
@@ -196,16 +194,8 @@ impl Metrics {
                 .with_label_values(&[&shared::TicketStatus::from(status).to_string()])
                 .set(n);
         }
-        let queue = Ticket::find()
-            .filter(ticket::Column::Status.eq(ticket::Status::New))
-            .filter(ticket::Column::AssignedAgentId.is_null())
-            .select_only()
-            .column_as(ticket::Column::Id.count(), "n")
-            .into_tuple::<i64>()
-            .one(&state.db)
-            .await?
-            .unwrap_or(0);
-        self.queue_length.set(queue);
+        let queue = crate::services::assignment::queue_length(&state.db).await?;
+        self.queue_length.set(gauge(queue));
         let by_status: Vec<(String, i64)> = MailOutbox::find()
             .select_only()
             .column(mail_outbox::Column::Status)

@@ -32,7 +32,7 @@ use super::{
 };
 use crate::{
     entity::{Event, event},
-    services::events::{AccessRevoked, Revocation},
+    services::events::{self, AccessRevoked, Revocation},
 };
 
 /// Events queued per session before it counts as lagging.
@@ -327,15 +327,8 @@ impl Hub {
         mut wake: broadcast::Receiver<i64>,
     ) {
         // Start at the end of the log: history is replayed only on request (resume).
-        match Event::find()
-            .select_only()
-            .column_as(event::Column::Seq.max(), "max")
-            .into_tuple::<Option<i64>>()
-            .one(&self.db)
-            .await
-        {
-            Ok(max) => {
-                let start = max.flatten().unwrap_or(0);
+        match events::committed_position(&self.db).await {
+            Ok(start) => {
                 self.last_seq.store(start, Ordering::Release);
                 self.assignments_from = start;
             }
