@@ -135,21 +135,11 @@ async fn sigterm_tells_websocket_clients_to_reconnect_and_exits_cleanly() {
 
     let dir = std::env::temp_dir().join(format!("helpdesk-term-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let created = helpdesk(&dir, "text")
-        .args([
-            "create-admin",
-            "--email",
-            "ops@example.com",
-            "--password",
-            "Passw0rd-long",
-        ])
-        .output()
-        .unwrap();
-    assert!(created.status.success(), "{created:?}");
+    create_admin(helpdesk(&dir, "text"));
     let (mut server, port, _logs) = serve(&dir);
 
     let client = reqwest::Client::new();
-    let token = login(&client, &port, "ops@example.com", "Passw0rd-long").await;
+    let token = login(&client, &port, ADMIN_EMAIL, ADMIN_PASSWORD).await;
     let (mut ws, _) =
         tokio_tungstenite::connect_async(format!("ws://127.0.0.1:{port}/ws?token={token}"))
             .await
@@ -234,6 +224,25 @@ fn config_check_prints_the_settings_with_secrets_masked() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// The admin every test signs in as.
+const ADMIN_EMAIL: &str = "ops@example.com";
+const ADMIN_PASSWORD: &str = "Passw0rd-long";
+
+/// Runs `cmd create-admin` for [`ADMIN_EMAIL`].
+fn create_admin(mut cmd: Command) {
+    let created = cmd
+        .args([
+            "create-admin",
+            "--email",
+            ADMIN_EMAIL,
+            "--password",
+            ADMIN_PASSWORD,
+        ])
+        .output()
+        .unwrap();
+    assert!(created.status.success(), "{created:?}");
+}
+
 /// Registers the customer `c@example.com` over HTTP; returns the answer's data.
 async fn register(client: &reqwest::Client, port: &str) -> serde_json::Value {
     let registered: serde_json::Value = client
@@ -274,20 +283,10 @@ async fn kill_9_under_load_loses_nothing_acknowledged() {
     let dir = std::env::temp_dir().join(format!("helpdesk-kill-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
-    let created = helpdesk(&dir, "text")
-        .args([
-            "create-admin",
-            "--email",
-            "ops@example.com",
-            "--password",
-            "Passw0rd-long",
-        ])
-        .output()
-        .unwrap();
-    assert!(created.status.success(), "{created:?}");
+    create_admin(helpdesk(&dir, "text"));
     let (mut server, port, _logs) = serve(&dir);
     let client = reqwest::Client::new();
-    let admin = login(&client, &port, "ops@example.com", "Passw0rd-long").await;
+    let admin = login(&client, &port, ADMIN_EMAIL, ADMIN_PASSWORD).await;
     let registered = register(&client, &port).await;
     let customer = registered["token"].as_str().unwrap().to_owned();
 
@@ -385,7 +384,7 @@ async fn kill_9_under_load_loses_nothing_acknowledged() {
 
     // Restart on the same database.
     let (_server, port, _logs) = serve(&dir);
-    let admin = login(&client, &port, "ops@example.com", "Passw0rd-long").await;
+    let admin = login(&client, &port, ADMIN_EMAIL, ADMIN_PASSWORD).await;
     for (ticket, message) in &acked {
         let base = format!("http://127.0.0.1:{port}/api/tickets/{ticket}");
         let got = client.get(&base).bearer_auth(&admin).send().await.unwrap();
@@ -556,17 +555,7 @@ async fn a_rolling_restart_loses_no_answered_request_and_no_event() {
         cmd.env("DATABASE_URL", &url);
         cmd
     };
-    let created = instance()
-        .args([
-            "create-admin",
-            "--email",
-            "ops@example.com",
-            "--password",
-            "Passw0rd-long",
-        ])
-        .output()
-        .unwrap();
-    assert!(created.status.success(), "{created:?}");
+    create_admin(instance());
     let (a, port_a, _) = serve_with(instance());
     let (b, port_b, _) = serve_with(instance());
     let backends = Arc::new(Mutex::new(vec![port_a, port_b.clone()]));
@@ -577,7 +566,7 @@ async fn a_rolling_restart_loses_no_answered_request_and_no_event() {
         .timeout(Duration::from_secs(15))
         .build()
         .unwrap();
-    let admin = login(&client, &front, "ops@example.com", "Passw0rd-long").await;
+    let admin = login(&client, &front, ADMIN_EMAIL, ADMIN_PASSWORD).await;
     let registered = register(&client, &front).await;
     let customer = registered["token"].as_str().unwrap().to_owned();
 
