@@ -13,7 +13,23 @@ crate::db_tests!(
     image_answers_must_be_the_customers_own_uploads,
     editing_creates_versions_and_tickets_keep_theirs,
     seeded_journeys_are_valid_and_active,
+    original_format_journeys_are_converted_and_submitted,
+    export_is_a_document_create_accepts,
 );
+
+/// A journey in the original format: a list of questions with `nextNodeMap` / `nextNode`.
+fn original_journey() -> Value {
+    json!({
+        "category": "orders",
+        "priority": "high",
+        "nodes": [
+            {"id": "kind", "question": "What is it about?", "options": ["Damaged", "Late"],
+             "nextNodeMap": {"Damaged": "photo-text"}, "nextNode": "number"},
+            {"id": "photo-text", "question": "Describe the damage", "nextNode": "number"},
+            {"id": "number", "question": "Order number", "nextNode": null}
+        ]
+    })
+}
 
 fn order_journey() -> Value {
     json!({
@@ -440,4 +456,153 @@ async fn seeded_journeys_are_valid_and_active(app: TestApp) {
     let t = resp.assert_ok(201);
     assert_eq!(t["priority"], "urgent");
     assert_eq!(t["category"], "billing/disputed-charge");
+}
+
+async fn original_format_journeys_are_converted_and_submitted(app: TestApp) {
+    let admin = app.user(Role::Admin).await;
+    let customer = app.user(Role::Customer).await;
+    let j = create_journey(&app, &admin, "original", original_journey()).await;
+    let id = j["id"].as_str().unwrap();
+    // Stored (and served) in the native format.
+    let def = &j["definition"];
+    assert_eq!(def["startNode"], "kind");
+    assert_eq!(def["nodes"]["kind"]["questionType"], "single_choice");
+    assert_eq!(def["nodes"]["kind"]["options"][0]["next"], "photo-text");
+    assert_eq!(def["nodes"]["number"]["questionType"], "text");
+    assert_eq!(def["nodes"]["end"]["type"], "end");
+    activate(&app, &admin, id).await;
+
+    let t = app
+        .post(
+            &format!("/api/journeys/{id}/submit"),
+            Some(&customer.token),
+            &json!({"answers": {"kind": "Damaged", "photo-text": "Crushed box", "number": "A-1"}}),
+        )
+        .await
+        .assert_ok(201)
+        .clone();
+    assert_eq!(t["subject"], "Damaged");
+    assert_eq!(t["category"], "orders");
+    assert_eq!(t["priority"], "high");
+    let questions: Vec<&str> = t["transcript"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["question"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        questions,
+        ["What is it about?", "Describe the damage", "Order number"]
+    );
+    // `Late` skips the damage question, so answering it is tampering.
+    app.post(
+        &format!("/api/journeys/{id}/submit"),
+        Some(&customer.token),
+        &json!({"answers": {"kind": "Late", "photo-text": "x", "number": "A-2"}}),
+    )
+    .await
+    .assert_error(422, "invalid_answers");
+
+    // Updating with the original format works too; an unchanged document keeps the version.
+    let same = app
+        .put(
+            &format!("/api/journeys/{id}"),
+            Some(&admin.token),
+            &json!({"slug": "original", "name": "Order problem", "definition": original_journey()}),
+        )
+        .await;
+    assert_eq!(same.assert_ok(200)["version"], 1);
+
+    // Mistakes in the original format are `invalid_journey` problems, never a 500.
+    for (definition, expect) in [
+        (json!({"nodes": []}), "malformed"),
+        (
+            json!({"nodes": [{"id": "a", "question": "?", "nextNode": "gone"}]}),
+            "unknown_target",
+        ),
+        (
+            json!({"nodes": [{"id": "a", "question": "?", "options": ["x"], "nextNodeMap": {"y": "a"}}]}),
+            "malformed",
+        ),
+        (
+            json!({"nodes": [{"id": "a", "question": "?", "extra": 1}]}),
+            "malformed",
+        ),
+        (
+            json!({"nodes": [{"id": "a b", "question": "?"}]}),
+            "invalid_node_id",
+        ),
+        (
+            json!({"nodes": [{"id": "a", "question": "?", "nextNode": "a"}]}),
+            "cycle",
+        ),
+        (
+            json!({"nodes": [{"id": "a", "question": "?"}], "priority": "extreme"}),
+            "malformed",
+        ),
+    ] {
+        let resp = app
+            .post(
+                "/api/journeys",
+                Some(&admin.token),
+                &json!({"slug": "broken", "name": "Broken", "definition": definition}),
+            )
+            .await;
+        resp.assert_error(422, "invalid_journey");
+        let codes: Vec<&str> = resp.body["details"]["problems"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["code"].as_str().unwrap())
+            .collect();
+        assert!(codes.contains(&expect), "{definition}: {codes:?}");
+    }
+}
+
+async fn export_is_a_document_create_accepts(app: TestApp) {
+    let admin = app.user(Role::Admin).await;
+    let agent = app.user(Role::Agent).await;
+    let customer = app.user(Role::Customer).await;
+    let j = create_journey(&app, &admin, "orders", order_journey()).await;
+    let id = j["id"].as_str().unwrap();
+
+    let resp = app
+        .get(&format!("/api/journeys/{id}/export"), Some(&admin.token))
+        .await;
+    assert_eq!(resp.status, 200, "{}", resp.text);
+    assert_eq!(
+        resp.headers["content-disposition"],
+        "attachment; filename=\"orders.journey.json\""
+    );
+    let mut doc = resp.body.clone();
+    assert_eq!(doc["slug"], "orders");
+    assert_eq!(doc["name"], "Order problem");
+    assert_eq!(doc["icon"], "📦");
+    assert_eq!(doc["definition"], j["definition"]);
+
+    // Posting the file creates the same journey (under another slug here, as the original
+    // still holds this one).
+    doc["slug"] = json!("orders-copy");
+    let copy = app
+        .post("/api/journeys", Some(&admin.token), &doc)
+        .await
+        .assert_ok(201)
+        .clone();
+    assert_eq!(copy["definition"], j["definition"]);
+    assert_eq!(copy["description"], "Orders");
+
+    for user in [&agent, &customer] {
+        app.get(&format!("/api/journeys/{id}/export"), Some(&user.token))
+            .await
+            .assert_error(403, "forbidden");
+    }
+    app.get(&format!("/api/journeys/{id}/export"), None)
+        .await
+        .assert_error(401, "unauthorized");
+    app.get(
+        &format!("/api/journeys/{}/export", uuid::Uuid::new_v4()),
+        Some(&admin.token),
+    )
+    .await
+    .assert_error(404, "not_found");
 }

@@ -1,21 +1,28 @@
-//! The `helpdesk` command line: `serve` (default), `migrate`, `seed`, `create-admin`.
+//! The `helpdesk` command line: `serve` (default), `migrate`, `seed`, `create-admin`, `config`,
+//! `backup`, `restore`, `journeys import|export`.
 
+use anyhow::Context;
 use chrono::Utc;
 use clap::{Parser, Subcommand};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait,
+    IntoActiveModel, QueryFilter,
 };
 use shared::{
     Role,
+    journeys::JourneyRequest,
     validate::{Email, Password},
 };
 
 use crate::{
     auth::password,
     config::{Settings, redact_url},
-    entity::{User, user},
+    entity::{Journey, User, journey, user},
+    error::ApiError,
     services::{
-        self, seed,
+        self,
+        journeys::{self, Imported, StateChange},
+        seed,
         users::{self, NewAccount},
     },
     startup::{self, Application, connect_and_migrate},
@@ -45,6 +52,11 @@ pub enum Command {
         #[arg(long, default_value = "Administrator")]
         name: String,
     },
+    /// Move journeys between installations.
+    Journeys {
+        #[command(subcommand)]
+        action: JourneysAction,
+    },
     /// Inspect the configuration.
     Config {
         #[command(subcommand)]
@@ -63,6 +75,32 @@ pub enum Command {
         /// Replace an existing SQLite database and upload files.
         #[arg(long)]
         force: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum JourneysAction {
+    /// Create or update journeys from files, matched by slug: a file written by `export` or by
+    /// `GET /api/journeys/{id}/export`, or a bare journey definition (either format) with
+    /// `--slug` and `--name`. A changed definition becomes a new version.
+    Import {
+        files: Vec<std::path::PathBuf>,
+        /// The slug of a bare definition (one file only).
+        #[arg(long)]
+        slug: Option<String>,
+        /// The name of a bare definition (one file only).
+        #[arg(long)]
+        name: Option<String>,
+        /// Also offer the imported journeys to customers.
+        #[arg(long)]
+        activate: bool,
+    },
+    /// Write the journey with this slug as a file `import` and `POST /api/journeys` accept.
+    Export {
+        slug: String,
+        /// Where to write it (default: standard output).
+        #[arg(long, short)]
+        output: Option<std::path::PathBuf>,
     },
 }
 
@@ -113,6 +151,10 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
                 report.files,
                 settings.upload_dir.display()
             );
+        }
+        Command::Journeys { action } => {
+            let db = connect_and_migrate(&settings).await?;
+            journeys_command(&db, action).await?;
         }
         Command::Migrate => {
             connect_and_migrate(&settings).await?;
@@ -192,4 +234,124 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// Largest journey file `journeys import` reads.
+const MAX_JOURNEY_FILE: u64 = 5 * 1024 * 1024;
+
+async fn journeys_command(db: &DatabaseConnection, action: JourneysAction) -> anyhow::Result<()> {
+    match action {
+        JourneysAction::Import {
+            files,
+            slug,
+            name,
+            activate,
+        } => {
+            if files.is_empty() {
+                anyhow::bail!("name at least one journey file");
+            }
+            if (slug.is_some() || name.is_some()) && files.len() > 1 {
+                anyhow::bail!("--slug and --name apply to a single file");
+            }
+            for path in files {
+                let req = read_journey_file(&path, slug.clone(), name.clone())
+                    .with_context(|| format!("{}", path.display()))?;
+                let (dto, imported) = journeys::import(db, req, Utc::now())
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{}: {}", path.display(), describe(&e)))?;
+                if activate && !dto.active {
+                    journeys::change_state(db, dto.id, StateChange::Activate, Utc::now())
+                        .await
+                        .map_err(|e| anyhow::anyhow!("{}: {}", path.display(), describe(&e)))?;
+                }
+                let what = match imported {
+                    Imported::Created => "created",
+                    Imported::Updated => "updated",
+                };
+                println!(
+                    "{what} journey {} (version {}){}",
+                    dto.slug,
+                    dto.version,
+                    if activate { ", active" } else { "" }
+                );
+            }
+        }
+        JourneysAction::Export { slug, output } => {
+            let found = Journey::find()
+                .filter(journey::Column::Slug.eq(slug.as_str()))
+                .one(db)
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("no journey has the slug {slug:?}"))?;
+            let doc = journeys::export(db, found.id)
+                .await
+                .map_err(|e| anyhow::anyhow!("{}", describe(&e)))?;
+            let mut text = serde_json::to_string_pretty(&doc)?;
+            text.push('\n');
+            match output {
+                Some(path) => std::fs::write(&path, text)
+                    .with_context(|| format!("writing {}", path.display()))?,
+                None => print!("{text}"),
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Reads an export file, or a bare definition named by `slug` and `name`.
+fn read_journey_file(
+    path: &std::path::Path,
+    slug: Option<String>,
+    name: Option<String>,
+) -> anyhow::Result<JourneyRequest> {
+    use std::io::Read;
+    let mut text = String::new();
+    std::fs::File::open(path)?
+        .take(MAX_JOURNEY_FILE + 1)
+        .read_to_string(&mut text)?;
+    if text.len() as u64 > MAX_JOURNEY_FILE {
+        anyhow::bail!("larger than {MAX_JOURNEY_FILE} bytes");
+    }
+    let value: serde_json::Value = serde_json::from_str(&text).context("not JSON")?;
+    if value.get("definition").is_some() {
+        if slug.is_some() || name.is_some() {
+            anyhow::bail!("the file names its own slug and name; leave out --slug and --name");
+        }
+        return serde_json::from_value(value).context("not a journey document");
+    }
+    let (Some(slug), Some(name)) = (slug, name) else {
+        anyhow::bail!("a bare journey definition needs --slug and --name");
+    };
+    Ok(JourneyRequest {
+        slug,
+        name,
+        description: String::new(),
+        icon: String::new(),
+        definition: value,
+    })
+}
+
+/// An API error as one line, with a journey's problems listed.
+fn describe(e: &ApiError) -> String {
+    match e {
+        ApiError::Detailed {
+            message, details, ..
+        } => match details.get("problems") {
+            Some(serde_json::Value::Array(problems)) => {
+                let list: Vec<String> = problems
+                    .iter()
+                    .map(|p| {
+                        let node = p.get("node_id").and_then(|n| n.as_str());
+                        let msg = p.get("message").and_then(|m| m.as_str()).unwrap_or("");
+                        match node {
+                            Some(node) => format!("{node}: {msg}"),
+                            None => msg.to_owned(),
+                        }
+                    })
+                    .collect();
+                format!("{message}: {}", list.join("; "))
+            }
+            _ => format!("{message}: {details}"),
+        },
+        other => other.to_string(),
+    }
 }

@@ -60,8 +60,13 @@ pub async fn create(
     admin: AdminUser,
     body: JsonBody<JourneyRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let dto =
-        journeys::create(&state.db, admin.0.id, body.into_inner()?, state.clock.now()).await?;
+    let dto = journeys::create(
+        &state.db,
+        Some(admin.0.id),
+        body.into_inner()?,
+        state.clock.now(),
+    )
+    .await?;
     Ok(HttpResponse::Created().json(Envelope::ok(dto)))
 }
 
@@ -111,13 +116,40 @@ pub async fn update(
     Ok(web::Json(Envelope::ok(
         journeys::update(
             &state.db,
-            admin.0.id,
+            Some(admin.0.id),
             id.into_inner(),
             body.into_inner()?,
             state.clock.now(),
         )
         .await?,
     )))
+}
+
+/// The journey as a file to move it to another installation: its slug, name, description,
+/// icon and current definition, exactly the body `POST /api/journeys` (and
+/// `helpdesk journeys import`) accepts.
+#[utoipa::path(
+    tag = "journeys",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Journey id")),
+    responses(
+        (status = 200, description = "The journey document, as an attachment `{slug}.journey.json`", body = JourneyRequest),
+        (status = 403, description = "Not an admin", body = ErrorBody),
+        (status = 404, description = "No such journey", body = ErrorBody),
+    )
+)]
+#[get("/journeys/{id}/export")]
+pub async fn export(
+    state: web::Data<AppState>,
+    _admin: AdminUser,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let doc = journeys::export(&state.db, id.into_inner()).await?;
+    // Slugs are `[a-z0-9-]`, so the file name needs no quoting beyond the quotes.
+    let disposition = format!("attachment; filename=\"{}.journey.json\"", doc.slug);
+    Ok(HttpResponse::Ok()
+        .insert_header(("Content-Disposition", disposition))
+        .json(doc))
 }
 
 async fn change(

@@ -93,6 +93,7 @@ pub fn config(cfg: &mut ServiceConfig<'_>) {
         .service(journeys::create)
         .service(journeys::get)
         .service(journeys::update)
+        .service(journeys::export)
         .service(journeys::activate)
         .service(journeys::deactivate)
         .service(journeys::archive)

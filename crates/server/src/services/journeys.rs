@@ -93,11 +93,12 @@ fn parse(req: JourneyRequest) -> Result<Parsed, ApiError> {
     if let Some(err) = ApiError::from_fields(errors) {
         return Err(err);
     }
-    let definition: JourneyDefinition = serde_json::from_value(req.definition).map_err(|e| {
+    // Either format: the original one (a `nodes` array) is converted here.
+    let definition = shared::journey::parse_document(req.definition).map_err(|message| {
         invalid(vec![Problem {
             node_id: None,
             code: shared::journey::ProblemCode::Malformed,
-            message: format!("the definition is not a journey document: {e}"),
+            message,
         }])
     })?;
     let valid = ValidJourney::new(definition).map_err(invalid)?;
@@ -142,9 +143,11 @@ async fn to_dto<C: ConnectionTrait>(db: &C, j: journey::Model) -> Result<Journey
 
 const SLUG_TAKEN: &str = "another journey already uses this slug";
 
+/// Creates a journey (inactive, version 1). `actor` is the admin who did it (`None` from the
+/// command line).
 pub async fn create(
     db: &DatabaseConnection,
-    admin: Uuid,
+    actor: Option<Uuid>,
     req: JourneyRequest,
     now: DateTime<Utc>,
 ) -> Result<JourneyDto, ApiError> {
@@ -161,7 +164,7 @@ pub async fn create(
         current_version: Set(1),
         active: Set(false),
         archived: Set(false),
-        created_by: Set(Some(admin)),
+        created_by: Set(actor),
         created_at: Set(now),
         updated_at: Set(now),
     }
@@ -172,7 +175,7 @@ pub async fn create(
         journey_id: Set(j.id),
         version: Set(1),
         definition: Set(definition),
-        created_by: Set(Some(admin)),
+        created_by: Set(actor),
         created_at: Set(now),
     }
     .insert(&txn)
@@ -185,7 +188,7 @@ pub async fn create(
 /// Edits a journey. A changed document becomes a new version; tickets keep theirs.
 pub async fn update(
     db: &DatabaseConnection,
-    admin: Uuid,
+    actor: Option<Uuid>,
     id: Uuid,
     req: JourneyRequest,
     now: DateTime<Utc>,
@@ -207,7 +210,7 @@ pub async fn update(
             version: Set(version),
             definition: Set(serde_json::to_value(&p.definition)
                 .map_err(|e| ApiError::Internal(anyhow::anyhow!("serialising journey: {e}")))?),
-            created_by: Set(Some(admin)),
+            created_by: Set(actor),
             created_at: Set(now),
         }
         .insert(&txn)
@@ -228,6 +231,50 @@ pub async fn update(
     let dto = to_dto(&txn, j).await?;
     txn.commit().await?;
     Ok(dto)
+}
+
+/// A journey as a document that `POST /api/journeys`, `PUT /api/journeys/{id}` and
+/// `helpdesk journeys import` accept: its slug, name, description, icon and current definition.
+pub async fn export(db: &DatabaseConnection, id: Uuid) -> Result<JourneyRequest, ApiError> {
+    let j = Journey::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or(ApiError::NotFound("journey"))?;
+    let definition = definition_of(db, j.id, j.current_version).await?;
+    Ok(JourneyRequest {
+        slug: j.slug,
+        name: j.name,
+        description: j.description,
+        icon: j.icon,
+        definition: serde_json::to_value(&definition)
+            .map_err(|e| ApiError::Internal(anyhow::anyhow!("serialising journey: {e}")))?,
+    })
+}
+
+/// What [`import`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Imported {
+    /// No journey had the slug: created as version 1, inactive.
+    Created,
+    /// The journey with that slug got the document; a changed definition made a new version.
+    Updated,
+}
+
+/// Creates the journey named by `req.slug`, or updates the one that has it (a changed
+/// definition becomes a new version; its active state is kept).
+pub async fn import(
+    db: &DatabaseConnection,
+    req: JourneyRequest,
+    now: DateTime<Utc>,
+) -> Result<(JourneyDto, Imported), ApiError> {
+    let existing = Journey::find()
+        .filter(journey::Column::Slug.eq(req.slug.trim()))
+        .one(db)
+        .await?;
+    match existing {
+        Some(j) => Ok((update(db, None, j.id, req, now).await?, Imported::Updated)),
+        None => Ok((create(db, None, req, now).await?, Imported::Created)),
+    }
 }
 
 /// Journeys the caller may see: active ones for customers and agents; for admins all but the

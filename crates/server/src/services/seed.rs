@@ -130,7 +130,7 @@ pub async fn run(db: &DatabaseConnection, bcrypt_cost: u32) -> Result<SeedReport
             .map_err(|e| ApiError::Internal(anyhow::anyhow!("demo journey {slug}: {e}")))?;
         let created = journeys::create(
             db,
-            admin.id,
+            Some(admin.id),
             JourneyRequest {
                 slug: (*slug).to_owned(),
                 name: (*name).to_owned(),

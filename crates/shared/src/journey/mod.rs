@@ -22,6 +22,7 @@
 //! Prefer [`ValidJourney`] when walking the same journey many times: it validates once.
 
 mod eval;
+mod legacy;
 mod model;
 mod paths;
 mod template;
@@ -35,6 +36,7 @@ mod tests;
 pub use eval::{
     AnswerShape, EvalError, EvalErrorCode, Outcome, Step, TranscriptEntry, rule_matches,
 };
+pub use legacy::{DEFAULT_CATEGORY, LegacyError, LegacyJourney, LegacyNode, parse_document};
 pub use model::{
     Answer, Answers, Branch, ChoiceOption, ConditionNode, EndNode, ImageUploadQuestion,
     JourneyDefinition, MatchMode, MultipleChoiceQuestion, Node, Question, QuestionType, Rule,
