@@ -16,6 +16,7 @@ use serde::de::DeserializeOwned;
 use shared::agents::{AgentDto, AgentStatus, CreateAgentRequest, Shift, StatusRequest};
 use shared::journey::Problem;
 use shared::journeys::{JourneyDto, JourneyRequest, SubmitJourneyRequest};
+use shared::macros::{AppliedMacro, ApplyMacroRequest, MacroDto, MacroPreview, MacroRequest};
 use shared::mail::{
     NotificationPreferences, OutboxEntryDto, OutboxStatus, UpdateNotificationsRequest,
 };
@@ -488,6 +489,84 @@ pub async fn post_message(
 ) -> Result<MessageDto, ApiError> {
     authed(session, |bearer| {
         Request::post(&format!("/api/tickets/{id}/messages"))
+            .header("Authorization", bearer)
+            .json(req)
+    })
+    .await
+}
+
+// ---------------------------------------------------------------------------------------------
+// Macros (canned responses)
+
+/// `GET /api/macros`: the shared macros and the caller's own (up to 100), most used first.
+pub async fn list_macros(session: Session) -> Result<Vec<MacroDto>, ApiError> {
+    authed(session, |bearer| {
+        Request::get("/api/macros")
+            .query([("per_page", "100")])
+            .header("Authorization", bearer)
+            .build()
+    })
+    .await
+}
+
+/// `POST /api/macros` (422 `validation_failed` on `title` / `body`).
+pub async fn create_macro(session: Session, req: &MacroRequest) -> Result<MacroDto, ApiError> {
+    authed(session, |bearer| {
+        Request::post("/api/macros")
+            .header("Authorization", bearer)
+            .json(req)
+    })
+    .await
+}
+
+/// `PUT /api/macros/{id}`.
+pub async fn update_macro(
+    session: Session,
+    id: Uuid,
+    req: &MacroRequest,
+) -> Result<MacroDto, ApiError> {
+    authed(session, |bearer| {
+        Request::put(&format!("/api/macros/{id}"))
+            .header("Authorization", bearer)
+            .json(req)
+    })
+    .await
+}
+
+/// `DELETE /api/macros/{id}`.
+pub async fn delete_macro(session: Session, id: Uuid) -> Result<(), ApiError> {
+    let _: serde_json::Value = authed_lenient(session, |bearer| {
+        Request::delete(&format!("/api/macros/{id}"))
+            .header("Authorization", bearer)
+            .build()
+    })
+    .await?;
+    Ok(())
+}
+
+/// `GET /api/tickets/{id}/macros/{macro_id}/preview`: the filled-in reply and the changes.
+pub async fn preview_macro(
+    session: Session,
+    ticket: Uuid,
+    id: Uuid,
+) -> Result<MacroPreview, ApiError> {
+    authed(session, |bearer| {
+        Request::get(&format!("/api/tickets/{ticket}/macros/{id}/preview"))
+            .header("Authorization", bearer)
+            .build()
+    })
+    .await
+}
+
+/// `POST /api/tickets/{id}/macros/{macro_id}/apply`: the reply (as edited) plus the changes.
+pub async fn apply_macro(
+    session: Session,
+    ticket: Uuid,
+    id: Uuid,
+    req: &ApplyMacroRequest,
+) -> Result<AppliedMacro, ApiError> {
+    authed(session, |bearer| {
+        Request::post(&format!("/api/tickets/{ticket}/macros/{id}/apply"))
             .header("Authorization", bearer)
             .json(req)
     })

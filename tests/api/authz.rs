@@ -135,9 +135,31 @@ const RULES: &[Rule] = &[
     rule("put", "/api/journeys/{id}", "ffffa", |_| {
         Some(journey_request())
     }),
+    rule("get", "/api/journeys/{id}/export", "ffffa", none),
     rule("post", "/api/journeys/{id}/activate", "ffffa", empty),
     rule("post", "/api/journeys/{id}/deactivate", "ffffa", empty),
     rule("post", "/api/journeys/{id}/archive", "ffffa", empty),
+    rule("get", "/api/macros", "ffaaa", none),
+    rule("post", "/api/macros", "ffaaa", |_| {
+        Some(json!({"title": "Matrix", "body": "Hello {{customer.name}}"}))
+    }),
+    // The fixture's macro is a shared one: agents use it, only admins change it.
+    rule("get", "/api/macros/{id}", "ffaaa", none),
+    rule("put", "/api/macros/{id}", "ffffa", |_| {
+        Some(json!({"title": "Matrix", "body": "Changed", "shared": true}))
+    }),
+    rule(
+        "get",
+        "/api/tickets/{id}/macros/{macro_id}/preview",
+        "ffaha",
+        none,
+    ),
+    rule(
+        "post",
+        "/api/tickets/{id}/macros/{macro_id}/apply",
+        "ffaha",
+        empty,
+    ),
     rule("get", "/metrics", "ffffa", none),
     rule("get", "/api/auth/me/notifications", "aaaaa", none),
     rule("put", "/api/auth/me/notifications", "aaaaa", empty),
@@ -149,6 +171,8 @@ const RULES: &[Rule] = &[
     rule("post", "/api/mail/outbox/{id}/resend", "ffffh", none),
     // Each actor's attempt gets a fresh attachment of A's: a successful delete removes it.
     rule("delete", "/api/attachments/{id}", "ahfha", none),
+    // Deletes the fixture's macro (admins).
+    rule("delete", "/api/macros/{id}", "ffffa", none),
     // Last: it revokes the caller's own tokens.
     rule("post", "/api/auth/logout-everywhere", "aaaaa", empty),
 ];
@@ -168,6 +192,7 @@ struct Fixture {
     ticket: String,
     attachment: String,
     journey: String,
+    shared_macro: String,
 }
 
 fn concrete(path: &str, f: &Fixture) -> String {
@@ -179,10 +204,13 @@ fn concrete(path: &str, f: &Fixture) -> String {
         &f.attachment
     } else if path.starts_with("/api/journeys/") {
         &f.journey
+    } else if path.starts_with("/api/macros/") {
+        &f.shared_macro
     } else {
         &f.ticket
     };
     path.replace("{id}", id)
+        .replace("{macro_id}", &f.shared_macro)
 }
 
 async fn fresh_attachment(app: &TestApp, a: &TestUser, ticket: &str) -> String {
@@ -219,12 +247,24 @@ async fn every_route_gives_each_role_its_documented_outcome(app: TestApp) {
     )
     .await
     .assert_ok(200);
+    let shared_macro = app
+        .post(
+            "/api/macros",
+            Some(&admin.token),
+            &json!({"title": "Thanks", "body": "Thanks, {{customer.name}}", "shared": true}),
+        )
+        .await;
+    let shared_macro = shared_macro.assert_ok(201)["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let mut fixture = Fixture {
         customer_a: customer_a.clone(),
         agent_x: agent_x.clone(),
         ticket,
         attachment,
         journey,
+        shared_macro,
     };
     let actors = [&customer_a, &customer_b, &agent_x, &agent_y, &admin];
 

@@ -348,3 +348,105 @@ async fn a_ticket_travels_from_journey_to_resolution_live() {
     other_cleanup.run().await;
     cleanup.run().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_agent_answers_with_a_macro_that_resolves_the_ticket() {
+    use fantoccini::key::Key;
+    let Some((app, _cleanup, driver)) = setup().await else {
+        return;
+    };
+    // A customer's ticket, assigned to the demo agent, who has opened it.
+    let token = |resp: crate::helpers::Resp| {
+        resp.assert_ok(200)["token"]
+            .as_str()
+            .expect("token")
+            .to_owned()
+    };
+    let customer = token(app.login("customer1@helpdesk.local", "Customer123!").await);
+    let admin = token(app.login("admin@helpdesk.local", "Admin123!").await);
+    let agent_login = app.login("agent1@helpdesk.local", "Agent123!").await;
+    let agent_id = agent_login.assert_ok(200)["user"]["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let agent_token = token(agent_login);
+    let t = app
+        .ticket(&customer, "Invoice shows the wrong address")
+        .await;
+    let (id, number) = (
+        t["id"].as_str().expect("id"),
+        t["number"].as_i64().expect("n"),
+    );
+    app.post(
+        &format!("/api/tickets/{id}/assign"),
+        Some(&admin),
+        &json!({"agent_id": agent_id}),
+    )
+    .await
+    .assert_ok(200);
+    app.patch(
+        &format!("/api/tickets/{id}"),
+        Some(&agent_token),
+        &json!({"status": "open"}),
+    )
+    .await
+    .assert_ok(200);
+
+    // The agent writes a macro on the Macros page; a mistyped placeholder is caught as typed.
+    let agent = driver.session().await;
+    sign_in(&agent, &app, "agent1@helpdesk.local", "Agent123!").await;
+    wait_for_text(&agent, "h1[data-testid=page-title]", "Agent dashboard").await;
+    agent.goto(&app.url("/macros")).await.expect("open /macros");
+    wait_for_text(&agent, "h1[data-testid=page-title]", "Macros").await;
+    type_into(&agent, "input#macro-title", "Address fixed").await;
+    type_into(&agent, "textarea#macro-body", "Hi {{customer.nam}}").await;
+    wait_for_contains(&agent, "[data-testid=macro-body-error]", "{{customer.nam}}").await;
+    replace_text(
+        &agent,
+        "textarea#macro-body",
+        "Hi {{customer.name}}, the address on #{{ticket.number}} is fixed.",
+    )
+    .await;
+    choose(&agent, "select#macro-status", "resolved").await;
+    click(&agent, "button#macro-save").await;
+    wait_for_contains(&agent, "[data-testid=macro-item]", "Address fixed").await;
+    screenshot(&agent, "macros-page").await;
+
+    // On the ticket: Alt+M opens the picker, typing filters it, Enter inserts the reply.
+    agent
+        .goto(&app.url(&format!("/agent/tickets/{id}")))
+        .await
+        .expect("open the ticket");
+    wait_for_contains(&agent, "[data-testid=ticket-subject]", "wrong address").await;
+    element(&agent, "textarea#reply-body")
+        .await
+        .send_keys(&format!(
+            "{}m{}",
+            char::from(Key::Alt),
+            char::from(Key::Null)
+        ))
+        .await
+        .expect("Alt+M");
+    type_into(&agent, "input#macro-search", "address").await;
+    wait_for_count(&agent, "[data-testid=macro-option]", 1).await;
+    element(&agent, "input#macro-search")
+        .await
+        .send_keys(&char::from(Key::Enter).to_string())
+        .await
+        .expect("Enter");
+    wait_for_contains(&agent, "[data-testid=macro-chosen]", "Resolved").await;
+    let expected = format!("Hi Dana Customer, the address on #{number} is fixed.");
+    wait_for_value(&agent, "textarea#reply-body", &expected).await;
+    screenshot(&agent, "macro-picked").await;
+    click(&agent, "button#reply-send").await;
+
+    // The reply is in the conversation and the ticket is resolved, on screen and on the server.
+    wait_for_contains(&agent, "[data-testid=message]", "is fixed").await;
+    wait_for_contains(&agent, "[data-testid=ticket-status]", "resolved").await;
+    let after = app
+        .get(&format!("/api/tickets/{id}"), Some(&customer))
+        .await;
+    assert_eq!(after.assert_ok(200)["status"], "resolved");
+    let macros = app.get("/api/macros", Some(&agent_token)).await;
+    assert_eq!(macros.assert_ok(200)[0]["usage_count"], 1);
+}

@@ -239,6 +239,27 @@ pub(crate) async fn wait_for_text(client: &Client, css: &str, expected: &str) {
     );
 }
 
+/// Polls until the form control matching `css` holds exactly `expected`.
+pub(crate) async fn wait_for_value(client: &Client, css: &str, expected: &str) {
+    let deadline = Instant::now() + WAIT;
+    let mut last = String::new();
+    while Instant::now() < deadline {
+        if let Ok(el) = client.find(Locator::Css(css)).await
+            && let Ok(Some(value)) = el.prop("value").await
+        {
+            if value == expected {
+                return;
+            }
+            last = value;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!(
+        "`{css}` never held `{expected}` (last: `{last}`, at {})",
+        current_url(client).await
+    );
+}
+
 /// Polls until an element matching `css` has text containing `needle` (case-insensitive).
 pub(crate) async fn wait_for_contains(client: &Client, css: &str, needle: &str) -> Element {
     let deadline = Instant::now() + WAIT;

@@ -21,6 +21,7 @@ mod floods;
 mod health;
 mod journeys;
 mod limits;
+mod macros;
 mod mail;
 mod mail_support;
 mod messages;

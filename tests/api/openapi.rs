@@ -206,8 +206,18 @@ async fn query_parameters_carry_the_documented_bounds(app: TestApp) {
 }
 
 /// Path templates filled in: ids from `id`.
+/// The path with every parameter (`{id}`, `{macro_id}`, …) set to `id`.
 fn concrete(path: &str, id: &str) -> String {
-    path.replace("{id}", id)
+    path.split('/')
+        .map(|seg| {
+            if seg.starts_with('{') && seg.ends_with('}') {
+                id
+            } else {
+                seg
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("/")
 }
 
 async fn json_bodies_of_another_content_type_are_415s(app: TestApp) {

@@ -37,6 +37,7 @@ Authenticate with `Authorization: Bearer <token>` from `/api/auth/login`."
         (name = "tickets", description = "Tickets, their conversation and history"),
         (name = "attachments", description = "Image uploads and downloads"),
         (name = "journeys", description = "Guided intake flows"),
+        (name = "macros", description = "Canned responses for agents and admins"),
         (name = "agents", description = "Agent profiles, status and metrics"),
         (name = "analytics", description = "Numbers for admins (agents: their own)"),
         (name = "settings", description = "SLA policies and queue behaviour (admins)"),

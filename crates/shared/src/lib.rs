@@ -10,6 +10,7 @@ pub mod envelope;
 pub mod error;
 pub mod journey;
 pub mod journeys;
+pub mod macros;
 pub mod mail;
 pub mod settings;
 pub mod sla;

@@ -17,7 +17,7 @@ use crate::ws::LiveIndicator;
 fn links_for(role: Role) -> &'static [(&'static str, &'static str, bool)] {
     match role {
         Role::Customer => &[("/portal", "My requests", false)],
-        Role::Agent => &[("/agent", "Dashboard", false)],
+        Role::Agent => &[("/agent", "Dashboard", false), ("/macros", "Macros", false)],
         Role::Admin => &[
             ("/admin", "Dashboard", true),
             ("/admin/tickets", "Tickets", false),
@@ -25,6 +25,7 @@ fn links_for(role: Role) -> &'static [(&'static str, &'static str, bool)] {
             ("/admin/journeys", "Journeys", false),
             ("/admin/analytics", "Analytics", false),
             ("/admin/mail", "Mail", false),
+            ("/macros", "Macros", false),
             ("/admin/settings", "Settings", false),
         ],
     }

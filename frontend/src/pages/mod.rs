@@ -5,6 +5,7 @@ mod account;
 mod admin;
 mod agent;
 mod login;
+mod macros;
 mod not_found;
 mod portal;
 mod register;
@@ -18,6 +19,7 @@ pub use admin::{
 };
 pub use agent::AgentDashboard;
 pub use login::LoginPage;
+pub use macros::MacrosPage;
 pub use not_found::NotFound;
 pub use portal::{CustomerPortal, NewRequestPage};
 pub use register::RegisterPage;

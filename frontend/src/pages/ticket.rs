@@ -14,6 +14,7 @@ use std::collections::BTreeMap;
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 use shared::journey::{Answer, QuestionType, TranscriptEntry};
+use shared::macros::{ApplyMacroRequest, MacroActions, MacroDto};
 use shared::tickets::{
     AttachmentDto, CreateMessageRequest, HistoryEntryDto, MessageDto, TicketDto,
     UpdateTicketRequest, allowed_transitions,
@@ -33,6 +34,7 @@ use crate::format::{
     ago, local_time, priority_label, status_label, ticket_number, transition_label,
 };
 use crate::pages::admin::AssignSelect;
+use crate::pages::macros::actions_summary;
 use crate::session::use_session;
 use crate::ws::{debounce, use_live};
 
@@ -541,7 +543,17 @@ fn MessageItem(message: MessageDto, mine: Option<Uuid>) -> impl IntoView {
     }
 }
 
-/// Reply (and, for staff, internal note) with optional images.
+/// A macro picked for the reply being written: its reply is sent with it, then its changes.
+#[derive(Debug, Clone, PartialEq)]
+struct ChosenMacro {
+    id: Uuid,
+    title: String,
+    actions: MacroActions,
+}
+
+/// Reply (and, for staff, internal note) with optional images. Staff can start from a macro:
+/// the Macros button or Alt+M opens a searchable list (arrows and Enter pick one); the reply box
+/// then holds its text, filled in for this ticket, to check and edit before sending.
 #[component]
 fn ReplyBox(on_posted: Callback<MessageDto>) -> impl IntoView {
     let ctx = expect_context::<Ctx>();
@@ -551,18 +563,49 @@ fn ReplyBox(on_posted: Callback<MessageDto>) -> impl IntoView {
     let error = RwSignal::new(None::<String>);
     let uploads = ImageUploads::new(false);
     let sending = RwSignal::new(None::<bool>);
+    let chosen = RwSignal::new(None::<ChosenMacro>);
+    let picker_open = RwSignal::new(false);
+    let textarea = NodeRef::<leptos::html::Textarea>::new();
 
     let send = Action::new_local(move |internal: &bool| {
-        let req = CreateMessageRequest {
-            body: body.get_untracked().trim().to_owned(),
-            internal: *internal,
-            attachment_ids: uploads.ids(""),
-        };
+        let text = body.get_untracked().trim().to_owned();
+        let internal = *internal;
+        let attachment_ids = uploads.ids("");
+        let with_macro = chosen.get_untracked();
         async move {
-            match api::post_message(session, id, &req).await {
+            let result = match with_macro {
+                Some(m) => {
+                    let req = ApplyMacroRequest {
+                        body: Some(text),
+                        internal,
+                        attachment_ids,
+                    };
+                    api::apply_macro(session, id, m.id, &req)
+                        .await
+                        .map(|applied| {
+                            let t = applied.ticket;
+                            ctx.ticket.update(|cur| {
+                                if cur.as_ref().is_none_or(|c| c.updated_at <= t.updated_at) {
+                                    *cur = Some(t);
+                                }
+                            });
+                            applied.message
+                        })
+                }
+                None => {
+                    let req = CreateMessageRequest {
+                        body: text,
+                        internal,
+                        attachment_ids,
+                    };
+                    api::post_message(session, id, &req).await
+                }
+            };
+            match result {
                 Ok(message) => {
                     body.set(String::new());
                     uploads.clear("");
+                    chosen.set(None);
                     error.set(None);
                     on_posted.run(message);
                 }
@@ -592,6 +635,27 @@ fn ReplyBox(on_posted: Callback<MessageDto>) -> impl IntoView {
         sending.set(Some(internal));
         send.dispatch(internal);
     };
+    let pick = Callback::new(move |m: MacroDto| {
+        picker_open.set(false);
+        let title = m.title.clone();
+        leptos::task::spawn_local(async move {
+            match api::preview_macro(session, id, m.id).await {
+                Ok(preview) => {
+                    body.set(preview.body);
+                    chosen.set(Some(ChosenMacro {
+                        id: m.id,
+                        title,
+                        actions: preview.actions,
+                    }));
+                    error.set(None);
+                    if let Some(el) = textarea.get_untracked() {
+                        let _ = el.focus();
+                    }
+                }
+                Err(err) => error.set(Some(err.message())),
+            }
+        });
+    });
 
     view! {
         <section class="card reply" aria-labelledby="reply-title">
@@ -610,12 +674,30 @@ fn ReplyBox(on_posted: Callback<MessageDto>) -> impl IntoView {
                     </p>
                 })}
                 <FormAlert message=error/>
+                {move || (ctx.staff && !closed()).then(|| view! {
+                    <MacroPicker open=picker_open on_pick=pick/>
+                })}
+                {move || chosen.get().map(|m| {
+                    let summary = actions_summary(&m.actions);
+                    view! {
+                        <p class="macro-chosen" data-testid="macro-chosen">
+                            {format!("Macro “{}”", m.title)}
+                            {summary.map(|s| format!(" · {s} when sent"))}
+                            " "
+                            <button type="button" class="btn btn-small" id="macro-drop"
+                                on:click=move |_| chosen.set(None)>
+                                "Keep the text only"
+                            </button>
+                        </p>
+                    }
+                })}
                 <div class="field">
                     <label for="reply-body">"Message"</label>
                     <textarea
                         id="reply-body"
                         name="reply-body"
                         rows="4"
+                        node_ref=textarea
                         prop:value=move || body.get()
                         disabled=closed
                         aria-describedby="reply-hint"
@@ -624,12 +706,15 @@ fn ReplyBox(on_posted: Callback<MessageDto>) -> impl IntoView {
                             if ev.key() == "Enter" && (ev.ctrl_key() || ev.meta_key()) {
                                 ev.prevent_default();
                                 submit(false);
+                            } else if ctx.staff && ev.alt_key() && ev.code() == "KeyM" {
+                                ev.prevent_default();
+                                picker_open.set(true);
                             }
                         }
                     ></textarea>
                     <p class="field-hint" id="reply-hint">
                         {if ctx.staff {
-                            "Replies go to the customer; internal notes are seen by agents and admins only. Ctrl+Enter sends the reply."
+                            "Replies go to the customer; internal notes are seen by agents and admins only. Ctrl+Enter sends the reply; Alt+M picks a macro."
                         } else {
                             "Ctrl+Enter sends the reply."
                         }}
@@ -665,6 +750,161 @@ fn ReplyBox(on_posted: Callback<MessageDto>) -> impl IntoView {
                 </div>
             </form>
         </section>
+    }
+}
+
+/// True when every word of `filter` is in the macro's title or body (case-insensitive).
+fn macro_matches(m: &MacroDto, filter: &str) -> bool {
+    let haystack = format!("{} {}", m.title, m.body).to_lowercase();
+    filter
+        .to_lowercase()
+        .split_whitespace()
+        .all(|word| haystack.contains(word))
+}
+
+/// The Macros button and its searchable list.
+#[component]
+fn MacroPicker(open: RwSignal<bool>, on_pick: Callback<MacroDto>) -> impl IntoView {
+    let session = use_session();
+    // Loaded when first opened, then kept for the page.
+    let loaded = RwSignal::new(false);
+    let list = LocalResource::new(move || {
+        let wanted = loaded.get();
+        async move {
+            if wanted {
+                api::list_macros(session).await.map(Some)
+            } else {
+                Ok(None)
+            }
+        }
+    });
+    Effect::new(move |_| {
+        if open.get() {
+            loaded.set(true);
+        }
+    });
+    let filter = RwSignal::new(String::new());
+    let highlight = RwSignal::new(0usize);
+    let search = NodeRef::<leptos::html::Input>::new();
+    Effect::new(move |_| {
+        if let Some(el) = search.get() {
+            let _ = el.focus();
+        }
+    });
+    let matching = Memo::new(move |_| {
+        let f = filter.get();
+        match list.get() {
+            Some(Ok(Some(items))) => items
+                .into_iter()
+                .filter(|m| macro_matches(m, &f))
+                .collect::<Vec<_>>(),
+            _ => Vec::new(),
+        }
+    });
+    let choose = move |m: MacroDto| {
+        filter.set(String::new());
+        highlight.set(0);
+        on_pick.run(m);
+    };
+    let on_key = move |ev: leptos::ev::KeyboardEvent| match ev.key().as_str() {
+        "ArrowDown" => {
+            ev.prevent_default();
+            let n = matching.with_untracked(Vec::len);
+            if n > 0 {
+                highlight.update(|h| *h = (*h + 1) % n);
+            }
+        }
+        "ArrowUp" => {
+            ev.prevent_default();
+            let n = matching.with_untracked(Vec::len);
+            if n > 0 {
+                highlight.update(|h| *h = (*h + n - 1) % n);
+            }
+        }
+        "Enter" => {
+            ev.prevent_default();
+            let pick =
+                matching.with_untracked(|items| items.get(highlight.get_untracked()).cloned());
+            if let Some(m) = pick {
+                choose(m);
+            }
+        }
+        "Escape" => {
+            ev.prevent_default();
+            open.set(false);
+        }
+        _ => {}
+    };
+
+    view! {
+        <div class="macro-picker">
+            <button
+                id="macro-open"
+                type="button"
+                class="btn btn-small"
+                aria-expanded=move || if open.get() { "true" } else { "false" }
+                on:click=move |_| open.update(|o| *o = !*o)
+            >
+                "Macros"
+            </button>
+            {move || open.get().then(|| view! {
+                <div class="macro-menu" data-testid="macro-menu">
+                    <input
+                        id="macro-search"
+                        type="search"
+                        placeholder="Search macros"
+                        aria-label="Search macros"
+                        aria-controls="macro-options"
+                        node_ref=search
+                        prop:value=move || filter.get()
+                        on:input=move |ev| {
+                            filter.set(event_target_value(&ev));
+                            highlight.set(0);
+                        }
+                        on:keydown=on_key
+                    />
+                    {move || match list.get() {
+                        Some(Ok(Some(_))) => {
+                            let items = matching.get();
+                            if items.is_empty() {
+                                view! { <p class="muted" data-testid="macro-none">"No macro matches."</p> }.into_any()
+                            } else {
+                                view! {
+                                    <ul id="macro-options" role="listbox" class="macro-options">
+                                        {items
+                                            .into_iter()
+                                            .enumerate()
+                                            .map(|(i, m)| {
+                                                let summary = actions_summary(&m.actions);
+                                                let title = m.title.clone();
+                                                view! {
+                                                    <li
+                                                        role="option"
+                                                        class="macro-option"
+                                                        data-testid="macro-option"
+                                                        aria-selected=move || if highlight.get() == i { "true" } else { "false" }
+                                                        on:mousedown=move |ev| {
+                                                            ev.prevent_default();
+                                                            choose(m.clone());
+                                                        }
+                                                    >
+                                                        <strong>{title}</strong>
+                                                        {summary.map(|s| view! { <span class="muted">{format!(" · {s}")}</span> })}
+                                                    </li>
+                                                }
+                                            })
+                                            .collect_view()}
+                                    </ul>
+                                }
+                                .into_any()
+                            }
+                        }
+                        Some(Err(err)) => view! { <p class="field-error">{err.message()}</p> }.into_any(),
+                        _ => view! { <Loading label="Loading macros…"/> }.into_any(),
+                    }}
+                </div>
+            })}
+        </div>
     }
 }
 

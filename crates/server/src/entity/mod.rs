@@ -5,6 +5,7 @@
 pub mod agent;
 pub mod analytics;
 pub mod attachment;
+pub mod canned_macro;
 pub mod event;
 pub mod journey;
 pub mod mail_outbox;
@@ -19,6 +20,7 @@ pub use agent::Entity as Agent;
 pub use analytics::change::Entity as AnalyticsChange;
 pub use analytics::daily::Entity as AnalyticsDaily;
 pub use attachment::Entity as Attachment;
+pub use canned_macro::Entity as CannedMacro;
 pub use event::Entity as Event;
 pub use event::room::Entity as EventRoom;
 pub use journey::Entity as Journey;

@@ -11,6 +11,7 @@ pub mod attachments;
 pub mod auth;
 pub mod health;
 pub mod journeys;
+pub mod macros;
 pub mod mail;
 pub mod metrics;
 pub mod settings;
@@ -55,6 +56,10 @@ use utoipa_actix_web::service_config::ServiceConfig;
 /// | GET, POST | /mail/unsubscribe?token= | anyone with a signed token (GET: a confirm page) |
 /// | GET | /mail/outbox | admin |
 /// | POST | /mail/outbox/{id}/resend | admin |
+/// | GET, POST | /macros | agent, admin (shared macros: admins) |
+/// | GET, PUT, DELETE | /macros/{id} | agent, admin (their own; shared: admins change) |
+/// | GET | /tickets/{id}/macros/{macro_id}/preview | agent, admin who may see the ticket |
+/// | POST | /tickets/{id}/macros/{macro_id}/apply | agent, admin who may see the ticket |
 /// | GET | /health | anyone |
 pub fn config(cfg: &mut ServiceConfig<'_>) {
     cfg.service(auth::register)
@@ -89,6 +94,13 @@ pub fn config(cfg: &mut ServiceConfig<'_>) {
         .service(agents::get)
         .service(agents::update)
         .service(agents::set_status)
+        .service(macros::list)
+        .service(macros::create)
+        .service(macros::get)
+        .service(macros::update)
+        .service(macros::remove)
+        .service(macros::preview)
+        .service(macros::apply)
         .service(journeys::list)
         .service(journeys::create)
         .service(journeys::get)

@@ -10,6 +10,7 @@ pub mod backup;
 pub mod events;
 pub mod export;
 pub mod journeys;
+pub mod macros;
 pub mod mail;
 pub mod messages;
 pub mod seed;
