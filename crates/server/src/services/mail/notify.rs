@@ -84,6 +84,19 @@ pub async fn notify<C: ConnectionTrait>(
     Ok(queued)
 }
 
+/// The customer's ETA in the ticket calendar's zone, named: the mail cannot know the
+/// reader's own zone (the portal shows it in theirs).
+fn eta_text(t: &ticket::Model) -> Option<String> {
+    let at = t.sla_eta_at?;
+    let hours = crate::services::sla::hours_of(crate::services::sla::stored_terms(t).as_ref());
+    let tz = hours.time_zone();
+    Some(format!(
+        "{} ({} time)",
+        at.with_timezone(&tz).format("%a %-d %b %H:%M"),
+        tz.name()
+    ))
+}
+
 fn notice_ticket<'a>(notice: Notice<'a>) -> &'a ticket::Model {
     match notice {
         Notice::TicketOpened(t) | Notice::Resolved(t) | Notice::Assigned(t) => t,
@@ -100,7 +113,8 @@ async fn recipients<'a, C: ConnectionTrait>(
     match notice {
         Notice::TicketOpened(t) => {
             if let Some(customer) = User::find_by_id(t.customer_id).one(db).await? {
-                out.push((customer, Content::Opened, format!("opened:{}", t.id)));
+                let content = Content::Opened { eta: eta_text(t) };
+                out.push((customer, content, format!("opened:{}", t.id)));
             }
         }
         Notice::Message {
