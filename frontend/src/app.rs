@@ -15,6 +15,7 @@
 //! | `/admin/journeys/new`, `/admin/journeys/:id` | the journey builder | admin |
 //! | `/admin/mail` | outgoing mail: status, errors, resend | admin |
 //! | `/admin/settings` | SLA policies and queue settings | admin |
+//! | `/admin/calendars` | business-hours calendars for SLA policies, with a live preview | admin |
 //! | `/admin/analytics` | volumes, times, SLA compliance, per-agent table, CSV export | admin |
 
 use leptos::prelude::*;
@@ -26,8 +27,8 @@ use crate::components::{
 };
 use crate::pages::{
     AccountPage, AdminDashboard, AdminTicketsPage, AgentDashboard, AgentsPage, AnalyticsPage,
-    CustomerPortal, CustomerTicketPage, JourneyBuilderPage, JourneysPage, LoginPage, MailPage,
-    NewRequestPage, NotFound, RegisterPage, RootRedirect, SettingsPage, StaffTicketPage,
+    CalendarsPage, CustomerPortal, CustomerTicketPage, JourneyBuilderPage, JourneysPage, LoginPage,
+    MailPage, NewRequestPage, NotFound, RegisterPage, RootRedirect, SettingsPage, StaffTicketPage,
 };
 use crate::session::Session;
 use crate::ws::Live;
@@ -75,6 +76,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/admin/journeys/:id") view=JourneyBuilderPage/>
                     <Route path=path!("/admin/mail") view=MailPage/>
                     <Route path=path!("/admin/settings") view=SettingsPage/>
+                    <Route path=path!("/admin/calendars") view=CalendarsPage/>
                     <Route path=path!("/admin/analytics") view=AnalyticsPage/>
                     <Route path=path!("/account") view=AccountPage/>
                 </Routes>

@@ -28,6 +28,7 @@ mod openapi;
 mod outage;
 mod queue;
 mod realtime;
+mod sla;
 mod tickets;
 mod users;
 mod ws_client;
