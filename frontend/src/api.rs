@@ -280,6 +280,8 @@ pub struct TicketQuery {
     /// Created before this instant.
     pub created_to: Option<DateTime<Utc>>,
     pub sla: Option<SlaStatus>,
+    /// Running clocks past their warning share (staff).
+    pub breaching_soon: Option<bool>,
     /// Subject text or `#number`.
     pub q: Option<String>,
     pub sort: Option<TicketSort>,
@@ -331,6 +333,9 @@ impl TicketQuery {
         }
         if let Some(sla) = self.sla {
             out.push(("sla", sla.as_str().to_owned()));
+        }
+        if let Some(soon) = self.breaching_soon {
+            out.push(("breaching_soon", soon.to_string()));
         }
         if let Some(q) = self.q.as_deref().map(str::trim)
             && !q.is_empty()

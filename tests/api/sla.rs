@@ -356,22 +356,32 @@ async fn a_warning_goes_out_once_and_breaching_soon_lists_it(app: TestApp) {
     assert_eq!(r.sla_alert_at, Some(created + Duration::minutes(45)));
 
     assert!(
-        sla_monitor::warn(&app.db, created + Duration::minutes(44))
-            .await
-            .unwrap()
-            .is_empty()
+        sla_monitor::warn(
+            &app.db,
+            &Mailer::disabled(),
+            created + Duration::minutes(44)
+        )
+        .await
+        .unwrap()
+        .is_empty()
     );
     // Two monitors racing at 46 minutes: exactly one warning.
     let other = Database::connect(app.db_url.as_str()).await.unwrap();
     let now = created + Duration::minutes(46);
+    let off = Mailer::disabled();
     let (x, y) = tokio::join!(
-        sla_monitor::warn(&app.db, now),
-        sla_monitor::warn(&other, now)
+        sla_monitor::warn(&app.db, &off, now),
+        sla_monitor::warn(&other, &off, now)
     );
     let warnings: Vec<_> = x.unwrap().into_iter().chain(y.unwrap()).collect();
     assert_eq!(warnings.len(), 1, "{warnings:?}");
     assert_eq!(warnings[0].ticket_id.to_string(), id);
-    assert!(sla_monitor::warn(&other, now).await.unwrap().is_empty());
+    assert!(
+        sla_monitor::warn(&other, &Mailer::disabled(), now)
+            .await
+            .unwrap()
+            .is_empty()
+    );
     other.close().await.unwrap();
     app.state.realtime.poke();
     let live = admin_ws.event("sla-warning").await;
@@ -399,12 +409,12 @@ async fn a_warning_goes_out_once_and_breaching_soon_lists_it(app: TestApp) {
     let r = row(&app, &id).await;
     let alert = r.sla_alert_at.unwrap();
     assert_eq!(alert, created + Duration::minutes(180));
-    let w = sla_monitor::warn(&app.db, alert + Duration::seconds(1))
+    let w = sla_monitor::warn(&app.db, &Mailer::disabled(), alert + Duration::seconds(1))
         .await
         .unwrap();
     assert_eq!(w.len(), 1);
     assert!(
-        sla_monitor::warn(&app.db, alert + Duration::minutes(5))
+        sla_monitor::warn(&app.db, &Mailer::disabled(), alert + Duration::minutes(5))
             .await
             .unwrap()
             .is_empty()

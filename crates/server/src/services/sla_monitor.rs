@@ -197,7 +197,11 @@ pub struct Warning {
 /// Sends `sla-warning` for every running clock whose warning instant has passed, exactly once
 /// per clock. A clock already past its deadline gets no warning (the breach is escalated
 /// instead), but is marked so it is not looked at again.
-pub async fn warn(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<Vec<Warning>, ApiError> {
+pub async fn warn(
+    db: &DatabaseConnection,
+    mailer: &Mailer,
+    now: DateTime<Utc>,
+) -> Result<Vec<Warning>, ApiError> {
     let txn = begin_write(db).await?;
     if !try_job_lock(&txn, SLA_MONITOR_LOCK).await? {
         return Ok(Vec::new());
@@ -259,6 +263,12 @@ pub async fn warn(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<Vec<War
             now,
         )
         .await?;
+        let notice = Notice::SlaWarning {
+            ticket: &t,
+            target: kind,
+            percent,
+        };
+        mail::notify(&txn, mailer, notice, None, now).await?;
         warnings.push(Warning {
             ticket_id: t.id,
             target: kind,

@@ -42,6 +42,12 @@ pub enum Content<'a> {
         target: &'a str,
         priority: &'a str,
     },
+    /// `due`: the deadline as shown ("Tue 8 Dec 10:00 (Europe/Berlin time)").
+    SlaWarning {
+        target: &'a str,
+        percent: u8,
+        due: String,
+    },
 }
 
 impl Content<'_> {
@@ -53,6 +59,7 @@ impl Content<'_> {
             Content::Assigned => MailKind::TicketAssigned,
             Content::CustomerReplied { .. } => MailKind::CustomerReplied,
             Content::SlaBreached { .. } => MailKind::SlaBreached,
+            Content::SlaWarning { .. } => MailKind::SlaWarning,
         }
     }
 }
@@ -174,6 +181,20 @@ pub fn compose(
             vec![
                 Block::Para(format!("{} replied on ticket #{n}:", one_line(author))),
                 Block::Quote((*body).to_owned()),
+                Block::Link("Open ticket".into(), ticket.link.clone()),
+            ],
+        ),
+        Content::SlaWarning {
+            target,
+            percent,
+            due,
+        } => (
+            format!("{tag} SLA {target} target {percent}% used: {title}"),
+            vec![
+                Block::Para(format!(
+                    "Ticket #{n} \"{title}\" has used {percent}% of its {target} target; \
+                     it is due by {due}."
+                )),
                 Block::Link("Open ticket".into(), ticket.link.clone()),
             ],
         ),
