@@ -14,6 +14,7 @@ use gloo_net::http::{Request, Response};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use shared::agents::{AgentDto, AgentStatus, CreateAgentRequest, Shift, StatusRequest};
+use shared::calendar::{CalendarDto, CalendarRequest, RecomputeRequest, RecomputeResult};
 use shared::journey::Problem;
 use shared::journeys::{JourneyDto, JourneyRequest, SubmitJourneyRequest};
 use shared::macros::{AppliedMacro, ApplyMacroRequest, MacroDto, MacroPreview, MacroRequest};
@@ -280,6 +281,8 @@ pub struct TicketQuery {
     /// Created before this instant.
     pub created_to: Option<DateTime<Utc>>,
     pub sla: Option<SlaStatus>,
+    /// Running clocks past their warning share (staff).
+    pub breaching_soon: Option<bool>,
     /// Subject text or `#number`.
     pub q: Option<String>,
     pub sort: Option<TicketSort>,
@@ -331,6 +334,9 @@ impl TicketQuery {
         }
         if let Some(sla) = self.sla {
             out.push(("sla", sla.as_str().to_owned()));
+        }
+        if let Some(soon) = self.breaching_soon {
+            out.push(("breaching_soon", soon.to_string()));
         }
         if let Some(q) = self.q.as_deref().map(str::trim)
             && !q.is_empty()
@@ -978,6 +984,72 @@ pub async fn update_settings(
 ) -> Result<SettingsDto, ApiError> {
     authed(session, |bearer| {
         Request::put("/api/settings")
+            .header("Authorization", bearer)
+            .json(req)
+    })
+    .await
+}
+
+// ---------------------------------------------------------------------------------------------
+// SLA calendars (admins)
+
+/// `GET /api/sla/calendars`: every calendar (at most 100 exist), by name.
+pub async fn list_calendars(session: Session) -> Result<Vec<CalendarDto>, ApiError> {
+    let page: Page<CalendarDto> = authed_page(session, |bearer| {
+        Request::get("/api/sla/calendars?per_page=100")
+            .header("Authorization", bearer)
+            .build()
+    })
+    .await?;
+    Ok(page.items)
+}
+
+/// `POST /api/sla/calendars`: 422 `invalid_calendar` (`details.fields` like
+/// `week.mon[0].end`) or `no_working_time`; 409 when the name is taken.
+pub async fn create_calendar(
+    session: Session,
+    req: &CalendarRequest,
+) -> Result<CalendarDto, ApiError> {
+    authed(session, |bearer| {
+        Request::post("/api/sla/calendars")
+            .header("Authorization", bearer)
+            .json(req)
+    })
+    .await
+}
+
+/// `PUT /api/sla/calendars/{id}`.
+pub async fn update_calendar(
+    session: Session,
+    id: Uuid,
+    req: &CalendarRequest,
+) -> Result<CalendarDto, ApiError> {
+    authed(session, |bearer| {
+        Request::put(&format!("/api/sla/calendars/{id}"))
+            .header("Authorization", bearer)
+            .json(req)
+    })
+    .await
+}
+
+/// `DELETE /api/sla/calendars/{id}`: 409 `calendar_in_use` while a policy uses it.
+pub async fn delete_calendar(session: Session, id: Uuid) -> Result<(), ApiError> {
+    let _: serde_json::Value = authed_lenient(session, |bearer| {
+        Request::delete(&format!("/api/sla/calendars/{id}"))
+            .header("Authorization", bearer)
+            .build()
+    })
+    .await?;
+    Ok(())
+}
+
+/// `POST /api/sla/recompute`: move open tickets onto the terms now in force.
+pub async fn recompute_sla(
+    session: Session,
+    req: &RecomputeRequest,
+) -> Result<RecomputeResult, ApiError> {
+    authed(session, |bearer| {
+        Request::post("/api/sla/recompute")
             .header("Authorization", bearer)
             .json(req)
     })

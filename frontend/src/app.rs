@@ -15,6 +15,7 @@
 //! | `/admin/journeys/new`, `/admin/journeys/:id` | the journey builder | admin |
 //! | `/admin/mail` | outgoing mail: status, errors, resend | admin |
 //! | `/admin/settings` | SLA policies and queue settings | admin |
+//! | `/admin/calendars` | business-hours calendars for SLA policies, with a live preview | admin |
 //! | `/macros` | canned responses: the shared ones and your own | agent, admin |
 //! | `/admin/analytics` | volumes, times, SLA compliance, per-agent table, CSV export | admin |
 
@@ -27,7 +28,8 @@ use crate::components::{
 };
 use crate::pages::{
     AccountPage, AdminDashboard, AdminTicketsPage, AgentDashboard, AgentsPage, AnalyticsPage,
-    CustomerPortal, CustomerTicketPage, JourneyBuilderPage, JourneysPage, LoginPage, MacrosPage,
+    CalendarsPage, CustomerPortal, CustomerTicketPage, JourneyBuilderPage, JourneysPage, LoginPage,
+    MacrosPage,
     MailPage, NewRequestPage, NotFound, RegisterPage, RootRedirect, SettingsPage, StaffTicketPage,
 };
 use crate::session::Session;
@@ -76,6 +78,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/admin/journeys/:id") view=JourneyBuilderPage/>
                     <Route path=path!("/admin/mail") view=MailPage/>
                     <Route path=path!("/admin/settings") view=SettingsPage/>
+                    <Route path=path!("/admin/calendars") view=CalendarsPage/>
                     <Route path=path!("/admin/analytics") view=AnalyticsPage/>
                     <Route path=path!("/macros") view=MacrosPage/>
                     <Route path=path!("/account") view=AccountPage/>

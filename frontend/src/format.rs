@@ -23,6 +23,22 @@ pub fn local_time(at: DateTime<Utc>) -> String {
     String::from(date.to_locale_string("default", &options))
 }
 
+/// "Tue 8 Dec, 10:00" in the user's locale and time zone: short enough for a promise.
+pub fn eta_time(at: DateTime<Utc>) -> String {
+    let date = js_sys::Date::new(&JsValue::from_f64(at.timestamp_millis() as f64));
+    let options = js_sys::Object::new();
+    for (key, value) in [
+        ("weekday", "short"),
+        ("day", "numeric"),
+        ("month", "short"),
+        ("hour", "2-digit"),
+        ("minute", "2-digit"),
+    ] {
+        let _ = js_sys::Reflect::set(&options, &key.into(), &value.into());
+    }
+    String::from(date.to_locale_string("default", &options))
+}
+
 /// "just now", "5 min ago", "3 h ago", "2 d ago".
 pub fn ago(now: DateTime<Utc>, at: DateTime<Utc>) -> String {
     let secs = (now - at).num_seconds().max(0);

@@ -121,6 +121,17 @@ const RULES: &[Rule] = &[
     rule("get", "/api/analytics/overview", "ffaaa", none),
     rule("get", "/api/settings", "ffffa", none),
     rule("put", "/api/settings", "ffffa", empty),
+    rule("get", "/api/analytics/sla", "ffffa", none),
+    rule("get", "/api/sla/calendars", "ffffa", none),
+    rule("post", "/api/sla/calendars", "ffffa", empty),
+    // The path names no calendar (the fixture's ticket id): admins pass and find nothing.
+    rule("get", "/api/sla/calendars/{id}", "ffffh", none),
+    rule("put", "/api/sla/calendars/{id}", "ffffh", |_| {
+        Some(json!({"name": "Matrix", "time_zone": "UTC",
+                    "week": {"mon": [{"start": "09:00", "end": "17:00"}]}}))
+    }),
+    rule("delete", "/api/sla/calendars/{id}", "ffffh", none),
+    rule("post", "/api/sla/recompute", "ffffa", empty),
     rule("get", "/api/journeys", "aaaaa", none),
     rule(
         "post",

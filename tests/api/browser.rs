@@ -233,7 +233,8 @@ async fn a_ticket_travels_from_journey_to_resolution_live() {
     screenshot(&customer, "journey-summary").await;
     click(&customer, "button#journey-submit").await;
 
-    // The customer lands on the ticket with its SLA badge.
+    // The customer lands on the ticket with the time the team aims to reply by (and no
+    // internal SLA clock).
     wait_for_contains(
         &customer,
         "[data-testid=ticket-subject]",
@@ -243,9 +244,10 @@ async fn a_ticket_travels_from_journey_to_resolution_live() {
     customer
         .wait()
         .at_most(WAIT)
-        .for_element(Locator::Css("[data-testid=sla-badge]"))
+        .for_element(Locator::Css("[data-testid=ticket-eta]"))
         .await
-        .expect("an SLA badge");
+        .expect("an ETA");
+    wait_for_contains(&customer, "[data-testid=ticket-eta]", "We aim to reply by").await;
     screenshot(&customer, "customer-ticket").await;
 
     // The agent gets it live (assigned by the queue) and opens it.

@@ -242,7 +242,9 @@ async fn submission_creates_the_ticket_from_the_outcome(app: TestApp) {
     assert_eq!(t["journey_id"], id);
     assert_eq!(t["journey_version"], 1);
     assert_eq!(t["customer"]["id"], customer.id.as_str());
-    assert!(t["sla"]["resolution_due_at"].is_string());
+    // The customer is told when to expect a reply; the deadlines themselves are staff-only.
+    assert_eq!(t["sla"]["eta"]["kind"], "reply");
+    assert!(t["sla"]["resolution_due_at"].is_null());
     let transcript = t["transcript"].as_array().unwrap();
     let questions: Vec<&str> = transcript
         .iter()

@@ -66,6 +66,7 @@ mail_tests! {
     one_click_unsubscribe_works_and_forged_tokens_are_refused: Handler::Mailbox, false;
     permanent_failures_end_failed_and_temporary_ones_are_retried: Handler::Picky, false;
     sla_breaches_mail_the_agent_and_every_admin: Handler::Mailbox, false;
+    sla_warnings_mail_the_agent_and_every_admin_once: Handler::Mailbox, false;
     two_instances_deliver_each_mail_exactly_once: Handler::Mailbox, true;
 }
 
@@ -233,6 +234,18 @@ async fn opening_a_ticket_mails_an_acknowledgement(app: TestApp, sink: &SmtpSink
     );
     assert!(ack.text.contains(&link), "{}", ack.text);
     assert!(ack.text.contains(&format!("#{number}")));
+    // It says when the team aims to reply: the ticket's ETA, in its calendar's zone (UTC for
+    // the default 24/7 policy).
+    let eta: chrono::DateTime<chrono::Utc> = ticket["sla"]["eta"]["at"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let promise = format!(
+        "we aim to reply by {} (UTC time)",
+        eta.format("%a %-d %b %H:%M")
+    );
+    assert!(ack.html.contains(&promise), "{promise} in {}", ack.html);
     // The subject is escaped in the HTML part.
     assert!(
         ack.html.contains("Printer &lt;b&gt;on fire&lt;/b&gt;"),
@@ -749,6 +762,54 @@ async fn sla_breaches_mail_the_agent_and_every_admin(app: TestApp, sink: &SmtpSi
         .await
         .unwrap();
     assert_eq!(deliver_at(&app, even_later).await.sent, 0);
+}
+
+async fn sla_warnings_mail_the_agent_and_every_admin_once(app: TestApp, sink: &SmtpSink) {
+    let customer = app.user(Role::Customer).await;
+    let agent = app.user(Role::Agent).await;
+    let admin = app.user(Role::Admin).await;
+    let ticket = app.ticket(&customer.token, "Slowish").await;
+    let tid = ticket["id"].as_str().unwrap();
+    app.post(
+        &format!("/api/tickets/{tid}/assign"),
+        Some(&admin.token),
+        &json!({"agent_id": agent.id}),
+    )
+    .await
+    .assert_ok(200);
+    // Medium: 8 h to respond; 80 % are used after 6 h 24 min.
+    let later = Utc::now() + Duration::hours(7);
+    let warnings = sla_monitor::warn(&app.db, &app.state.mail, later)
+        .await
+        .unwrap();
+    assert_eq!(warnings.len(), 1);
+    deliver_at(&app, later).await;
+    // ack + assigned + a warning to the agent and one to the admin.
+    let mails = parse_all(sink.wait_for(4).await);
+    assert_eq!(mails.len(), 4);
+    for person in [&agent, &admin] {
+        let warned: Vec<_> = mails_to(&mails, person)
+            .into_iter()
+            .filter(|m| m.subject.contains("80% used"))
+            .collect();
+        assert_eq!(warned.len(), 1, "{:?}", mails_to(&mails, person));
+        assert!(
+            warned[0].text.contains("it is due by"),
+            "{}",
+            warned[0].text
+        );
+    }
+    // Once per clock.
+    assert!(
+        sla_monitor::warn(&app.db, &app.state.mail, later + Duration::minutes(10))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        deliver_at(&app, later + Duration::minutes(10)).await.sent,
+        0
+    );
 }
 
 async fn two_instances_deliver_each_mail_exactly_once(app: TestApp, sink: &SmtpSink) {

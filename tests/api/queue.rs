@@ -777,7 +777,12 @@ async fn settings_are_validated_and_applied(app: TestApp) {
             &json!({"subject": "s", "description": "d"}),
         )
         .await;
-    let t = t.assert_ok(201);
+    let tid = t.assert_ok(201)["id"].as_str().unwrap().to_owned();
+    // Deadlines are staff-only.
+    let t = app
+        .get(&format!("/api/tickets/{tid}"), Some(&admin.token))
+        .await;
+    let t = t.assert_ok(200);
     let parse = |v: &Value| DateTime::parse_from_rfc3339(v.as_str().unwrap()).unwrap();
     let created = parse(&t["created_at"]);
     assert_eq!(

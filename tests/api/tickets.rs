@@ -46,9 +46,16 @@ async fn full_lifecycle_with_history(app: TestApp) {
     assert!(t["number"].as_i64().unwrap() > 1000);
     assert_eq!(t["customer"]["id"], customer.id.as_str());
     assert!(t["assigned_agent"].is_null());
-    assert!(t["sla"]["response_due_at"].is_string());
-    assert_eq!(t["sla"]["status"], "ok");
+    // The customer sees when to expect a reply, not the internal clock.
+    assert_eq!(t["sla"]["eta"]["kind"], "reply");
+    assert!(t["sla"]["status"].is_null());
     let tid = id(&t);
+    let staff = app
+        .get(&format!("/api/tickets/{tid}"), Some(&agent.token))
+        .await;
+    let staff = staff.assert_ok(200);
+    assert!(staff["sla"]["response_due_at"].is_string());
+    assert_eq!(staff["sla"]["status"], "ok");
 
     // The agent opens it: that takes it.
     let t = set_status(&app, &agent, &tid, "open").await;
@@ -429,8 +436,12 @@ async fn numbers_are_unique_and_increasing(app: TestApp) {
 async fn priority_change_moves_the_deadlines(app: TestApp) {
     let customer = app.user(Role::Customer).await;
     let agent = app.user(Role::Agent).await;
-    let t = app.ticket(&customer.token, "slow").await;
-    let tid = id(&t);
+    let tid = id(&app.ticket(&customer.token, "slow").await);
+    // Deadlines are staff-only.
+    let t = app
+        .get(&format!("/api/tickets/{tid}"), Some(&agent.token))
+        .await;
+    let t = t.assert_ok(200).clone();
     let due = |v: &Value, k: &str| {
         chrono::DateTime::parse_from_rfc3339(v["sla"][k].as_str().unwrap()).unwrap()
     };
@@ -514,7 +525,7 @@ async fn pending_pauses_the_sla_clock(app: TestApp) {
         .await;
     resp.assert_ok(201);
     let after = app
-        .get(&format!("/api/tickets/{tid}"), Some(&customer.token))
+        .get(&format!("/api/tickets/{tid}"), Some(&agent.token))
         .await;
     let after = after.assert_ok(200);
     assert_eq!(after["status"], "open");

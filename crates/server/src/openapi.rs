@@ -41,6 +41,7 @@ Authenticate with `Authorization: Bearer <token>` from `/api/auth/login`."
         (name = "agents", description = "Agent profiles, status and metrics"),
         (name = "analytics", description = "Numbers for admins (agents: their own)"),
         (name = "settings", description = "SLA policies and queue behaviour (admins)"),
+        (name = "sla", description = "Business-hours calendars and SLA recompute (admins)"),
         (name = "mail", description = "Email notifications: preferences, unsubscribe, the outbox (admins)"),
         (name = "health", description = "Service health"),
     )

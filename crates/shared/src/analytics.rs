@@ -105,6 +105,38 @@ pub struct AnalyticsOverview {
     pub agents: Vec<AgentRow>,
 }
 
+/// SLA compliance and durations of one policy or calendar.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SlaGroup {
+    /// The policy name (`default` or an override's), or the calendar id (`always` for 24/7).
+    pub key: String,
+    /// What to show: the policy name, the calendar's name, or `24/7`.
+    pub name: String,
+    /// Tickets created in the range on these terms.
+    pub tickets: u64,
+    pub sla: SlaCompliance,
+    /// Creation to first public staff reply, wall-clock time.
+    pub first_response: DurationStats,
+    /// The same in business time (working hours of the ticket's calendar, pauses excluded).
+    pub first_response_business: DurationStats,
+    /// Creation to resolution, wall-clock time with paused time excluded.
+    pub resolution: DurationStats,
+    /// The same in business time.
+    pub resolution_business: DurationStats,
+}
+
+/// `GET /api/analytics/sla`: tickets created in the range, grouped by the policy and by the
+/// calendar they ran on.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SlaBreakdown {
+    pub from: DateTime<Utc>,
+    pub to: DateTime<Utc>,
+    pub by_policy: Vec<SlaGroup>,
+    pub by_calendar: Vec<SlaGroup>,
+}
+
 /// Average, median and 90th percentile (nearest rank) of `values`.
 pub fn duration_stats(values: &mut [f64]) -> DurationStats {
     if values.is_empty() {

@@ -66,6 +66,14 @@ pub enum ErrorCode {
     InvalidJourney,
     /// 422: answers the journey would not produce; `details` has `reason` and `node_id`.
     InvalidAnswers,
+    /// 422: a business-hours calendar is malformed (bad time zone, bad or overlapping
+    /// intervals, bad holidays); `details.fields` names each problem.
+    InvalidCalendar,
+    /// 422: a business-hours calendar has no working time at all, so no deadline could ever
+    /// fall inside it.
+    NoWorkingTime,
+    /// 409: the calendar is still used by an SLA policy or an override rule.
+    CalendarInUse,
     /// 400: an unsubscribe link's token is malformed or its signature does not match.
     InvalidUnsubscribeToken,
     /// 429: too many requests; retry later.
@@ -87,11 +95,11 @@ impl ErrorCode {
             Forbidden => 403,
             NotFound | RouteNotFound => 404,
             Conflict | EmailTaken | InvalidTransition | TicketClosed | NotAssigned
-            | AlreadyAssigned | OverCapacity => 409,
+            | AlreadyAssigned | OverCapacity | CalendarInUse => 409,
             PayloadTooLarge => 413,
             UnsupportedMediaType => 415,
             ValidationFailed | InvalidEmail | WeakPassword | InvalidAttachment | InvalidJourney
-            | InvalidAnswers => 422,
+            | InvalidAnswers | InvalidCalendar | NoWorkingTime => 422,
             RateLimited => 429,
             InternalError => 500,
             ServiceUnavailable => 503,
@@ -129,6 +137,9 @@ impl ErrorCode {
             InvalidAttachment => "invalid_attachment",
             InvalidJourney => "invalid_journey",
             InvalidAnswers => "invalid_answers",
+            InvalidCalendar => "invalid_calendar",
+            NoWorkingTime => "no_working_time",
+            CalendarInUse => "calendar_in_use",
             InvalidUnsubscribeToken => "invalid_unsubscribe_token",
             RateLimited => "rate_limited",
             InternalError => "internal_error",

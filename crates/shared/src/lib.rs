@@ -6,6 +6,7 @@
 
 pub mod agents;
 pub mod analytics;
+pub mod calendar;
 pub mod envelope;
 pub mod error;
 pub mod journey;

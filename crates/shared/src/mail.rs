@@ -25,16 +25,20 @@ pub enum MailKind {
     CustomerReplied,
     /// To the assigned agent and every admin: an SLA target of a ticket was breached.
     SlaBreached,
+    /// To the assigned agent and every admin: an SLA clock used its warning share
+    /// (`sla_warning_percent`) and is about to breach (once per clock).
+    SlaWarning,
 }
 
 impl MailKind {
-    pub const ALL: [MailKind; 6] = [
+    pub const ALL: [MailKind; 7] = [
         MailKind::TicketOpened,
         MailKind::AgentReply,
         MailKind::TicketResolved,
         MailKind::TicketAssigned,
         MailKind::CustomerReplied,
         MailKind::SlaBreached,
+        MailKind::SlaWarning,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -45,6 +49,7 @@ impl MailKind {
             MailKind::TicketAssigned => "ticket_assigned",
             MailKind::CustomerReplied => "customer_replied",
             MailKind::SlaBreached => "sla_breached",
+            MailKind::SlaWarning => "sla_warning",
         }
     }
 
@@ -62,8 +67,9 @@ impl MailKind {
                 MailKind::TicketAssigned,
                 MailKind::CustomerReplied,
                 MailKind::SlaBreached,
+                MailKind::SlaWarning,
             ],
-            Role::Admin => &[MailKind::SlaBreached],
+            Role::Admin => &[MailKind::SlaBreached, MailKind::SlaWarning],
         }
     }
 
@@ -76,6 +82,7 @@ impl MailKind {
             MailKind::TicketAssigned => "A ticket is assigned to me",
             MailKind::CustomerReplied => "The customer replied on my ticket",
             MailKind::SlaBreached => "An SLA target is breached",
+            MailKind::SlaWarning => "An SLA target is about to be breached",
         }
     }
 }
@@ -140,6 +147,8 @@ pub struct UpdateNotificationsRequest {
     pub customer_replied: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sla_breached: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sla_warning: Option<bool>,
 }
 
 impl UpdateNotificationsRequest {
@@ -151,6 +160,7 @@ impl UpdateNotificationsRequest {
             (MailKind::TicketAssigned, self.ticket_assigned),
             (MailKind::CustomerReplied, self.customer_replied),
             (MailKind::SlaBreached, self.sla_breached),
+            (MailKind::SlaWarning, self.sla_warning),
         ]
         .into_iter()
         .filter_map(|(k, v)| v.map(|v| (k, v)))
@@ -167,6 +177,7 @@ impl UpdateNotificationsRequest {
             MailKind::TicketAssigned => req.ticket_assigned = v,
             MailKind::CustomerReplied => req.customer_replied = v,
             MailKind::SlaBreached => req.sla_breached = v,
+            MailKind::SlaWarning => req.sla_warning = v,
             MailKind::AgentReply => {}
         }
         req

@@ -2,13 +2,18 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::sla::SlaPolicies;
+use crate::sla::{DEFAULT_POLICY, SlaMatch, SlaOverride, SlaPolicies};
 
 /// `GET /api/settings`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SettingsDto {
+    /// The default policy (targets per priority and its calendar).
     pub sla_policies: SlaPolicies,
+    /// Policies that replace the default for a category or a journey outcome.
+    pub sla_overrides: Vec<SlaOverride>,
+    /// Share of an SLA window (percent, 1–99) after which `sla-warning` goes out.
+    pub sla_warning_percent: u8,
     /// Seconds between assignment runs (it also runs at once when a ticket arrives or an agent
     /// becomes available).
     pub assignment_interval_secs: u32,
@@ -24,6 +29,9 @@ pub struct SettingsDto {
 #[serde(deny_unknown_fields)]
 pub struct UpdateSettingsRequest {
     pub sla_policies: Option<SlaPolicies>,
+    /// Replaces the whole list of overrides.
+    pub sla_overrides: Option<Vec<SlaOverride>>,
+    pub sla_warning_percent: Option<u8>,
     pub assignment_interval_secs: Option<u32>,
     pub sla_check_interval_secs: Option<u32>,
     pub release_on_offline: Option<bool>,
@@ -31,38 +39,72 @@ pub struct UpdateSettingsRequest {
 
 /// Longest allowed SLA target: one year.
 pub const MAX_TARGET_MINUTES: u32 = 365 * 24 * 60;
+/// Most override rules.
+pub const MAX_OVERRIDES: usize = 50;
+/// Longest override name and category, in characters.
+pub const OVERRIDE_NAME_MAX_CHARS: usize = 100;
 /// Job intervals: 1 second to 1 hour.
 pub const MAX_INTERVAL_SECS: u32 = 3600;
 
 impl UpdateSettingsRequest {
-    /// Every problem as (field, message).
+    /// Every problem as (field, message). Whether the calendars named exist is the server's
+    /// to check.
     pub fn problems(&self) -> Vec<(String, String)> {
         let mut out = Vec::new();
         if let Some(p) = &self.sla_policies {
-            for (name, t) in [
-                ("low", p.low),
-                ("medium", p.medium),
-                ("high", p.high),
-                ("urgent", p.urgent),
-            ] {
-                for (what, minutes) in [
-                    ("response_minutes", t.response_minutes),
-                    ("resolution_minutes", t.resolution_minutes),
-                ] {
-                    if minutes == 0 || minutes > MAX_TARGET_MINUTES {
-                        out.push((
-                            format!("sla_policies.{name}.{what}"),
-                            format!("must be between 1 and {MAX_TARGET_MINUTES} minutes"),
-                        ));
-                    }
-                }
-                if t.response_minutes > t.resolution_minutes {
+            policy_problems(&mut out, "sla_policies", p);
+        }
+        if let Some(list) = &self.sla_overrides {
+            if list.len() > MAX_OVERRIDES {
+                out.push((
+                    "sla_overrides".to_owned(),
+                    format!("at most {MAX_OVERRIDES} overrides"),
+                ));
+            }
+            let mut names: Vec<&str> = Vec::new();
+            for (i, o) in list.iter().enumerate() {
+                let field = format!("sla_overrides[{i}]");
+                let name = o.name.trim();
+                if name.is_empty()
+                    || name.chars().count() > OVERRIDE_NAME_MAX_CHARS
+                    || name.chars().any(char::is_control)
+                {
                     out.push((
-                        format!("sla_policies.{name}"),
-                        "the response target cannot be later than the resolution target".into(),
+                        format!("{field}.name"),
+                        format!("1 to {OVERRIDE_NAME_MAX_CHARS} printable characters"),
+                    ));
+                } else if name == DEFAULT_POLICY || names.contains(&name) {
+                    out.push((
+                        format!("{field}.name"),
+                        "names must be unique and not `default`".to_owned(),
                     ));
                 }
+                names.push(name);
+                let text = match &o.when {
+                    SlaMatch::Category { category } => category,
+                    SlaMatch::JourneyOutcome { node_id, .. } => node_id,
+                };
+                if text.trim().is_empty()
+                    || text.chars().count() > OVERRIDE_NAME_MAX_CHARS
+                    || text.chars().any(char::is_control)
+                {
+                    out.push((
+                        format!("{field}.when"),
+                        format!(
+                            "the category or node id must be 1 to {OVERRIDE_NAME_MAX_CHARS} printable characters"
+                        ),
+                    ));
+                }
+                policy_problems(&mut out, &format!("{field}.policy"), &o.policy);
             }
+        }
+        if let Some(p) = self.sla_warning_percent
+            && !(1..=99).contains(&p)
+        {
+            out.push((
+                "sla_warning_percent".to_owned(),
+                "must be between 1 and 99".to_owned(),
+            ));
         }
         for (field, value) in [
             ("assignment_interval_secs", self.assignment_interval_secs),
@@ -78,6 +120,34 @@ impl UpdateSettingsRequest {
             }
         }
         out
+    }
+}
+
+/// The targets of one policy: each 1 minute to a year, response not after resolution.
+fn policy_problems(out: &mut Vec<(String, String)>, prefix: &str, p: &SlaPolicies) {
+    for (name, t) in [
+        ("low", p.low),
+        ("medium", p.medium),
+        ("high", p.high),
+        ("urgent", p.urgent),
+    ] {
+        for (what, minutes) in [
+            ("response_minutes", t.response_minutes),
+            ("resolution_minutes", t.resolution_minutes),
+        ] {
+            if minutes == 0 || minutes > MAX_TARGET_MINUTES {
+                out.push((
+                    format!("{prefix}.{name}.{what}"),
+                    format!("must be between 1 and {MAX_TARGET_MINUTES} minutes"),
+                ));
+            }
+        }
+        if t.response_minutes > t.resolution_minutes {
+            out.push((
+                format!("{prefix}.{name}"),
+                "the response target cannot be later than the resolution target".into(),
+            ));
+        }
     }
 }
 

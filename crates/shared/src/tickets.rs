@@ -185,6 +185,74 @@ pub struct SlaDto {
     pub paused: bool,
     pub response_breached: bool,
     pub resolution_breached: bool,
+    /// When the running clock turns `warning` and `critical` (business time on the ticket's
+    /// calendar): with `due_at` they give the status through `sla::status_at`.
+    #[serde(default)]
+    pub warning_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub critical_at: Option<DateTime<Utc>>,
+    /// The policy the ticket runs on (`default` or an override's name).
+    #[serde(default)]
+    pub policy: Option<String>,
+    /// The calendar the ticket runs on; `None` runs 24/7.
+    #[serde(default)]
+    pub calendar_id: Option<Uuid>,
+    /// What the customer is told: "we aim to reply by …". The only SLA field customers see
+    /// besides `paused`; `None` while paused or once resolved.
+    #[serde(default)]
+    pub eta: Option<EtaDto>,
+}
+
+/// What the next step the customer waits for is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum EtaKind {
+    /// The first reply from the team.
+    Reply,
+    /// A resolution.
+    Resolution,
+}
+
+/// The time the team aims to answer (or resolve) by, from the ticket's policy and calendar.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct EtaDto {
+    pub at: DateTime<Utc>,
+    pub kind: EtaKind,
+}
+
+impl SlaDto {
+    /// What a customer may see: whether the ticket waits on them and the ETA; no internal
+    /// deadline, state, breach, policy or calendar.
+    pub fn for_customer(&self) -> SlaDto {
+        SlaDto {
+            response_due_at: None,
+            resolution_due_at: None,
+            first_response_at: self.first_response_at,
+            due_at: None,
+            started_at: None,
+            status: None,
+            paused: self.paused,
+            response_breached: false,
+            resolution_breached: false,
+            warning_at: None,
+            critical_at: None,
+            policy: None,
+            calendar_id: None,
+            eta: self.eta,
+        }
+    }
+}
+
+impl TicketDto {
+    /// The ticket as its customer sees it: SLA internals and escalation removed.
+    pub fn for_customer(mut self) -> TicketDto {
+        self.sla = self.sla.for_customer();
+        self.escalated = false;
+        self.escalation_level = 0;
+        self
+    }
 }
 
 /// A ticket as the API returns it.
@@ -297,6 +365,9 @@ pub struct TicketListQuery {
     pub created_to: Option<DateTime<Utc>>,
     /// State of the running SLA clock: `ok`, `warning`, `critical` or `breached`.
     pub sla: Option<SlaStatus>,
+    /// Staff: `true` for tickets whose running clock passed the warning share
+    /// (`sla_warning_percent`) and is not breached yet — "breaching soon".
+    pub breaching_soon: Option<bool>,
     /// Case-insensitive text in the subject, or a ticket number (at most 200
     /// characters, no control characters).
     // The bound is `validate::SearchText::MAX_CHARS`.

@@ -116,6 +116,13 @@ pub enum Event {
         ticket: Box<TicketDto>,
         target: SlaTargetKind,
     },
+    /// The configured share of an SLA window is used up (staff only; once per clock).
+    SlaWarning {
+        ticket: Box<TicketDto>,
+        target: SlaTargetKind,
+        /// The share that was reached, in percent.
+        percent: u8,
+    },
     AgentStatusChanged {
         agent_id: Uuid,
         name: String,
@@ -135,6 +142,7 @@ impl Event {
             Event::TicketAssigned { .. } => "ticket-assigned",
             Event::QueueUpdated { .. } => "queue-updated",
             Event::SlaBreach { .. } => "sla-breach",
+            Event::SlaWarning { .. } => "sla-warning",
             Event::AgentStatusChanged { .. } => "agent-status-changed",
             Event::NewMessage { .. } => "new-message",
         }

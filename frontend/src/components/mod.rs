@@ -21,7 +21,7 @@ pub use field::{FieldState, TextField};
 pub use guard::RequireRole;
 pub use journey_form::JourneyForm;
 pub use navbar::Navbar;
-pub use sla::{Clock, SlaBadge, urgency_key, use_clock};
+pub use sla::{Clock, EtaNote, SlaBadge, urgency_key, use_clock};
 pub use status::{
     EmptyState, ErrorPanel, FormAlert, LoadState, Loading, SessionProblem, load_state, set_title,
 };

@@ -26,6 +26,7 @@ fn links_for(role: Role) -> &'static [(&'static str, &'static str, bool)] {
             ("/admin/analytics", "Analytics", false),
             ("/admin/mail", "Mail", false),
             ("/macros", "Macros", false),
+            ("/admin/calendars", "Calendars", false),
             ("/admin/settings", "Settings", false),
         ],
     }

@@ -74,13 +74,61 @@ pub fn sla_view(
         });
     }
     let due = sla.due_at?;
-    // The window starts at creation plus time spent paused, which the server reports.
-    let state = sla::status(now, sla.started_at.unwrap_or(created_at), due);
+    // The server reports where the window's shares of business time are used up; older
+    // servers only its start (creation plus time spent paused).
+    let state = match (sla.warning_at, sla.critical_at) {
+        (Some(warning), Some(critical)) => sla::status_at(now, warning, critical, due),
+        _ => sla::status(now, sla.started_at.unwrap_or(created_at), due),
+    };
     Some(SlaView {
         state: state.as_str(),
         text: sla::describe(now, due),
         clock,
     })
+}
+
+/// What the customer is told to expect, in their own time zone: "We aim to reply by Tue 8 Dec,
+/// 10:00 (your time)". While the ticket waits on them, that it does.
+#[component]
+pub fn EtaNote(sla: SlaDto, status: TicketStatus) -> impl IntoView {
+    let clock = use_clock();
+    let text = move || {
+        if !status.is_active() {
+            return None;
+        }
+        if sla.paused {
+            return Some(
+                "We are waiting for your reply; the clock starts again when you answer.".to_owned(),
+            );
+        }
+        let eta = sla.eta?;
+        let what = match eta.kind {
+            shared::tickets::EtaKind::Reply => "reply",
+            shared::tickets::EtaKind::Resolution => "resolve your request",
+        };
+        Some(if eta.at > clock.now() {
+            format!(
+                "We aim to {what} by {} (your time).",
+                format::eta_time(eta.at)
+            )
+        } else {
+            format!(
+                "We aimed to {what} by {} (your time) and are on it.",
+                format::eta_time(eta.at)
+            )
+        })
+    };
+    move || {
+        text().map(|t| {
+            view! {
+                <p class="eta-note" data-testid="ticket-eta">
+                    <Icon name=IconName::Clock/>
+                    " "
+                    {t}
+                </p>
+            }
+        })
+    }
 }
 
 /// Orders tickets by SLA urgency: running clocks by deadline, then paused ones, then the rest.

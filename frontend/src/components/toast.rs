@@ -301,6 +301,26 @@ pub fn LiveToasts() -> impl IntoView {
                     ticket_number(ticket.number)
                 ));
             }
+            (
+                Event::SlaWarning {
+                    ticket,
+                    target,
+                    percent,
+                },
+                Role::Admin | Role::Agent,
+            ) => {
+                let which = match target {
+                    SlaTargetKind::Response => "response",
+                    SlaTargetKind::Resolution => "resolution",
+                };
+                toasts.info(
+                    format!(
+                        "Ticket {} has used {percent}% of its {which} SLA: breaching soon",
+                        ticket_number(ticket.number)
+                    ),
+                    link(ticket.id),
+                );
+            }
             _ => {}
         }
         // Remember statuses from every ticket event for the comparison above.
@@ -308,7 +328,8 @@ pub fn LiveToasts() -> impl IntoView {
             Event::NewTicket { ticket }
             | Event::TicketUpdated { ticket }
             | Event::TicketAssigned { ticket, .. }
-            | Event::SlaBreach { ticket, .. } => Some(ticket),
+            | Event::SlaBreach { ticket, .. }
+            | Event::SlaWarning { ticket, .. } => Some(ticket),
             _ => None,
         };
         if let Some(t) = ticket {

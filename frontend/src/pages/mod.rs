@@ -14,8 +14,8 @@ mod ticket;
 
 pub use account::AccountPage;
 pub use admin::{
-    AdminDashboard, AdminTicketsPage, AgentsPage, AnalyticsPage, JourneyBuilderPage, JourneysPage,
-    MailPage, SettingsPage,
+    AdminDashboard, AdminTicketsPage, AgentsPage, AnalyticsPage, CalendarsPage, JourneyBuilderPage,
+    JourneysPage, MailPage, SettingsPage,
 };
 pub use agent::AgentDashboard;
 pub use login::LoginPage;

@@ -26,9 +26,9 @@ use uuid::Uuid;
 use crate::api::{self, ApiError};
 use crate::components::icons::{Icon, IconName};
 use crate::components::{
-    AttachmentList, EmptyState, ErrorPanel, FormAlert, ImagePicker, ImageUploads, LoadState,
-    Loading, PriorityBadge, RequireRole, SlaBadge, StatusBadge, load_state, set_title, use_clock,
-    use_toasts,
+    AttachmentList, EmptyState, ErrorPanel, EtaNote, FormAlert, ImagePicker, ImageUploads,
+    LoadState, Loading, PriorityBadge, RequireRole, SlaBadge, StatusBadge, load_state, set_title,
+    use_clock, use_toasts,
 };
 use crate::format::{
     ago, local_time, priority_label, status_label, ticket_number, transition_label,
@@ -239,6 +239,7 @@ fn TicketHeader() -> impl IntoView {
                         <PriorityBadge priority=t.priority/>
                         <SlaBadge sla=t.sla.clone() status=t.status created_at=t.created_at long=true/>
                     </div>
+                    {(!staff).then(|| view! { <EtaNote sla=t.sla.clone() status=t.status/> })}
                     <dl class="ticket-facts">
                         {staff.then(|| view! {
                             <div><dt>"Customer"</dt><dd>{t.customer.name.clone()}</dd></div>

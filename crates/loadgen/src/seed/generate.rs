@@ -328,9 +328,25 @@ impl Plan {
             sla_due_at: None,
             sla_warning_at: None,
             sla_critical_at: None,
+            sla_policy: None,
+            sla_calendar_id: None,
+            sla_terms: None,
+            // Generated tickets run 24/7: business time is wall-clock time.
+            sla_paused_business_secs: paused_secs.num_seconds(),
+            sla_alert_at: None,
+            response_warned: false,
+            resolution_warned: false,
+            sla_eta_at: None,
+            response_business_secs: first_response_at.map(|at| (at - created).num_seconds()),
+            resolution_business_secs: resolved_at
+                .map(|at| (at - created).num_seconds() - paused_secs.num_seconds()),
         };
         // The server's own deadline and running-clock rules.
         set_deadlines(&mut t, &self.policies);
+        // Warnings as the monitor would have sent them by now.
+        let warned = t.sla_alert_at.is_some_and(|at| at <= self.now);
+        t.response_warned = warned;
+        t.resolution_warned = warned;
 
         // Breaches as the SLA monitor would have flagged them by now, so it finds nothing
         // left to escalate when the server starts.

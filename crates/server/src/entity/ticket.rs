@@ -45,6 +45,27 @@ pub struct Model {
     pub sla_due_at: Option<DateTimeUtc>,
     pub sla_warning_at: Option<DateTimeUtc>,
     pub sla_critical_at: Option<DateTimeUtc>,
+    /// The policy the ticket runs on: `default` or an override's name (null: before
+    /// calendars existed, the default policy then in force).
+    pub sla_policy: Option<String>,
+    /// The calendar the ticket runs on; null runs 24/7.
+    pub sla_calendar_id: Option<Uuid>,
+    /// `shared::sla::SlaTerms`: the policy's targets and calendar as they were when the ticket
+    /// was created (or recomputed), so later edits do not move its deadlines.
+    pub sla_terms: Option<Json>,
+    /// Business time spent paused so far, in seconds (`sla_paused_secs` is wall-clock time).
+    pub sla_paused_business_secs: i64,
+    /// When the running clock reaches the warning share (`sla-warning`).
+    pub sla_alert_at: Option<DateTimeUtc>,
+    /// The response / resolution clock's warning went out (once per clock).
+    pub response_warned: bool,
+    pub resolution_warned: bool,
+    /// What the customer is told to expect ("we aim to reply by …").
+    pub sla_eta_at: Option<DateTimeUtc>,
+    /// Business seconds from creation to the first response / the resolution, paused time
+    /// excluded.
+    pub response_business_secs: Option<i64>,
+    pub resolution_business_secs: Option<i64>,
 }
 
 impl Model {

@@ -191,6 +191,15 @@ async fn sla_loop(state: AppState, mut stop: watch::Receiver<bool>) {
             Ok(_) => {}
             Err(e) => log::error!("SLA monitor run failed: {e}"),
         }
+        match sla_monitor::warn(&state.db, &state.mail, state.clock.now()).await {
+            Ok(warnings) if !warnings.is_empty() => {
+                log::info!("{} SLA warnings sent", warnings.len());
+                state.realtime.poke();
+                state.jobs.trigger_mail();
+            }
+            Ok(_) => {}
+            Err(e) => log::error!("SLA warning run failed: {e}"),
+        }
         let cutoff = state.clock.now() - events::RETENTION;
         if let Err(e) = events::prune(&state.db, cutoff).await {
             log::error!("pruning old events failed: {e}");

@@ -605,6 +605,8 @@ impl Hub {
             return;
         };
         let out = Arc::new(Outgoing { seq: e.seq, text });
+        // Customers get the ticket without SLA internals; made once, when first needed.
+        let mut customer_out: Option<Option<Arc<Outgoing>>> = None;
         let mut gone = Vec::new();
         for id in targets {
             let Some(s) = self.sessions.get(&id) else {
@@ -617,7 +619,18 @@ impl Hub {
                 self.counters.dropped.fetch_add(1, Ordering::Relaxed);
                 continue;
             }
-            match s.tx.try_send(out.clone()) {
+            let msg = if s.role.is_staff() {
+                out.clone()
+            } else {
+                let made = customer_out.get_or_insert_with(|| {
+                    event_text_for(&e, false).map(|text| Arc::new(Outgoing { seq: e.seq, text }))
+                });
+                match made {
+                    Some(m) => m.clone(),
+                    None => continue,
+                }
+            };
+            match s.tx.try_send(msg) {
                 Ok(()) => {
                     self.counters.queued.fetch_add(1, Ordering::Relaxed);
                 }
@@ -636,7 +649,20 @@ impl Hub {
 
 /// `{"type":"event","seq":…,"at":…,"event":…,"data":…}` from a stored event.
 pub fn event_text(e: &event::Model) -> Option<String> {
+    event_text_for(e, true)
+}
+
+/// The event's text for a staff member or (`staff == false`) a customer, whose copy of a
+/// ticket carries no SLA internals (see `TicketDto::for_customer`).
+pub fn event_text_for(e: &event::Model, staff: bool) -> Option<String> {
     let mut obj = e.payload.as_object()?.clone();
+    if !staff
+        && let Some(data) = obj.get_mut("data").and_then(|d| d.as_object_mut())
+        && let Some(ticket) = data.get_mut("ticket")
+    {
+        let dto: shared::tickets::TicketDto = serde_json::from_value(ticket.clone()).ok()?;
+        *ticket = serde_json::to_value(dto.for_customer()).ok()?;
+    }
     obj.insert("type".to_owned(), serde_json::json!("event"));
     obj.insert("seq".to_owned(), serde_json::json!(e.seq));
     obj.insert("at".to_owned(), serde_json::to_value(e.created_at).ok()?);

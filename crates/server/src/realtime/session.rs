@@ -29,7 +29,7 @@ use shared::{
 
 use super::{
     access::{self as stream, Change},
-    hub::{EndReason, JoinOutcome, Outgoing, event_text},
+    hub::{EndReason, JoinOutcome, Outgoing, event_text_for},
 };
 use crate::{
     auth::{AuthUser, extract::authenticate},
@@ -578,7 +578,7 @@ impl Conn {
             {
                 my_rooms.remove(&rooms::ticket(ticket));
             }
-            if send && let Some(text) = event_text(&e) {
+            if send && let Some(text) = event_text_for(&e, role.is_staff()) {
                 self.send_event(session, &Outgoing { seq: e.seq, text })
                     .await?;
             }

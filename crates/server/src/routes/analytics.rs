@@ -3,10 +3,15 @@
 use actix_web::{get, web};
 use shared::{
     Envelope, ErrorBody,
-    analytics::{AnalyticsOverview, AnalyticsQuery},
+    analytics::{AnalyticsOverview, AnalyticsQuery, SlaBreakdown},
 };
 
-use crate::{auth::AgentUser, error::ApiError, services::analytics, state::AppState};
+use crate::{
+    auth::{AdminUser, AgentUser},
+    error::ApiError,
+    services::analytics,
+    state::AppState,
+};
 
 /// Volumes, breakdowns, response and resolution times (average and p90), SLA compliance,
 /// backlog per day and the per-agent table for a date range (default: the last 30 days; at
@@ -30,4 +35,28 @@ pub async fn overview(
     let overview =
         analytics::overview(&state.db, &user.0, &query.into_inner(), state.clock.now()).await?;
     Ok(web::Json(Envelope::ok(overview)))
+}
+
+/// SLA compliance per policy and per calendar for the tickets created in a range (default:
+/// the last 30 days; at most 366 days), with first-response and resolution times both in
+/// wall-clock and in business time.
+#[utoipa::path(
+    tag = "analytics",
+    security(("bearer" = [])),
+    params(AnalyticsQuery),
+    responses(
+        (status = 200, description = "The breakdown", body = Envelope<SlaBreakdown>),
+        (status = 400, description = "`invalid_query` (bad dates, from ≥ to, range too long)", body = ErrorBody),
+        (status = 403, description = "Not an admin", body = ErrorBody),
+    )
+)]
+#[get("/analytics/sla")]
+pub async fn sla(
+    state: web::Data<AppState>,
+    _admin: AdminUser,
+    query: web::Query<AnalyticsQuery>,
+) -> Result<web::Json<Envelope<SlaBreakdown>>, ApiError> {
+    let (from, to) = analytics::range(&query.into_inner(), state.clock.now())?;
+    let breakdown = analytics::sla::breakdown(&state.db, from, to).await?;
+    Ok(web::Json(Envelope::ok(breakdown)))
 }

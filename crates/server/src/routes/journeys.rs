@@ -250,6 +250,6 @@ pub async fn submit(
     state.realtime.poke();
     state.jobs.trigger_mail();
     state.jobs.trigger_assignment();
-    let dto = tickets::to_dto(&state.db, false, ticket).await?;
+    let dto = tickets::to_dto_for(&state.db, &user, ticket).await?;
     Ok(HttpResponse::Created().json(Envelope::ok(dto)))
 }

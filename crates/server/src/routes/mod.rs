@@ -15,6 +15,7 @@ pub mod macros;
 pub mod mail;
 pub mod metrics;
 pub mod settings;
+pub mod sla;
 pub mod tickets;
 pub mod users;
 
@@ -45,8 +46,12 @@ use utoipa_actix_web::service_config::ServiceConfig;
 /// | PATCH | /agents/{id} | admin |
 /// | PUT | /agents/{id}/status | admin |
 /// | GET, PUT | /settings | admin |
+/// | GET, POST | /sla/calendars | admin |
+/// | GET, PUT, DELETE | /sla/calendars/{id} | admin |
+/// | POST | /sla/recompute | admin |
 /// | GET | /tickets/export.csv | signed in (same visibility as /tickets) |
 /// | GET | /analytics/overview | admin (agents: their own) |
+/// | GET | /analytics/sla | admin |
 /// | GET | /journeys, /journeys/{id} | signed in (inactive: admins) |
 /// | POST | /journeys | admin |
 /// | PUT | /journeys/{id} | admin |
@@ -111,8 +116,15 @@ pub fn config(cfg: &mut ServiceConfig<'_>) {
         .service(journeys::archive)
         .service(journeys::submit)
         .service(analytics::overview)
+        .service(analytics::sla)
         .service(settings::get)
         .service(settings::update)
+        .service(sla::list_calendars)
+        .service(sla::create_calendar)
+        .service(sla::get_calendar)
+        .service(sla::update_calendar)
+        .service(sla::delete_calendar)
+        .service(sla::recompute)
         .service(attachments::upload)
         .service(attachments::download)
         .service(attachments::remove)

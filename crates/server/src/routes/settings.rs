@@ -9,7 +9,7 @@ use shared::{
 use crate::{
     auth::{AdminUser, JsonBody},
     error::ApiError,
-    services::{begin_write, settings},
+    services::{begin_write, settings, sla},
     state::AppState,
 };
 
@@ -17,6 +17,8 @@ async fn current<C: sea_orm::ConnectionTrait>(db: &C) -> Result<SettingsDto, Api
     let queue = settings::queue(db).await?;
     Ok(SettingsDto {
         sla_policies: settings::sla_policies(db).await?,
+        sla_overrides: settings::sla_overrides(db).await?,
+        sla_warning_percent: settings::sla_warning_percent(db).await?,
         assignment_interval_secs: queue.assignment_interval_secs,
         sla_check_interval_secs: queue.sla_check_interval_secs,
         release_on_offline: queue.release_on_offline,
@@ -40,8 +42,9 @@ pub async fn get(
     Ok(web::Json(Envelope::ok(current(&state.db).await?)))
 }
 
-/// Change any subset of the settings. New SLA targets apply to tickets created (or
-/// re-prioritised) from now on.
+/// Change any subset of the settings. New SLA policies, overrides, calendars and the warning
+/// share apply to tickets created from now on; existing tickets keep the terms they recorded
+/// (also when re-prioritised) until `POST /api/sla/recompute`.
 #[utoipa::path(
     tag = "settings",
     security(("bearer" = [])),
@@ -50,7 +53,7 @@ pub async fn get(
         (status = 200, description = "The settings now in force", body = Envelope<SettingsDto>),
         (status = 400, description = "`invalid_json`, also for negative numbers", body = ErrorBody),
         (status = 403, description = "Not an admin", body = ErrorBody),
-        (status = 422, description = "`validation_failed`: zero or too large targets or intervals, response after resolution", body = ErrorBody),
+        (status = 422, description = "`validation_failed`: zero or too large targets or intervals, response after resolution, an unknown calendar, override names empty or repeated, a warning share outside 1–99", body = ErrorBody),
     )
 )]
 #[put("/settings")]
@@ -69,8 +72,32 @@ pub async fn update(
         });
     }
     let txn = begin_write(&state.db).await?;
+    let mut named = Vec::new();
+    if let Some(id) = req.sla_policies.and_then(|p| p.calendar_id) {
+        named.push(("sla_policies.calendar_id".to_owned(), id));
+    }
+    for (i, o) in req.sla_overrides.iter().flatten().enumerate() {
+        if let Some(id) = o.policy.calendar_id {
+            named.push((format!("sla_overrides[{i}].policy.calendar_id"), id));
+        }
+    }
+    sla::check_calendars_exist(&txn, named).await?;
     if let Some(policies) = req.sla_policies {
         settings::put(&txn, settings::SLA_POLICIES, &policies).await?;
+    }
+    if let Some(overrides) = &req.sla_overrides {
+        let trimmed: Vec<_> = overrides
+            .iter()
+            .cloned()
+            .map(|mut o| {
+                o.name = o.name.trim().to_owned();
+                o
+            })
+            .collect();
+        settings::put(&txn, settings::SLA_OVERRIDES, &trimmed).await?;
+    }
+    if let Some(percent) = req.sla_warning_percent {
+        settings::put(&txn, settings::SLA_WARNING_PERCENT, &percent).await?;
     }
     let mut queue = settings::queue(&txn).await?;
     if let Some(v) = req.assignment_interval_secs {

@@ -40,7 +40,7 @@ pub async fn list(
     let query = query.into_inner();
     let paging = services::paging(query.page, query.per_page)?;
     let (items, count) = tickets::list(&state.db, &user, &query, paging).await?;
-    let dtos = tickets::to_dtos(&state.db, user.role.is_staff(), items).await?;
+    let dtos = tickets::to_dtos_for(&state.db, &user, items).await?;
     Ok(web::Json(Envelope::page(dtos, paging, count)))
 }
 
@@ -66,7 +66,7 @@ pub async fn create(
     state.realtime.poke();
     state.jobs.trigger_mail();
     state.jobs.trigger_assignment();
-    let dto = tickets::to_dto(&state.db, user.role.is_staff(), ticket).await?;
+    let dto = tickets::to_dto_for(&state.db, &user, ticket).await?;
     Ok(HttpResponse::Created().json(Envelope::ok(dto)))
 }
 
@@ -88,7 +88,7 @@ pub async fn get(
 ) -> Result<web::Json<Envelope<TicketDto>>, ApiError> {
     let ticket = services::access::visible_ticket(&state.db, &user, id.into_inner(), false).await?;
     Ok(web::Json(Envelope::ok(
-        tickets::to_dto(&state.db, user.role.is_staff(), ticket).await?,
+        tickets::to_dto_for(&state.db, &user, ticket).await?,
     )))
 }
 
@@ -126,7 +126,7 @@ pub async fn update(
         state.jobs.trigger_assignment();
     }
     Ok(web::Json(Envelope::ok(
-        tickets::to_dto(&state.db, user.role.is_staff(), ticket).await?,
+        tickets::to_dto_for(&state.db, &user, ticket).await?,
     )))
 }
 

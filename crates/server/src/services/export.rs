@@ -1,6 +1,7 @@
 //! CSV export of the ticket list: the same filters and visibility as `GET /api/tickets`,
 //! streamed in chunks of rows (keyset over the ticket number), never built in memory. The
 //! caller's rights are checked again before each chunk, so losing access stops the stream.
+//! Customers get the SLA columns (deadlines, breaches, escalation) empty: internal state.
 
 use futures_util::{Stream, stream};
 use sea_orm::{
@@ -113,6 +114,9 @@ async fn chunk(st: &State) -> Result<(String, Option<i64>), ApiError> {
     };
     let time =
         |t: Option<chrono::DateTime<chrono::Utc>>| t.map(|t| t.to_rfc3339()).unwrap_or_default();
+    // Customers never see internal SLA state: their rows leave those columns empty.
+    let staff = st.actor.role.is_staff();
+    let internal = |v: String| if staff { v } else { String::new() };
     let mut out = String::with_capacity(rows.len() * 256);
     for t in &rows {
         let cells = [
@@ -130,11 +134,11 @@ async fn chunk(st: &State) -> Result<(String, Option<i64>), ApiError> {
             time(t.first_response_at),
             time(t.resolved_at),
             time(t.closed_at),
-            time(t.response_due_at),
-            time(t.resolution_due_at),
-            t.response_breached.to_string(),
-            t.resolution_breached.to_string(),
-            t.escalated.to_string(),
+            internal(time(t.response_due_at)),
+            internal(time(t.resolution_due_at)),
+            internal(t.response_breached.to_string()),
+            internal(t.resolution_breached.to_string()),
+            internal(t.escalated.to_string()),
         ];
         out.push_str(&cells.join(","));
         out.push_str("\r\n");

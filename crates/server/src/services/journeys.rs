@@ -429,6 +429,7 @@ pub async fn submit(
                 .map_err(|e| ApiError::Internal(anyhow::anyhow!("answers: {e}")))?,
             transcript: serde_json::to_value(&outcome.transcript)
                 .map_err(|e| ApiError::Internal(anyhow::anyhow!("transcript: {e}")))?,
+            outcome: outcome.end_node().map(str::to_owned),
         }),
     };
     tickets::create(db, mailer, user, new).await

@@ -15,6 +15,7 @@ pub mod mail;
 pub mod messages;
 pub mod seed;
 pub mod settings;
+pub mod sla;
 pub mod sla_monitor;
 pub mod tickets;
 pub mod users;

@@ -4,7 +4,7 @@
 use chrono::Utc;
 use sea_orm::{ActiveValue::Set, ConnectionTrait, EntityTrait, sea_query::OnConflict};
 use serde::{Serialize, de::DeserializeOwned};
-use shared::sla::SlaPolicies;
+use shared::sla::{DEFAULT_WARNING_PERCENT, SlaOverride, SlaPolicies};
 
 use crate::{
     entity::{Setting, setting},
@@ -12,6 +12,8 @@ use crate::{
 };
 
 pub const SLA_POLICIES: &str = "sla_policies";
+pub const SLA_OVERRIDES: &str = "sla_overrides";
+pub const SLA_WARNING_PERCENT: &str = "sla_warning_percent";
 pub const QUEUE: &str = "queue";
 pub const ROUND_ROBIN: &str = "round_robin";
 
@@ -83,6 +85,18 @@ pub async fn put<C: ConnectionTrait, T: Serialize>(
 
 pub async fn sla_policies<C: ConnectionTrait>(db: &C) -> Result<SlaPolicies, ApiError> {
     Ok(get(db, SLA_POLICIES).await?.unwrap_or_default())
+}
+
+/// Policies that replace the default one for a category or journey outcome.
+pub async fn sla_overrides<C: ConnectionTrait>(db: &C) -> Result<Vec<SlaOverride>, ApiError> {
+    Ok(get(db, SLA_OVERRIDES).await?.unwrap_or_default())
+}
+
+/// Share of an SLA window after which `sla-warning` goes out.
+pub async fn sla_warning_percent<C: ConnectionTrait>(db: &C) -> Result<u8, ApiError> {
+    Ok(get(db, SLA_WARNING_PERCENT)
+        .await?
+        .unwrap_or(DEFAULT_WARNING_PERCENT))
 }
 
 pub async fn queue<C: ConnectionTrait>(db: &C) -> Result<QueueSettings, ApiError> {

@@ -5,6 +5,10 @@
 //! Paused (`pending`) and finished tickets are never breached. On PostgreSQL the run holds an
 //! advisory lock and the breach flag is set with a conditional update, so two instances never
 //! escalate the same breach twice.
+//!
+//! [`warn`] does the same for warnings before a breach: once the configured share of a running
+//! clock is used (`sla_alert_at`), `sla-warning` goes to admins and the assigned agent, once
+//! per clock, claimed by flipping `response_warned` / `resolution_warned` the same way.
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
@@ -112,6 +116,8 @@ pub async fn run(
             current.escalated_at.get_or_insert(now);
             current.escalation_level += 1;
             current.updated_at = now;
+            // The breach flag is set: the customer's ETA moves to the raised priority's target.
+            tickets::refresh_clock(&mut current);
             let current = tickets::save(&txn, current).await?;
             let what = match kind {
                 SlaTargetKind::Response => "response",
@@ -179,4 +185,95 @@ pub async fn run(
     }
     txn.commit().await?;
     Ok(breaches)
+}
+
+/// One warning sent before a breach.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Warning {
+    pub ticket_id: Uuid,
+    pub target: SlaTargetKind,
+}
+
+/// Sends `sla-warning` for every running clock whose warning instant has passed, exactly once
+/// per clock. A clock already past its deadline gets no warning (the breach is escalated
+/// instead), but is marked so it is not looked at again.
+pub async fn warn(
+    db: &DatabaseConnection,
+    mailer: &Mailer,
+    now: DateTime<Utc>,
+) -> Result<Vec<Warning>, ApiError> {
+    let txn = begin_write(db).await?;
+    if !try_job_lock(&txn, SLA_MONITOR_LOCK).await? {
+        return Ok(Vec::new());
+    }
+    let running = [ticket::Status::New, ticket::Status::Open];
+    let due = Ticket::find()
+        .filter(ticket::Column::Status.is_in(running))
+        .filter(ticket::Column::SlaAlertAt.lte(now))
+        .filter(
+            Condition::any()
+                .add(
+                    Condition::all()
+                        .add(ticket::Column::FirstResponseAt.is_null())
+                        .add(ticket::Column::ResponseWarned.eq(false)),
+                )
+                .add(
+                    Condition::all()
+                        .add(ticket::Column::FirstResponseAt.is_not_null())
+                        .add(ticket::Column::ResolutionWarned.eq(false)),
+                ),
+        )
+        .order_by_asc(ticket::Column::Number)
+        .limit(MAX_PER_RUN)
+        .all(&txn)
+        .await?;
+    let percent = crate::services::settings::sla_warning_percent(&txn).await?;
+    let mut warnings = Vec::new();
+    for t in due {
+        let (kind, flag) = if t.first_response_at.is_none() {
+            (SlaTargetKind::Response, ticket::Column::ResponseWarned)
+        } else {
+            (SlaTargetKind::Resolution, ticket::Column::ResolutionWarned)
+        };
+        let claimed = Ticket::update_many()
+            .col_expr(flag, Expr::value(true))
+            .filter(ticket::Column::Id.eq(t.id))
+            .filter(flag.eq(false))
+            .exec(&txn)
+            .await?;
+        if claimed.rows_affected == 0 || t.sla_due_at.is_none_or(|d| d < now) {
+            continue;
+        }
+        let percent =
+            crate::services::sla::stored_terms(&t).map_or(percent, |terms| terms.warning_percent);
+        let dto = tickets::to_dto(&txn, false, t.clone()).await?;
+        let mut targets = vec![rooms::ADMINS.to_owned()];
+        if let Some(agent) = t.assigned_agent_id {
+            targets.push(rooms::agent(agent));
+        }
+        events::emit(
+            &txn,
+            &Event::SlaWarning {
+                ticket: Box::new(dto),
+                target: kind,
+                percent,
+            },
+            targets,
+            true,
+            now,
+        )
+        .await?;
+        let notice = Notice::SlaWarning {
+            ticket: &t,
+            target: kind,
+            percent,
+        };
+        mail::notify(&txn, mailer, notice, None, now).await?;
+        warnings.push(Warning {
+            ticket_id: t.id,
+            target: kind,
+        });
+    }
+    txn.commit().await?;
+    Ok(warnings)
 }

@@ -15,8 +15,9 @@ use shared::{
     ErrorCode, Paging, Priority, Role, TicketStatus,
     sla::{self, SlaPolicies},
     tickets::{
-        AttachmentDto, CreateTicketRequest, HistoryEntryDto, PersonDto, SlaDto, SortOrder,
-        TicketDto, TicketListQuery, TicketSort, UpdateTicketRequest, allowed_transitions,
+        AttachmentDto, CreateTicketRequest, EtaDto, EtaKind, HistoryEntryDto, PersonDto, SlaDto,
+        SortOrder, TicketDto, TicketListQuery, TicketSort, UpdateTicketRequest,
+        allowed_transitions,
     },
     ws::Event,
 };
@@ -32,7 +33,7 @@ use crate::{
     services::{
         access, assignment, begin_write, events, like_pattern,
         mail::{self, Mailer, Notice},
-        next_ticket_number, search_text, settings,
+        next_ticket_number, search_text, settings, sla as sla_terms,
     },
 };
 
@@ -47,6 +48,8 @@ pub struct JourneyOrigin {
     pub version: i32,
     pub answers: serde_json::Value,
     pub transcript: serde_json::Value,
+    /// The end node the answers led to (selects an outcome's SLA policy).
+    pub outcome: Option<String>,
 }
 
 /// A validated ticket to create.
@@ -157,40 +160,86 @@ impl NewTicket {
     }
 }
 
-/// Sets both deadlines from the creation time, the priority's targets and the time spent
-/// paused.
-pub fn set_deadlines(t: &mut ticket::Model, policies: &SlaPolicies) {
-    let target = policies.target(t.priority());
-    let base = t.created_at + Duration::seconds(t.sla_paused_secs);
-    t.response_due_at = Some(base + Duration::minutes(i64::from(target.response_minutes)));
-    t.resolution_due_at = Some(base + Duration::minutes(i64::from(target.resolution_minutes)));
+/// Sets both deadlines from the creation time, the targets of the ticket's recorded terms
+/// for its priority (`fallback` for tickets from before terms were recorded) and the business
+/// time spent paused, on the ticket's calendar.
+pub fn set_deadlines(t: &mut ticket::Model, fallback: &SlaPolicies) {
+    let (targets, percent) = sla_terms::targets_of(t, fallback);
+    let hours = sla_terms::hours_of(sla_terms::stored_terms(t).as_ref());
+    let target = targets.target(t.priority());
+    let paused = Duration::seconds(t.sla_paused_business_secs);
+    let minutes = |m: u32| Duration::minutes(i64::from(m));
+    let due = |m: u32| sla::clock(&hours, t.created_at, paused, minutes(m), percent).due;
+    t.response_due_at = Some(due(target.response_minutes));
+    t.resolution_due_at = Some(due(target.resolution_minutes));
     refresh_clock(t);
 }
 
-/// Recomputes the running clock (`sla_due_at` and its thresholds) from status and deadlines.
+/// Recomputes the running clock (`sla_due_at`, its warning/critical/alert instants) and the
+/// customer's ETA from status, deadlines and the ticket's calendar.
+///
+/// The ETA is the running deadline; once that deadline was missed (and escalated) it is the
+/// deadline plus the target of the ticket's current, raised priority — what the team now
+/// aims for.
 pub fn refresh_clock(t: &mut ticket::Model) {
-    let due = match t.status {
+    use shared::ws::SlaTargetKind;
+    let running = match t.status {
         ticket::Status::Pending | ticket::Status::Resolved | ticket::Status::Closed => None,
         ticket::Status::New | ticket::Status::Open if t.first_response_at.is_none() => {
-            t.response_due_at
+            t.response_due_at.map(|d| (d, SlaTargetKind::Response))
         }
-        _ => t.resolution_due_at,
+        _ => t.resolution_due_at.map(|d| (d, SlaTargetKind::Resolution)),
     };
-    // Start the window after the paused time so its length is exactly the target.
-    let start = t.created_at + Duration::seconds(t.sla_paused_secs);
-    match due {
-        Some(due) => {
-            let (warning, critical) = sla::thresholds(start, due);
-            t.sla_due_at = Some(due);
-            t.sla_warning_at = Some(warning);
-            t.sla_critical_at = Some(critical);
-        }
-        None => {
-            t.sla_due_at = None;
-            t.sla_warning_at = None;
-            t.sla_critical_at = None;
-        }
+    let Some((due, kind)) = running else {
+        t.sla_due_at = None;
+        t.sla_warning_at = None;
+        t.sla_critical_at = None;
+        t.sla_alert_at = None;
+        t.sla_eta_at = None;
+        return;
+    };
+    let terms = sla_terms::stored_terms(t);
+    let hours = sla_terms::hours_of(terms.as_ref());
+    let percent = terms
+        .as_ref()
+        .map_or(sla::DEFAULT_WARNING_PERCENT, |x| x.warning_percent);
+    let paused = Duration::seconds(t.sla_paused_business_secs);
+    // The window is the business time from the clock's start (creation plus time paused) to
+    // the deadline: exactly the target unless the deadline was set on other terms.
+    let window = match hours {
+        shared::calendar::Hours::Always => due - (t.created_at + paused),
+        shared::calendar::Hours::Calendar(_) => hours.between(t.created_at, due) - paused,
     }
+    .max(Duration::zero());
+    let c = sla::clock(&hours, t.created_at, paused, window, percent);
+    t.sla_due_at = Some(due);
+    t.sla_warning_at = Some(c.warning_at);
+    t.sla_critical_at = Some(c.critical_at);
+    t.sla_alert_at = Some(c.alert_at);
+    let breached = match kind {
+        SlaTargetKind::Response => t.response_breached,
+        SlaTargetKind::Resolution => t.resolution_breached,
+    };
+    t.sla_eta_at = Some(match (&terms, breached) {
+        (Some(terms), true) => {
+            let target = terms.targets.target(t.priority());
+            let minutes = match kind {
+                SlaTargetKind::Response => target.response_minutes,
+                SlaTargetKind::Resolution => target.resolution_minutes,
+            };
+            hours.add(due, Duration::minutes(i64::from(minutes)))
+        }
+        _ => due,
+    });
+}
+
+/// Business seconds from creation to `at`, time spent paused excluded.
+fn business_secs(t: &ticket::Model, at: DateTime<Utc>) -> i64 {
+    let hours = sla_terms::hours_of(sla_terms::stored_terms(t).as_ref());
+    std::cmp::max(
+        hours.between(t.created_at, at).num_seconds() - t.sla_paused_business_secs,
+        0,
+    )
 }
 
 /// One history row; `actor` is `None` for system changes.
@@ -275,6 +324,12 @@ pub async fn create(
         }
     }
     let policies = settings::sla_policies(&txn).await?;
+    let outcome = new
+        .journey
+        .as_ref()
+        .and_then(|j| j.outcome.as_deref().map(|node| (j.journey_id, node)));
+    let (terms, calendar_id) =
+        sla_terms::current_terms(&txn, new.category.as_deref(), outcome).await?;
     let now = Utc::now();
     let number = next_ticket_number(&txn).await?;
     let mut t = ticket::Model {
@@ -309,7 +364,18 @@ pub async fn create(
         sla_due_at: None,
         sla_warning_at: None,
         sla_critical_at: None,
+        sla_policy: None,
+        sla_calendar_id: None,
+        sla_terms: None,
+        sla_paused_business_secs: 0,
+        sla_alert_at: None,
+        response_warned: false,
+        resolution_warned: false,
+        sla_eta_at: None,
+        response_business_secs: None,
+        resolution_business_secs: None,
     };
+    sla_terms::record_terms(&mut t, &terms, calendar_id)?;
     set_deadlines(&mut t, &policies);
     let t = ticket::ActiveModel::from(t)
         .reset_all()
@@ -399,15 +465,24 @@ pub fn set_status(t: &mut ticket::Model, to: TicketStatus, now: DateTime<Utc>) -
         && let Some(paused_at) = t.sla_paused_at.take()
     {
         t.sla_paused_secs += std::cmp::max((now - paused_at).num_seconds(), 0);
+        // The pause keeps working in business time: only working hours spent waiting count.
+        let hours = sla_terms::hours_of(sla_terms::stored_terms(t).as_ref());
+        t.sla_paused_business_secs += hours.between(paused_at, now).num_seconds();
         pause_ended = true;
     }
     if to == TicketStatus::Pending && from != TicketStatus::Pending {
         t.sla_paused_at = Some(now);
     }
     match to {
-        TicketStatus::Resolved => t.resolved_at = Some(now),
+        TicketStatus::Resolved => {
+            t.resolved_at = Some(now);
+            t.resolution_business_secs = Some(business_secs(t, now));
+        }
         TicketStatus::Closed => t.closed_at = Some(now),
-        TicketStatus::Open if from == TicketStatus::Resolved => t.resolved_at = None,
+        TicketStatus::Open if from == TicketStatus::Resolved => {
+            t.resolved_at = None;
+            t.resolution_business_secs = None;
+        }
         _ => {}
     }
     t.status = to.into();
@@ -698,6 +773,19 @@ pub fn condition(actor: &AuthUser, query: &TicketListQuery) -> Result<Condition,
             Ok => cond.add(ticket::Column::SlaWarningAt.gt(now)),
         };
     }
+    if let Some(soon) = query.breaching_soon {
+        if !actor.role.is_staff() {
+            return Err(ApiError::BadRequest(
+                ErrorCode::InvalidQuery,
+                "breaching_soon is a staff filter".to_owned(),
+            ));
+        }
+        let now = Utc::now();
+        let running = Condition::all()
+            .add(ticket::Column::SlaDueAt.gte(now))
+            .add(ticket::Column::SlaAlertAt.lte(now));
+        cond = cond.add(if soon { running } else { running.not() });
+    }
     if let Some(q) = search_text(query.q.as_deref())? {
         let q = q.as_str();
         let mut any = Condition::any().add(
@@ -765,10 +853,17 @@ pub async fn to_dtos<C: ConnectionTrait>(
         .into_iter()
         .map(|t| {
             let person = |id: Uuid| person_or_deleted(&people, id);
-            let sla_status = t.sla_due_at.map(|due| {
-                let start = t.created_at + Duration::seconds(t.sla_paused_secs);
-                sla::status(now, start, due)
-            });
+            let sla_status = match (t.sla_due_at, t.sla_warning_at, t.sla_critical_at) {
+                (Some(due), Some(warning), Some(critical)) => {
+                    Some(sla::status_at(now, warning, critical, due))
+                }
+                (Some(due), _, _) => Some(sla::status(
+                    now,
+                    t.created_at + Duration::seconds(t.sla_paused_secs),
+                    due,
+                )),
+                _ => None,
+            };
             TicketDto {
                 id: t.id,
                 number: t.number,
@@ -795,6 +890,22 @@ pub async fn to_dtos<C: ConnectionTrait>(
                     paused: t.status == ticket::Status::Pending,
                     response_breached: t.response_breached,
                     resolution_breached: t.resolution_breached,
+                    warning_at: t.sla_warning_at,
+                    critical_at: t.sla_critical_at,
+                    policy: Some(
+                        t.sla_policy
+                            .clone()
+                            .unwrap_or_else(|| sla::DEFAULT_POLICY.to_owned()),
+                    ),
+                    calendar_id: t.sla_calendar_id,
+                    eta: t.sla_eta_at.map(|at| EtaDto {
+                        at,
+                        kind: if t.first_response_at.is_none() {
+                            EtaKind::Reply
+                        } else {
+                            EtaKind::Resolution
+                        },
+                    }),
                 },
                 escalated: t.escalated,
                 escalation_level: t.escalation_level,
@@ -807,6 +918,33 @@ pub async fn to_dtos<C: ConnectionTrait>(
             }
         })
         .collect())
+}
+
+/// DTOs as `actor` may see them: customers get [`TicketDto::for_customer`].
+pub async fn to_dtos_for<C: ConnectionTrait>(
+    db: &C,
+    actor: &AuthUser,
+    tickets: Vec<ticket::Model>,
+) -> Result<Vec<TicketDto>, ApiError> {
+    let staff = actor.role.is_staff();
+    let dtos = to_dtos(db, staff, tickets).await?;
+    Ok(if staff {
+        dtos
+    } else {
+        dtos.into_iter().map(TicketDto::for_customer).collect()
+    })
+}
+
+/// One DTO as `actor` may see it.
+pub async fn to_dto_for<C: ConnectionTrait>(
+    db: &C,
+    actor: &AuthUser,
+    ticket: ticket::Model,
+) -> Result<TicketDto, ApiError> {
+    to_dtos_for(db, actor, vec![ticket])
+        .await?
+        .pop()
+        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("ticket DTO missing")))
 }
 
 pub async fn to_dto<C: ConnectionTrait>(
@@ -931,6 +1069,7 @@ pub fn mark_first_response(t: &mut ticket::Model, at: DateTime<Utc>) -> bool {
         return false;
     }
     t.first_response_at = Some(at);
+    t.response_business_secs = Some(business_secs(t, at));
     refresh_clock(t);
     true
 }

@@ -3,7 +3,8 @@
 //! reassignment), `/admin/agents` (status, shifts, capacity, metrics, new agents),
 //! `/admin/journeys` (list, and the builder at `/admin/journeys/new` and
 //! `/admin/journeys/:id`), `/admin/mail` (the outbox: delivery status, resend) and
-//! `/admin/settings` (SLA policies and queue behaviour).
+//! `/admin/settings` (SLA policies and queue behaviour) and `/admin/calendars` (business-hours
+//! calendars the policies count on).
 //!
 //! Every page is wrapped in `RequireRole` for admins and talks to the server only through
 //! `crate::api`. Helpers shared by the admin forms (server field errors) live here.
@@ -11,6 +12,7 @@
 mod agents;
 mod analytics;
 mod builder;
+mod calendars;
 mod home;
 mod journeys;
 mod mail;
@@ -24,6 +26,7 @@ use leptos::prelude::*;
 pub use agents::AgentsPage;
 pub use analytics::AnalyticsPage;
 pub use builder::JourneyBuilderPage;
+pub use calendars::CalendarsPage;
 pub use home::AdminDashboard;
 pub use journeys::JourneysPage;
 pub use mail::MailPage;

@@ -1,5 +1,7 @@
 //! `/admin/settings`: the SLA policy (first response and resolution targets per priority, in
-//! minutes) and queue behaviour (assignment interval, SLA check interval, release on offline).
+//! minutes, and the business-hours calendar they count on), the share of a window after which
+//! staff are warned, override policies for a category or a journey outcome, and queue
+//! behaviour (assignment interval, SLA check interval, release on offline).
 //!
 //! The form only checks that numbers are whole numbers; every rule (ranges, a response target
 //! no later than the resolution target) is the server's, and its messages from
@@ -9,9 +11,11 @@
 use std::collections::BTreeMap;
 
 use leptos::prelude::*;
+use shared::calendar::{CalendarDto, RecomputeRequest};
 use shared::settings::{SettingsDto, UpdateSettingsRequest};
-use shared::sla::{SlaPolicies, SlaTarget};
+use shared::sla::{SlaMatch, SlaOverride, SlaPolicies, SlaTarget};
 use shared::{Priority, Role};
+use uuid::Uuid;
 
 use super::{FieldErrors, clear_error, field_error, has_error};
 use crate::api;
@@ -96,6 +100,18 @@ fn SettingsForm(initial: SettingsDto) -> impl IntoView {
     let assignment = RwSignal::new(initial.assignment_interval_secs.to_string());
     let sla_check = RwSignal::new(initial.sla_check_interval_secs.to_string());
     let release = RwSignal::new(initial.release_on_offline);
+    let calendar = RwSignal::new(initial.sla_policies.calendar_id);
+    let warning_percent = RwSignal::new(initial.sla_warning_percent.to_string());
+    let overrides = RwSignal::new(
+        initial
+            .sla_overrides
+            .iter()
+            .map(OverrideInputs::from_override)
+            .collect::<Vec<_>>(),
+    );
+    let calendars = LocalResource::new(move || api::list_calendars(session));
+    let calendar_list =
+        Signal::derive(move || calendars.get().and_then(Result::ok).unwrap_or_default());
     let errors: FieldErrors = RwSignal::new(BTreeMap::new());
     let alert = RwSignal::new(None::<String>);
     let done = RwSignal::new(None::<String>);
@@ -111,6 +127,14 @@ fn SettingsForm(initial: SettingsDto) -> impl IntoView {
         assignment.set(s.assignment_interval_secs.to_string());
         sla_check.set(s.sla_check_interval_secs.to_string());
         release.set(s.release_on_offline);
+        calendar.set(s.sla_policies.calendar_id);
+        warning_percent.set(s.sla_warning_percent.to_string());
+        overrides.set(
+            s.sla_overrides
+                .iter()
+                .map(OverrideInputs::from_override)
+                .collect(),
+        );
     };
 
     let save = Action::new_local(move |req: &UpdateSettingsRequest| {
@@ -121,7 +145,7 @@ fn SettingsForm(initial: SettingsDto) -> impl IntoView {
                     fill(&s);
                     saved.set(s);
                     done.set(Some(
-                        "Settings saved. New SLA targets apply to tickets opened or re-prioritised from now on."
+                        "Settings saved. New SLA terms apply to tickets opened from now on; open tickets keep theirs until you recompute."
                             .to_owned(),
                     ));
                     toasts.success("Settings saved.", None);
@@ -135,11 +159,13 @@ fn SettingsForm(initial: SettingsDto) -> impl IntoView {
                         // field is listed in the alert.
                         let known = |k: &str| {
                             k.starts_with("sla_policies.")
+                                || k.starts_with("sla_overrides")
                                 || matches!(
                                     k,
                                     "assignment_interval_secs"
                                         | "sla_check_interval_secs"
                                         | "release_on_offline"
+                                        | "sla_warning_percent"
                                 )
                         };
                         let others: Vec<String> = fields
@@ -188,6 +214,23 @@ fn SettingsForm(initial: SettingsDto) -> impl IntoView {
                 }
             }
         });
+        policies.calendar_id = calendar.get_untracked();
+        let percent = warning_percent.get_untracked().trim().parse::<u8>();
+        if percent.is_err() {
+            local.insert(
+                "sla_warning_percent".to_owned(),
+                "Enter a whole number of percent.".to_owned(),
+            );
+        }
+        let mut rules = Vec::new();
+        for (i, o) in overrides.get_untracked().iter().enumerate() {
+            match o.to_override() {
+                Ok(rule) => rules.push(rule),
+                Err(m) => {
+                    local.insert(format!("sla_overrides[{i}]"), m);
+                }
+            }
+        }
         let assignment_secs = whole(&assignment.get_untracked(), "seconds");
         let sla_secs = whole(&sla_check.get_untracked(), "seconds");
         if let Err(m) = &assignment_secs {
@@ -203,12 +246,26 @@ fn SettingsForm(initial: SettingsDto) -> impl IntoView {
         }
         save.dispatch(UpdateSettingsRequest {
             sla_policies: Some(policies),
+            sla_overrides: Some(rules),
+            sla_warning_percent: percent.ok(),
             assignment_interval_secs: assignment_secs.ok(),
             sla_check_interval_secs: sla_secs.ok(),
             release_on_offline: Some(release.get_untracked()),
         });
     };
     let busy = save.pending();
+    let recompute = Action::new_local(move |_: &()| async move {
+        match api::recompute_sla(session, &RecomputeRequest::default()).await {
+            Ok(r) => toasts.success(
+                format!(
+                    "Recomputed {} open tickets; {} got new deadlines.",
+                    r.recomputed, r.moved
+                ),
+                None,
+            ),
+            Err(err) => toasts.error(err.message()),
+        }
+    });
 
     let rows = targets.with_value(|ts| {
         ts.iter()
@@ -235,6 +292,48 @@ fn SettingsForm(initial: SettingsDto) -> impl IntoView {
                     </div>
                     {rows}
                 </div>
+                <div class="grid-2">
+                    <div class="field">
+                        <label for="sla-calendar">"Counted on"</label>
+                        <CalendarSelect id="sla-calendar".to_owned() value=calendar calendars=calendar_list/>
+                        <p class="field-hint">"Only the calendar's working hours count; manage calendars on the Calendars page."</p>
+                        {field_error(errors, "sla_policies.calendar_id", "sla-calendar-error".to_owned())}
+                    </div>
+                    <NumberField
+                        id="sla-warning-percent"
+                        label="Warn staff at (% of the window used)"
+                        hint="The assigned agent and admins get a warning, once per clock."
+                        value=warning_percent
+                        key="sla_warning_percent"
+                        errors=errors
+                    />
+                </div>
+            </section>
+            <section class="card" aria-labelledby="overrides-title" data-testid="sla-overrides">
+                <h2 id="overrides-title">"Override policies"</h2>
+                <p class="muted">
+                    "A ticket from a matching journey outcome, or else with a matching category, runs on the override instead (first match wins). Tickets already open keep the terms they started with."
+                </p>
+                <For
+                    each=move || overrides.get()
+                    key=|o| o.key
+                    children=move |o: OverrideInputs| {
+                        let index = move || overrides.with(|l| l.iter().position(|x| x.key == o.key).unwrap_or(0));
+                        view! { <OverrideRow inputs=o index=Signal::derive(index) calendars=calendar_list errors=errors on_remove=Callback::new(move |()| overrides.update(|l| l.retain(|x| x.key != o.key)))/> }
+                    }
+                />
+                <button type="button" class="btn btn-secondary" id="override-add"
+                    on:click=move |_| overrides.update(|l| l.push(OverrideInputs::from_override(&SlaOverride {
+                        name: String::new(),
+                        when: SlaMatch::Category { category: String::new() },
+                        policy: SlaPolicies::default(),
+                    })))>"Add override"</button>
+                <p class="muted">
+                    "Editing policies or calendars never moves the deadlines of open tickets. To move them onto the terms now in force: "
+                    <button type="button" class="btn btn-secondary btn-small" id="sla-recompute"
+                        disabled=move || recompute.pending().get()
+                        on:click=move |_| { recompute.dispatch(()); }>"Recompute open tickets"</button>
+                </p>
             </section>
             <section class="card" aria-labelledby="queue-title">
                 <h2 id="queue-title">"Queue"</h2>
@@ -287,6 +386,203 @@ fn SettingsForm(initial: SettingsDto) -> impl IntoView {
                 </button>
             </div>
         </form>
+    }
+}
+
+/// A calendar picker: "Around the clock" or one of the calendars.
+#[component]
+fn CalendarSelect(
+    id: String,
+    value: RwSignal<Option<Uuid>>,
+    calendars: Signal<Vec<CalendarDto>>,
+) -> impl IntoView {
+    view! {
+        <select id=id on:change=move |ev| value.set(event_target_value(&ev).parse().ok())>
+            <option value="" selected=move || value.get().is_none()>"Around the clock (24/7)"</option>
+            {move || calendars.get().into_iter().map(|c| {
+                let cid = c.id;
+                view! { <option value=cid.to_string() selected=move || value.get() == Some(cid)>{c.name.clone()}</option> }
+            }).collect_view()}
+        </select>
+    }
+}
+
+/// Keys for override rows.
+fn next_override_key() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    NEXT.fetch_add(1, Ordering::Relaxed)
+}
+
+/// The inputs of one override rule.
+#[derive(Debug, Clone, Copy)]
+struct OverrideInputs {
+    key: u64,
+    name: RwSignal<String>,
+    /// `category` or `journey_outcome`.
+    kind: RwSignal<String>,
+    /// The category, or the journey id.
+    value: RwSignal<String>,
+    /// The end node id (journey outcomes).
+    node: RwSignal<String>,
+    calendar: RwSignal<Option<Uuid>>,
+    /// Response / resolution minutes per priority, low … urgent.
+    targets: [(RwSignal<String>, RwSignal<String>); 4],
+}
+
+impl OverrideInputs {
+    fn from_override(o: &SlaOverride) -> Self {
+        let (kind, value, node) = match &o.when {
+            SlaMatch::Category { category } => ("category", category.clone(), String::new()),
+            SlaMatch::JourneyOutcome {
+                journey_id,
+                node_id,
+            } => ("journey_outcome", journey_id.to_string(), node_id.clone()),
+        };
+        let t = |p: Priority| {
+            let t = o.policy.target(p);
+            (
+                RwSignal::new(t.response_minutes.to_string()),
+                RwSignal::new(t.resolution_minutes.to_string()),
+            )
+        };
+        Self {
+            key: next_override_key(),
+            name: RwSignal::new(o.name.clone()),
+            kind: RwSignal::new(kind.to_owned()),
+            value: RwSignal::new(value),
+            node: RwSignal::new(node),
+            calendar: RwSignal::new(o.policy.calendar_id),
+            targets: [
+                t(Priority::Low),
+                t(Priority::Medium),
+                t(Priority::High),
+                t(Priority::Urgent),
+            ],
+        }
+    }
+
+    fn to_override(self) -> Result<SlaOverride, String> {
+        let when = if self.kind.get_untracked() == "journey_outcome" {
+            SlaMatch::JourneyOutcome {
+                journey_id: self
+                    .value
+                    .get_untracked()
+                    .trim()
+                    .parse()
+                    .map_err(|_| "Enter the journey's id.".to_owned())?,
+                node_id: self.node.get_untracked().trim().to_owned(),
+            }
+        } else {
+            SlaMatch::Category {
+                category: self.value.get_untracked().trim().to_owned(),
+            }
+        };
+        let mut t = [SlaTarget {
+            response_minutes: 0,
+            resolution_minutes: 0,
+        }; 4];
+        for (i, (r, s)) in self.targets.iter().enumerate() {
+            t[i] = SlaTarget {
+                response_minutes: whole(&r.get_untracked(), "minutes")?,
+                resolution_minutes: whole(&s.get_untracked(), "minutes")?,
+            };
+        }
+        Ok(SlaOverride {
+            name: self.name.get_untracked().trim().to_owned(),
+            when,
+            policy: SlaPolicies {
+                low: t[0],
+                medium: t[1],
+                high: t[2],
+                urgent: t[3],
+                calendar_id: self.calendar.get_untracked(),
+            },
+        })
+    }
+}
+
+/// One override rule: name, what it matches, its calendar and targets.
+#[component]
+fn OverrideRow(
+    inputs: OverrideInputs,
+    index: Signal<usize>,
+    calendars: Signal<Vec<CalendarDto>>,
+    errors: FieldErrors,
+    on_remove: Callback<()>,
+) -> impl IntoView {
+    let o = inputs;
+    let k = o.key;
+    let problems = move || {
+        let prefix = format!("sla_overrides[{}]", index.get());
+        errors.with(|e| {
+            e.iter()
+                .filter(|(key, _)| key.starts_with(&prefix))
+                .map(|(key, m)| format!("{}: {m}", key.trim_start_matches(&prefix)))
+                .collect::<Vec<_>>()
+        })
+    };
+    let targets = [Priority::Low, Priority::Medium, Priority::High, Priority::Urgent]
+        .into_iter()
+        .zip(o.targets)
+        .map(|(p, (r, s))| {
+            view! {
+                <span class="override-target" data-priority=p.as_str()>
+                    <span class=format!("priority priority-{}", p.as_str())>{priority_label(p)}</span>
+                    <input type="number" min="1" class="override-response" aria-label=format!("{} first response (minutes)", priority_label(p))
+                        prop:value=move || r.get() on:input=move |ev| r.set(event_target_value(&ev))/>
+                    <input type="number" min="1" class="override-resolution" aria-label=format!("{} resolution (minutes)", priority_label(p))
+                        prop:value=move || s.get() on:input=move |ev| s.set(event_target_value(&ev))/>
+                </span>
+            }
+        })
+        .collect_view();
+    view! {
+        <div class="override-row card-inset" data-override=move || o.name.get()>
+            <div class="grid-2">
+                <div class="field">
+                    <label for=format!("override-{k}-name")>"Name"</label>
+                    <input id=format!("override-{k}-name") type="text" class="override-name" maxlength="100"
+                        prop:value=move || o.name.get() on:input=move |ev| o.name.set(event_target_value(&ev))/>
+                </div>
+                <div class="field">
+                    <label for=format!("override-{k}-kind")>"Applies to"</label>
+                    <select id=format!("override-{k}-kind") class="override-kind" on:change=move |ev| o.kind.set(event_target_value(&ev))>
+                        <option value="category" selected=move || o.kind.get() == "category">"Tickets with the category"</option>
+                        <option value="journey_outcome" selected=move || o.kind.get() == "journey_outcome">"Tickets from a journey outcome"</option>
+                    </select>
+                </div>
+                <div class="field">
+                    <label for=format!("override-{k}-value")>
+                        {move || if o.kind.get() == "category" { "Category" } else { "Journey id" }}
+                    </label>
+                    <input id=format!("override-{k}-value") type="text" class="override-value"
+                        prop:value=move || o.value.get() on:input=move |ev| o.value.set(event_target_value(&ev))/>
+                </div>
+                {move || (o.kind.get() == "journey_outcome").then(|| view! {
+                    <div class="field">
+                        <label for=format!("override-{k}-node")>"End node id"</label>
+                        <input id=format!("override-{k}-node") type="text" class="override-node"
+                            prop:value=move || o.node.get() on:input=move |ev| o.node.set(event_target_value(&ev))/>
+                    </div>
+                })}
+                <div class="field">
+                    <label for=format!("override-{k}-calendar")>"Counted on"</label>
+                    <CalendarSelect id=format!("override-{k}-calendar") value=o.calendar calendars=calendars/>
+                </div>
+            </div>
+            <div class="override-targets">
+                <p class="field-hint">"First response and resolution, in minutes:"</p>
+                {targets}
+            </div>
+            {move || {
+                let p = problems();
+                (!p.is_empty()).then(|| view! {
+                    <ul class="field-errors">{p.into_iter().map(|m| view! { <li>{m}</li> }).collect_view()}</ul>
+                })
+            }}
+            <button type="button" class="btn btn-small override-remove" on:click=move |_| on_remove.run(())>"Remove override"</button>
+        </div>
     }
 }
 

@@ -72,6 +72,8 @@ struct Filters {
     from: RwSignal<String>,
     to: RwSignal<String>,
     sla: RwSignal<Option<SlaStatus>>,
+    /// Only running clocks past their warning share ("breaching soon").
+    breaching_soon: RwSignal<bool>,
     /// The search text as typed, and as applied (after a pause in typing).
     q_typed: RwSignal<String>,
     q: RwSignal<String>,
@@ -134,6 +136,7 @@ impl Filters {
             from: RwSignal::new(day("from")),
             to: RwSignal::new(day("to")),
             sla: RwSignal::new(get("sla").parse().ok()),
+            breaching_soon: RwSignal::new(get("breaching_soon") == "true"),
             q_typed: RwSignal::new(q.clone()),
             q: RwSignal::new(q),
             sort: RwSignal::new(
@@ -179,6 +182,7 @@ impl Filters {
             created_from: format::local_day_start(&self.from.get(), false),
             created_to: format::local_day_start(&self.to.get(), true),
             sla: self.sla.get(),
+            breaching_soon: self.breaching_soon.get().then_some(true),
             q: Some(self.q.get()).filter(|q| !q.trim().is_empty()),
             sort: Some(self.sort.get()),
             order: Some(self.order.get()),
@@ -227,6 +231,7 @@ impl Filters {
         self.from.set(String::new());
         self.to.set(String::new());
         self.sla.set(None);
+        self.breaching_soon.set(false);
         self.q_typed.set(String::new());
         self.q.set(String::new());
         self.first_page();
@@ -244,6 +249,7 @@ impl Filters {
             self.from.with(|d| !d.is_empty()),
             self.to.with(|d| !d.is_empty()),
             self.sla.with(Option::is_some),
+            self.breaching_soon.get(),
             self.q.with(|q| !q.trim().is_empty()),
         ]
         .into_iter()
@@ -542,6 +548,18 @@ fn FilterPanel(filters: Filters, agents: Memo<Vec<AgentDto>>) -> impl IntoView {
                         }).collect_view()}
                     </select>
                 </div>
+                <label class="check">
+                    <input
+                        type="checkbox"
+                        id="filter-breaching-soon"
+                        prop:checked=move || filters.breaching_soon.get()
+                        on:change=move |ev| {
+                            filters.breaching_soon.set(event_target_checked(&ev));
+                            filters.first_page();
+                        }
+                    />
+                    <span>"Breaching soon"</span>
+                </label>
                 <div class="field">
                     <label for="filter-escalated">"Escalated"</label>
                     <select

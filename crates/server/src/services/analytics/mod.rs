@@ -8,6 +8,7 @@
 //! tickets the database holds. [`rollup`] keeps the stored days current (see the job).
 
 pub mod rollup;
+pub mod sla;
 pub mod tally;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};

@@ -24,23 +24,42 @@ pub struct TicketInfo<'a> {
 /// What happened, with what the mail quotes.
 #[derive(Debug, Clone)]
 pub enum Content<'a> {
-    Opened,
-    AgentReply { author: &'a str, body: &'a str },
+    /// `eta`: "Tue 8 Dec 10:00 (Europe/Berlin time)", when the team aims to reply by.
+    Opened {
+        eta: Option<String>,
+    },
+    AgentReply {
+        author: &'a str,
+        body: &'a str,
+    },
     Resolved,
     Assigned,
-    CustomerReplied { author: &'a str, body: &'a str },
-    SlaBreached { target: &'a str, priority: &'a str },
+    CustomerReplied {
+        author: &'a str,
+        body: &'a str,
+    },
+    SlaBreached {
+        target: &'a str,
+        priority: &'a str,
+    },
+    /// `due`: the deadline as shown ("Tue 8 Dec 10:00 (Europe/Berlin time)").
+    SlaWarning {
+        target: &'a str,
+        percent: u8,
+        due: String,
+    },
 }
 
 impl Content<'_> {
     pub fn kind(&self) -> MailKind {
         match self {
-            Content::Opened => MailKind::TicketOpened,
+            Content::Opened { .. } => MailKind::TicketOpened,
             Content::AgentReply { .. } => MailKind::AgentReply,
             Content::Resolved => MailKind::TicketResolved,
             Content::Assigned => MailKind::TicketAssigned,
             Content::CustomerReplied { .. } => MailKind::CustomerReplied,
             Content::SlaBreached { .. } => MailKind::SlaBreached,
+            Content::SlaWarning { .. } => MailKind::SlaWarning,
         }
     }
 }
@@ -108,13 +127,19 @@ pub fn compose(
     let title = one_line(ticket.subject);
     let n = ticket.number;
     let (subject, blocks) = match content {
-        Content::Opened => (
+        Content::Opened { eta } => (
             format!("{tag} {title}"),
             vec![
-                Block::Para(format!(
-                    "We received your request \"{title}\". Its number is #{n}; \
-                     we will answer as soon as we can."
-                )),
+                Block::Para(match eta {
+                    Some(eta) => format!(
+                        "We received your request \"{title}\". Its number is #{n}; \
+                         we aim to reply by {eta}."
+                    ),
+                    None => format!(
+                        "We received your request \"{title}\". Its number is #{n}; \
+                         we will answer as soon as we can."
+                    ),
+                }),
                 Block::Para("To add details, reply to this email or open the ticket:".into()),
                 Block::Link("Open ticket".into(), ticket.link.clone()),
             ],
@@ -156,6 +181,20 @@ pub fn compose(
             vec![
                 Block::Para(format!("{} replied on ticket #{n}:", one_line(author))),
                 Block::Quote((*body).to_owned()),
+                Block::Link("Open ticket".into(), ticket.link.clone()),
+            ],
+        ),
+        Content::SlaWarning {
+            target,
+            percent,
+            due,
+        } => (
+            format!("{tag} SLA {target} target {percent}% used: {title}"),
+            vec![
+                Block::Para(format!(
+                    "Ticket #{n} \"{title}\" has used {percent}% of its {target} target; \
+                     it is due by {due}."
+                )),
                 Block::Link("Open ticket".into(), ticket.link.clone()),
             ],
         ),
@@ -245,7 +284,7 @@ mod tests {
     fn subjects_carry_the_ticket_tag() {
         let t = ticket("Printer on fire");
         for content in [
-            Content::Opened,
+            Content::Opened { eta: None },
             Content::AgentReply {
                 author: "Ann",
                 body: "x",
@@ -299,7 +338,7 @@ mod tests {
     #[test]
     fn subjects_are_one_bounded_line() {
         let long = format!("line\r\nbreak {}", "x".repeat(500));
-        let mail = compose(&ticket(&long), &Content::Opened, "Eve", None);
+        let mail = compose(&ticket(&long), &Content::Opened { eta: None }, "Eve", None);
         assert!(!mail.subject.contains(['\r', '\n']));
         assert!(mail.subject.chars().count() <= SUBJECT_MAX_CHARS + 10);
     }

@@ -50,6 +50,12 @@ pub enum Notice<'a> {
         ticket: &'a ticket::Model,
         target: SlaTargetKind,
     },
+    /// A running SLA clock used its warning share (once per clock).
+    SlaWarning {
+        ticket: &'a ticket::Model,
+        target: SlaTargetKind,
+        percent: u8,
+    },
 }
 
 /// Queues the mail `notice` calls for; returns how many rows were queued. `actor` is the user
@@ -84,10 +90,29 @@ pub async fn notify<C: ConnectionTrait>(
     Ok(queued)
 }
 
+/// The customer's ETA in the ticket calendar's zone, named: the mail cannot know the
+/// reader's own zone (the portal shows it in theirs).
+fn eta_text(t: &ticket::Model) -> Option<String> {
+    t.sla_eta_at.map(|at| in_zone(t, at))
+}
+
+/// "Tue 8 Dec 10:00 (Europe/Berlin time)": an instant in the zone of the ticket's calendar.
+fn in_zone(t: &ticket::Model, at: DateTime<Utc>) -> String {
+    let hours = crate::services::sla::hours_of(crate::services::sla::stored_terms(t).as_ref());
+    let tz = hours.time_zone();
+    format!(
+        "{} ({} time)",
+        at.with_timezone(&tz).format("%a %-d %b %H:%M"),
+        tz.name()
+    )
+}
+
 fn notice_ticket<'a>(notice: Notice<'a>) -> &'a ticket::Model {
     match notice {
         Notice::TicketOpened(t) | Notice::Resolved(t) | Notice::Assigned(t) => t,
-        Notice::Message { ticket, .. } | Notice::SlaBreached { ticket, .. } => ticket,
+        Notice::Message { ticket, .. }
+        | Notice::SlaBreached { ticket, .. }
+        | Notice::SlaWarning { ticket, .. } => ticket,
     }
 }
 
@@ -100,7 +125,8 @@ async fn recipients<'a, C: ConnectionTrait>(
     match notice {
         Notice::TicketOpened(t) => {
             if let Some(customer) = User::find_by_id(t.customer_id).one(db).await? {
-                out.push((customer, Content::Opened, format!("opened:{}", t.id)));
+                let content = Content::Opened { eta: eta_text(t) };
+                out.push((customer, content, format!("opened:{}", t.id)));
             }
         }
         Notice::Message {
@@ -151,23 +177,10 @@ async fn recipients<'a, C: ConnectionTrait>(
             }
         }
         Notice::SlaBreached { ticket: t, target } => {
-            let target_name = match target {
-                SlaTargetKind::Response => "response",
-                SlaTargetKind::Resolution => "resolution",
-            };
+            let target_name = target_name(target);
             let cause = format!("sla:{}:{target_name}", t.id);
             let priority = t.priority().as_str();
-            let mut people = User::find()
-                .filter(user::Column::Role.eq(user::UserRole::Admin))
-                .filter(user::Column::Active.eq(true))
-                .all(db)
-                .await?;
-            if let Some(agent_id) = t.assigned_agent_id
-                && let Some(agent) = User::find_by_id(agent_id).one(db).await?
-            {
-                people.push(agent);
-            }
-            for person in people {
+            for person in sla_people(db, t).await? {
                 let content = Content::SlaBreached {
                     target: target_name,
                     priority,
@@ -175,8 +188,50 @@ async fn recipients<'a, C: ConnectionTrait>(
                 out.push((person, content, cause.clone()));
             }
         }
+        Notice::SlaWarning {
+            ticket: t,
+            target,
+            percent,
+        } => {
+            let target_name = target_name(target);
+            let cause = format!("sla-warning:{}:{target_name}", t.id);
+            let due = t.sla_due_at.map(|due| in_zone(t, due)).unwrap_or_default();
+            for person in sla_people(db, t).await? {
+                let content = Content::SlaWarning {
+                    target: target_name,
+                    percent,
+                    due: due.clone(),
+                };
+                out.push((person, content, cause.clone()));
+            }
+        }
     }
     Ok(out)
+}
+
+fn target_name(target: SlaTargetKind) -> &'static str {
+    match target {
+        SlaTargetKind::Response => "response",
+        SlaTargetKind::Resolution => "resolution",
+    }
+}
+
+/// Who hears about a ticket's SLA: every active admin and the assigned agent.
+async fn sla_people<C: ConnectionTrait>(
+    db: &C,
+    t: &ticket::Model,
+) -> Result<Vec<user::Model>, ApiError> {
+    let mut people = User::find()
+        .filter(user::Column::Role.eq(user::UserRole::Admin))
+        .filter(user::Column::Active.eq(true))
+        .all(db)
+        .await?;
+    if let Some(agent_id) = t.assigned_agent_id
+        && let Some(agent) = User::find_by_id(agent_id).one(db).await?
+    {
+        people.push(agent);
+    }
+    Ok(people)
 }
 
 /// The ticket's root Message-ID, which every mail about it references.

@@ -1,0 +1,161 @@
+//! Real-browser tests of business-hours SLAs: an admin builds a calendar in the editor (the
+//! preview computed in the browser reacts, the server's validation errors show), puts the
+//! default policy on it, and a customer sees an honest "we aim to reply by …" on their ticket.
+//!
+//! Like the other browser tests they need `dist/`, `chromium` and `chromedriver`, and skip
+//! loudly without them unless `HELPDESK_REQUIRE_BROWSER=1`.
+
+use fantoccini::{Client, Locator};
+use serde_json::json;
+
+use crate::browser_support::*;
+
+/// Sets an input the way a picker does (typing into time inputs depends on the locale).
+async fn set_value(client: &Client, css: &str, value: &str) {
+    client
+        .wait()
+        .at_most(WAIT)
+        .for_element(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"));
+    client
+        .execute(
+            "const el = document.querySelector(arguments[0]);
+             el.value = arguments[1];
+             el.dispatchEvent(new Event('input', { bubbles: true }));
+             el.dispatchEvent(new Event('change', { bubbles: true }));",
+            vec![json!(css), json!(value)],
+        )
+        .await
+        .unwrap_or_else(|e| panic!("set {css}: {e}"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admin_builds_a_calendar_and_the_customer_sees_an_eta() {
+    let Some((app, cleanup, driver)) = setup().await else {
+        return;
+    };
+    let admin = driver.session().await;
+    sign_in(&admin, &app, "admin@helpdesk.local", "Admin123!").await;
+    wait_for_text(&admin, "h1[data-testid=page-title]", "Admin dashboard").await;
+    click(&admin, "a[href='/admin/calendars']").await;
+    wait_for_text(
+        &admin,
+        "h1[data-testid=page-title]",
+        "Business-hours calendars",
+    )
+    .await;
+
+    // A new calendar starts as 09:00–17:00 on weekdays; the preview already answers.
+    type_into(&admin, "#calendar-name", "Berlin office").await;
+    choose(&admin, "#calendar-tz", "Europe/Berlin").await;
+    wait_for_count(&admin, "[data-day=mon] .interval", 1).await;
+    wait_for_count(&admin, "[data-day=sat] .interval", 0).await;
+    wait_for_contains(&admin, "[data-testid=calendar-preview]", "would be due at").await;
+    replace_text(&admin, "#preview-hours", "abc").await;
+    wait_for_contains(
+        &admin,
+        "[data-testid=calendar-preview]",
+        "Enter a number of hours",
+    )
+    .await;
+    replace_text(&admin, "#preview-hours", "8").await;
+    wait_for_contains(&admin, "[data-testid=calendar-preview]", "would be due at").await;
+
+    // An empty Saturday interval: the browser's own check says so at once, and the server
+    // refuses it with the field named.
+    click(&admin, "[data-testid=add-interval-sat]").await;
+    wait_for_count(&admin, "[data-day=sat] .interval", 1).await;
+    set_value(&admin, "[data-day=sat] .interval-start", "10:00").await;
+    set_value(&admin, "[data-day=sat] .interval-end", "10:00").await;
+    wait_for_contains(&admin, "[data-testid=calendar-preview]", "week.sat[0]").await;
+    click(&admin, "#calendar-save").await;
+    wait_for_contains(&admin, "[data-testid=calendar-problems]", "week.sat[0]").await;
+    screenshot(&admin, "calendar-invalid").await;
+
+    // A night shift on Saturday instead (it runs past midnight), and a holiday.
+    set_value(&admin, "[data-day=sat] .interval-start", "22:00").await;
+    set_value(&admin, "[data-day=sat] .interval-end", "06:00").await;
+    click(&admin, "#holiday-add").await;
+    wait_for_count(&admin, "[data-testid=holidays] .holiday-row", 1).await;
+    type_into(&admin, ".holiday-row .holiday-name", "New Year").await;
+    set_value(&admin, ".holiday-row .holiday-from", "2027-01-01").await;
+    click(&admin, ".holiday-row .holiday-yearly").await;
+    wait_for_contains(&admin, "[data-testid=calendar-preview]", "would be due at").await;
+    click(&admin, "#calendar-save").await;
+    wait_for_contains(&admin, "[data-testid=calendar-list]", "Berlin office").await;
+    screenshot(&admin, "calendar-saved").await;
+
+    // The server has it as typed.
+    let (token, _) = {
+        let resp = app.login("admin@helpdesk.local", "Admin123!").await;
+        let data = resp.assert_ok(200);
+        (
+            data["token"].as_str().unwrap().to_owned(),
+            data["user"]["id"].as_str().unwrap().to_owned(),
+        )
+    };
+    let list = app.get("/api/sla/calendars", Some(&token)).await;
+    let cal = list.assert_ok(200)[0].clone();
+    assert_eq!(cal["name"], "Berlin office");
+    assert_eq!(cal["time_zone"], "Europe/Berlin");
+    assert_eq!(
+        cal["week"]["sat"],
+        json!([{"start": "22:00", "end": "06:00"}])
+    );
+    assert_eq!(cal["holidays"][0]["name"], "New Year");
+    assert_eq!(cal["holidays"][0]["yearly"], true);
+    let cal_id = cal["id"].as_str().unwrap().to_owned();
+
+    // The default policy counts on it from now on.
+    click(&admin, "a[href='/admin/settings']").await;
+    wait_for_text(&admin, "h1[data-testid=page-title]", "Settings").await;
+    wait_for_count(
+        &admin,
+        &format!("#sla-calendar option[value='{cal_id}']"),
+        1,
+    )
+    .await;
+    choose(&admin, "#sla-calendar", &cal_id).await;
+    click(&admin, "#settings-save").await;
+    wait_for_contains(&admin, "[data-testid=settings-saved]", "Settings saved").await;
+    let settings = app.get("/api/settings", Some(&token)).await;
+    assert_eq!(
+        settings.assert_ok(200)["sla_policies"]["calendar_id"],
+        cal_id.as_str()
+    );
+
+    // A customer opens a request and is told when to expect a reply, in their time.
+    let customer = driver.session().await;
+    sign_in(&customer, &app, "customer2@helpdesk.local", "Customer123!").await;
+    wait_for_text(&customer, "h1[data-testid=page-title]", "Customer portal").await;
+    let login = app.login("customer2@helpdesk.local", "Customer123!").await;
+    let customer_token = login.assert_ok(200)["token"].as_str().unwrap().to_owned();
+    let t = app
+        .post(
+            "/api/tickets",
+            Some(&customer_token),
+            &json!({"subject": "Invoice question", "description": "Why twice?", "priority": "high"}),
+        )
+        .await;
+    let id = t.assert_ok(201)["id"].as_str().unwrap().to_owned();
+    customer
+        .goto(&app.url(&format!("/portal/tickets/{id}")))
+        .await
+        .expect("open the ticket");
+    let eta = wait_for_contains(&customer, "[data-testid=ticket-eta]", "We aim to reply by").await;
+    let text = eta.text().await.unwrap_or_default();
+    assert!(text.contains("(your time)"), "{text}");
+    // No internal clock for the customer.
+    let badges = customer
+        .find_all(Locator::Css("[data-testid=sla-badge]"))
+        .await
+        .expect("query");
+    assert!(badges.is_empty(), "the customer sees an SLA badge");
+    screenshot(&customer, "customer-eta").await;
+
+    customer.close().await.ok();
+    admin.close().await.ok();
+    drop(driver);
+    cleanup.run().await;
+}
