@@ -642,6 +642,15 @@ async fn policy_and_calendar_edits_do_not_move_old_tickets_until_recompute(app: 
     )
     .await
     .assert_error(400, "invalid_json");
+    for bad in ["bell\u{7}name", &"x".repeat(101)] {
+        app.post(
+            "/api/sla/recompute",
+            Some(&admin.token),
+            &json!({"policy": bad}),
+        )
+        .await
+        .assert_error(422, "validation_failed");
+    }
 }
 
 async fn customers_see_an_eta_and_no_internal_state(app: TestApp) {
