@@ -389,8 +389,10 @@ fn the_wire_form_is_strict() {
 fn absurd_targets_stop_looking_after_twenty_years() {
     // One minute a week and a year of business time: 10 000 years away. The search gives up
     // (quickly) instead of walking millions of days; `Hours` then counts wall-clock time.
-    let mut week = WeekSpec::default();
-    week.wed = vec![IntervalSpec::new("10:00", "10:01")];
+    let week = WeekSpec {
+        wed: vec![IntervalSpec::new("10:00", "10:01")],
+        ..WeekSpec::default()
+    };
     let c = cal(&spec("UTC", week, vec![]));
     let start = utc(2026, 12, 7, 0, 0);
     assert_eq!(c.add(start, Duration::days(365)), None);
