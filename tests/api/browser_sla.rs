@@ -5,8 +5,10 @@
 //! Like the other browser tests they need `dist/`, `chromium` and `chromedriver`, and skip
 //! loudly without them unless `HELPDESK_REQUIRE_BROWSER=1`.
 
+use chrono::Duration;
 use fantoccini::{Client, Locator};
 use serde_json::json;
+use server::services::sla_monitor;
 
 use crate::browser_support::*;
 
@@ -155,6 +157,47 @@ async fn an_admin_builds_a_calendar_and_the_customer_sees_an_eta() {
     screenshot(&customer, "customer-eta").await;
 
     customer.close().await.ok();
+    admin.close().await.ok();
+    drop(driver);
+    cleanup.run().await;
+}
+
+/// A warning before a breach reaches a signed-in admin live, as a toast linking the ticket.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_warning_before_a_breach_shows_as_a_toast() {
+    let Some((app, cleanup, driver)) = setup().await else {
+        return;
+    };
+    let admin = driver.session().await;
+    sign_in(&admin, &app, "admin@helpdesk.local", "Admin123!").await;
+    wait_for_text(&admin, "h1[data-testid=page-title]", "Admin dashboard").await;
+    wait_for_contains(&admin, "body", "Live").await;
+
+    let login = app.login("customer2@helpdesk.local", "Customer123!").await;
+    let token = login.assert_ok(200)["token"].as_str().unwrap().to_owned();
+    let t = app
+        .post(
+            "/api/tickets",
+            Some(&token),
+            &json!({"subject": "Server room flooded", "description": "Water", "priority": "urgent"}),
+        )
+        .await;
+    let t = t.assert_ok(201).clone();
+    let number = t["number"].as_i64().unwrap();
+    let created: chrono::DateTime<chrono::Utc> = t["created_at"].as_str().unwrap().parse().unwrap();
+    // 50 of the urgent response's 60 minutes later (the default warning share is 80 %).
+    let warnings = sla_monitor::warn(&app.db, &app.state.mail, created + Duration::minutes(50))
+        .await
+        .unwrap();
+    assert_eq!(warnings.len(), 1);
+    app.state.realtime.poke();
+    wait_for_contains(
+        &admin,
+        "[data-testid=toast]",
+        &format!("Ticket #{number} has used 80% of its response SLA: breaching soon"),
+    )
+    .await;
+    screenshot(&admin, "sla-warning-toast").await;
     admin.close().await.ok();
     drop(driver);
     cleanup.run().await;

@@ -31,6 +31,7 @@ crate::db_tests!(
     a_calendar_breach_escalates_once_with_two_monitors_racing,
     policy_and_calendar_edits_do_not_move_old_tickets_until_recompute,
     customers_see_an_eta_and_no_internal_state,
+    a_journey_outcome_selects_its_policy_before_the_category,
     analytics_split_compliance_by_policy_and_calendar,
 );
 
@@ -641,6 +642,15 @@ async fn policy_and_calendar_edits_do_not_move_old_tickets_until_recompute(app: 
     )
     .await
     .assert_error(400, "invalid_json");
+    for bad in ["bell\u{7}name", &"x".repeat(101)] {
+        app.post(
+            "/api/sla/recompute",
+            Some(&admin.token),
+            &json!({"policy": bad}),
+        )
+        .await
+        .assert_error(422, "validation_failed");
+    }
 }
 
 async fn customers_see_an_eta_and_no_internal_state(app: TestApp) {
@@ -821,4 +831,82 @@ async fn analytics_split_compliance_by_policy_and_calendar(app: TestApp) {
     app.get("/api/analytics/sla?from=2026-13-01", Some(&admin.token))
         .await
         .assert_error(400, "invalid_query");
+}
+
+async fn a_journey_outcome_selects_its_policy_before_the_category(app: TestApp) {
+    let admin = app.user(Role::Admin).await;
+    let customer = app.user(Role::Customer).await;
+    // Two outcomes with the same category; only "outage" has its own policy.
+    let definition = json!({
+        "startNode": "what",
+        "nodes": {
+            "what": {"type": "question", "questionType": "single_choice", "title": "What?",
+                     "required": true, "options": [
+                        {"value": "down", "label": "Everything is down", "next": "outage"},
+                        {"value": "slow", "label": "It is slow", "next": "slow"}]},
+            "outage": {"type": "end", "category": "service", "priority": "low",
+                       "subject": "Outage"},
+            "slow": {"type": "end", "category": "service", "priority": "low",
+                     "subject": "Slow"}
+        }
+    });
+    let j = app
+        .post(
+            "/api/journeys",
+            Some(&admin.token),
+            &json!({"slug": "service", "name": "Service", "description": "d",
+                    "icon": "x", "definition": definition}),
+        )
+        .await;
+    let jid = j.assert_ok(201)["id"].as_str().unwrap().to_owned();
+    app.post(
+        &format!("/api/journeys/{jid}/activate"),
+        Some(&admin.token),
+        &json!({}),
+    )
+    .await
+    .assert_ok(200);
+    let settings = app.get("/api/settings", Some(&admin.token)).await;
+    let base = settings.assert_ok(200)["sla_policies"].clone();
+    let mut outage = base.clone();
+    outage["low"] = json!({"response_minutes": 5, "resolution_minutes": 30});
+    let mut service = base.clone();
+    service["low"] = json!({"response_minutes": 120, "resolution_minutes": 600});
+    app.put(
+        "/api/settings",
+        Some(&admin.token),
+        &json!({"sla_overrides": [
+            {"name": "Service", "when": {"kind": "category", "category": "service"},
+             "policy": service},
+            {"name": "Outage", "when": {"kind": "journey_outcome", "journey_id": jid,
+                                         "node_id": "outage"}, "policy": outage}
+        ]}),
+    )
+    .await
+    .assert_ok(200);
+    let submit = |answer: &'static str| {
+        let (app, token, jid) = (&app, customer.token.clone(), jid.clone());
+        async move {
+            let resp = app
+                .post(
+                    &format!("/api/journeys/{jid}/submit"),
+                    Some(&token),
+                    &json!({"answers": {"what": answer}}),
+                )
+                .await;
+            resp.assert_ok(201)["id"].as_str().unwrap().to_owned()
+        }
+    };
+    let down = row(&app, &submit("down").await).await;
+    assert_eq!(down.sla_policy.as_deref(), Some("Outage"));
+    assert_eq!(
+        down.response_due_at,
+        Some(down.created_at + Duration::minutes(5))
+    );
+    let slow = row(&app, &submit("slow").await).await;
+    assert_eq!(slow.sla_policy.as_deref(), Some("Service"));
+    assert_eq!(
+        slow.response_due_at,
+        Some(slow.created_at + Duration::minutes(120))
+    );
 }

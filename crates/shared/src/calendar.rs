@@ -42,6 +42,9 @@ pub const NAME_MAX_CHARS: usize = 100;
 /// gives up (see [`Hours::add`] for what happens then). Validation makes this unreachable
 /// for the next year; holidays can only close a calendar for so long.
 const HORIZON_DAYS: u32 = 3700;
+/// Furthest any one computation looks ahead, in days (twenty years): bounds the work of an
+/// absurd combination such as one minute a week and a target of a year.
+const MAX_SCAN_DAYS: u32 = 20 * 366;
 /// Longest span handed out at once (see [`Spans`]).
 const MAX_SPAN_DAYS: i64 = 7;
 
@@ -468,14 +471,15 @@ impl Calendar {
             day: Some(start_day),
             raw: VecDeque::new(),
             empty_days: 0,
+            scanned_days: 0,
             pending: None,
             watermark: DateTime::<Utc>::MIN_UTC,
         }
     }
 
     /// The instant `d` of business time after `from`; `None` when the calendar has no
-    /// working time for [`HORIZON_DAYS`] days in a row. A zero duration gives the next
-    /// business instant.
+    /// working time for [`HORIZON_DAYS`] days in a row, or the instant lies more than twenty
+    /// years ahead. A zero duration gives the next business instant.
     pub fn add(&self, from: DateTime<Utc>, d: Duration) -> Option<DateTime<Utc>> {
         let mut left = d.max(Duration::zero());
         for (s, e) in self.spans_from(from) {
@@ -525,6 +529,8 @@ pub struct Spans<'a> {
     day: Option<NaiveDate>,
     raw: VecDeque<(DateTime<Utc>, DateTime<Utc>)>,
     empty_days: u32,
+    /// Days expanded so far.
+    scanned_days: u32,
     /// The merged span being built.
     pending: Option<(DateTime<Utc>, DateTime<Utc>)>,
     /// End of the last span handed out.
@@ -536,9 +542,10 @@ impl Spans<'_> {
     fn next_raw(&mut self) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
         while self.raw.is_empty() {
             let day = self.day?;
-            if self.empty_days > HORIZON_DAYS {
+            if self.empty_days > HORIZON_DAYS || self.scanned_days > MAX_SCAN_DAYS {
                 return None;
             }
+            self.scanned_days += 1;
             self.day = day.succ_opt();
             let midnight = day.and_time(NaiveTime::MIN);
             let mut found = false;
@@ -624,7 +631,8 @@ pub enum Hours {
 impl Hours {
     /// `d` of business time after `from`. Around the clock this is `from + d`; for a calendar
     /// that has no working time for about ten years in a row (validation refuses calendars
-    /// closed for the coming year) it falls back to wall-clock time rather than no deadline.
+    /// closed for the coming year), or whose deadline would lie more than twenty years ahead,
+    /// it falls back to wall-clock time rather than no deadline.
     pub fn add(&self, from: DateTime<Utc>, d: Duration) -> DateTime<Utc> {
         match self {
             Hours::Always => from + d.max(Duration::zero()),

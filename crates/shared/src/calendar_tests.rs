@@ -386,6 +386,28 @@ fn the_wire_form_is_strict() {
 }
 
 #[test]
+fn absurd_targets_stop_looking_after_twenty_years() {
+    // One minute a week and a year of business time: 10 000 years away. The search gives up
+    // (quickly) instead of walking millions of days; `Hours` then counts wall-clock time.
+    let week = WeekSpec {
+        wed: vec![IntervalSpec::new("10:00", "10:01")],
+        ..WeekSpec::default()
+    };
+    let c = cal(&spec("UTC", week, vec![]));
+    let start = utc(2026, 12, 7, 0, 0);
+    assert_eq!(c.add(start, Duration::days(365)), None);
+    assert_eq!(
+        Hours::Calendar(c.clone()).add(start, Duration::days(365)),
+        start + Duration::days(365)
+    );
+    // Within the horizon it still answers.
+    assert_eq!(
+        c.add(start, Duration::minutes(2)),
+        Some(utc(2026, 12, 16, 10, 1))
+    );
+}
+
+#[test]
 fn hours_always_is_wall_clock_time() {
     let t = utc(2026, 12, 4, 16, 0);
     assert_eq!(Hours::Always.add(t, hours(8)), t + hours(8));

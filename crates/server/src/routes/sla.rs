@@ -143,6 +143,7 @@ pub async fn delete_calendar(
     responses(
         (status = 200, description = "How many tickets were recomputed and moved", body = Envelope<RecomputeResult>),
         (status = 403, description = "Not an admin", body = ErrorBody),
+        (status = 422, description = "`validation_failed`: a policy name longer than 100 characters or with control characters", body = ErrorBody),
     )
 )]
 #[post("/sla/recompute")]

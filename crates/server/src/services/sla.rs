@@ -332,6 +332,21 @@ pub async fn recompute(
     req: &RecomputeRequest,
     now: DateTime<Utc>,
 ) -> Result<RecomputeResult, ApiError> {
+    // Policy names are bounded printable text; anything else names no policy (and PostgreSQL
+    // would refuse a NUL in a parameter).
+    if let Some(p) = req.policy.as_deref()
+        && (p.chars().count() > shared::settings::OVERRIDE_NAME_MAX_CHARS
+            || p.chars().any(char::is_control))
+    {
+        return Err(ApiError::field(
+            ErrorCode::ValidationFailed,
+            "policy",
+            format!(
+                "a policy name is at most {} printable characters",
+                shared::settings::OVERRIDE_NAME_MAX_CHARS
+            ),
+        ));
+    }
     let txn = begin_write(db).await?;
     let fallback = settings::sla_policies(&txn).await?;
     let mut select = Ticket::find().filter(ticket::Column::Status.is_in([
