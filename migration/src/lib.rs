@@ -15,6 +15,7 @@ mod m20261126_000004_analytics_indexes;
 mod m20261126_000005_analytics_rollups;
 mod m20261126_000006_ticket_number_sequence;
 mod m20261203_000001_mail_outbox;
+mod m20261204_000001_mail_inbound;
 
 pub struct Migrator;
 
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000005_analytics_rollups::Migration),
             Box::new(m20261126_000006_ticket_number_sequence::Migration),
             Box::new(m20261203_000001_mail_outbox::Migration),
+            Box::new(m20261204_000001_mail_inbound::Migration),
         ]
     }
 }

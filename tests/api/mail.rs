@@ -240,11 +240,14 @@ async fn opening_a_ticket_mails_an_acknowledgement(app: TestApp, sink: &SmtpSink
         ack.html
     );
     assert!(!ack.html.contains("<b>on fire"));
+    // An acknowledgement answers the customer (RFC 3834 `auto-replied`); X-Loop lets a
+    // copy that comes back be recognised as ours.
     for (name, value) in [
-        ("Auto-Submitted", "auto-generated"),
+        ("Auto-Submitted", "auto-replied"),
         ("X-Auto-Response-Suppress", "All"),
         ("Precedence", "bulk"),
         ("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"),
+        ("X-Loop", DOMAIN),
     ] {
         assert_eq!(ack.header(name).as_deref(), Some(value), "{name}");
     }

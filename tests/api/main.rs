@@ -19,6 +19,7 @@ mod cli;
 mod errors;
 mod floods;
 mod health;
+mod inbound;
 mod journeys;
 mod limits;
 mod mail;

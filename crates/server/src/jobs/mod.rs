@@ -1,5 +1,5 @@
-//! Background jobs: the assignment loop, the SLA monitor, the analytics rollups and (with
-//! `MAIL_ENABLED`) the mail delivery worker.
+//! Background jobs: the assignment loop, the SLA monitor, the analytics rollups, (with
+//! `MAIL_ENABLED`) the mail delivery worker and (with `MAIL_IMAP_URL`) the IMAP poller.
 //!
 //! Each loop sleeps for its interval (read from the settings every round, so changes apply
 //! without a restart) or until it is triggered, then runs the same service function the tests
@@ -80,6 +80,29 @@ pub fn start(state: AppState) -> Stopper {
                 tokio::task::spawn_local(sla_loop(state.clone(), stop_rx.clone()));
                 if state.mail.is_enabled() {
                     tokio::task::spawn_local(mail_loop(state.clone(), stop_rx.clone()));
+                }
+                if let Some(imap) = state.settings.mail.inbound.imap.clone() {
+                    match mail::inbound::Inbox::new(
+                        state.db.clone(),
+                        state.mail.clone(),
+                        state.settings.clone(),
+                    ) {
+                        Ok(inbox) => {
+                            let worker = format!("imap-{}", uuid::Uuid::new_v4().simple());
+                            let wake = state.clone();
+                            tokio::task::spawn_local(mail::inbound::imap::run(
+                                inbox,
+                                Arc::new(imap),
+                                worker,
+                                stop_rx.clone(),
+                                Box::new(move || {
+                                    wake.realtime.poke();
+                                    wake.jobs.trigger_mail();
+                                }),
+                            ));
+                        }
+                        Err(e) => log::error!("cannot start the IMAP poller: {e}"),
+                    }
                 }
                 tokio::task::spawn_local(rollup_loop(state, stop_rx.clone()));
                 let mut stop = stop_rx;

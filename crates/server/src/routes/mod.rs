@@ -10,6 +10,7 @@ pub mod analytics;
 pub mod attachments;
 pub mod auth;
 pub mod health;
+pub mod inbound;
 pub mod journeys;
 pub mod mail;
 pub mod metrics;
@@ -55,6 +56,9 @@ use utoipa_actix_web::service_config::ServiceConfig;
 /// | GET, POST | /mail/unsubscribe?token= | anyone with a signed token (GET: a confirm page) |
 /// | GET | /mail/outbox | admin |
 /// | POST | /mail/outbox/{id}/resend | admin |
+/// | POST | /inbound/email | `Authorization: Bearer {MAIL_INGEST_TOKEN}` |
+/// | GET | /mail/inbound?status= | admin |
+/// | POST | /mail/inbound/{id}/reprocess | admin |
 /// | GET | /health | anyone |
 pub fn config(cfg: &mut ServiceConfig<'_>) {
     cfg.service(auth::register)
@@ -68,6 +72,9 @@ pub fn config(cfg: &mut ServiceConfig<'_>) {
         .service(mail::unsubscribe_page)
         .service(mail::list_outbox)
         .service(mail::resend)
+        .service(inbound::ingest_email)
+        .service(inbound::list_inbound)
+        .service(inbound::reprocess)
         .service(users::list)
         .service(users::create)
         .service(users::get)
