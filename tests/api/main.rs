@@ -19,6 +19,8 @@ mod cli;
 mod errors;
 mod floods;
 mod health;
+mod imap;
+mod imap_support;
 mod inbound;
 mod journeys;
 mod limits;
