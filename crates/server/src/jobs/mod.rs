@@ -214,6 +214,14 @@ async fn sla_loop(state: AppState, mut stop: watch::Receiver<bool>) {
             Ok(_) => {}
             Err(e) => log::error!("SLA monitor run failed: {e}"),
         }
+        match mail::digest::run(&state.db, &state.mail, state.clock.now()).await {
+            Ok(0) => {}
+            Ok(n) => {
+                log::info!("SLA digest queued for {n} admins");
+                state.jobs.trigger_mail();
+            }
+            Err(e) => log::error!("SLA digest failed: {e}"),
+        }
         let cutoff = state.clock.now() - events::RETENTION;
         if let Err(e) = events::prune(&state.db, cutoff).await {
             log::error!("pruning old events failed: {e}");

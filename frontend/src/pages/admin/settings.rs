@@ -206,6 +206,7 @@ fn SettingsForm(initial: SettingsDto) -> impl IntoView {
             assignment_interval_secs: assignment_secs.ok(),
             sla_check_interval_secs: sla_secs.ok(),
             release_on_offline: Some(release.get_untracked()),
+            ..Default::default()
         });
     };
     let busy = save.pending();

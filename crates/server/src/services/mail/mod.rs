@@ -9,9 +9,11 @@
 //! - [`prefs`]: per-user switches and one-click unsubscribe.
 //! - [`inbound`]: the ingest of received mail (classify, thread, strip quotes, store) and
 //!   the IMAP poller.
+//! - [`digest`]: the admins' SLA-breach digest.
 
 pub mod compose;
 pub mod deliver;
+pub mod digest;
 pub mod inbound;
 pub mod message;
 pub mod notify;

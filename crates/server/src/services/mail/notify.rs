@@ -230,11 +230,20 @@ async fn recipients<'a, C: ConnectionTrait>(
             };
             let cause = format!("sla:{}:{target_name}", t.id);
             let priority = t.priority().as_str();
-            let mut people = User::find()
-                .filter(user::Column::Role.eq(user::UserRole::Admin))
-                .filter(user::Column::Active.eq(true))
-                .all(db)
-                .await?;
+            // With the digest setting, admins hear of breaches in the digest instead.
+            let per_breach = crate::services::settings::mail_admin(db)
+                .await?
+                .sla_breach_mail
+                == shared::settings::SlaBreachMail::PerBreach;
+            let mut people = if per_breach {
+                User::find()
+                    .filter(user::Column::Role.eq(user::UserRole::Admin))
+                    .filter(user::Column::Active.eq(true))
+                    .all(db)
+                    .await?
+            } else {
+                Vec::new()
+            };
             if let Some(agent_id) = t.assigned_agent_id
                 && let Some(agent) = User::find_by_id(agent_id).one(db).await?
             {
