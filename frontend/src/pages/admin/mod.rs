@@ -2,7 +2,7 @@
 //! `/admin/tickets` (every ticket, filters,
 //! reassignment), `/admin/agents` (status, shifts, capacity, metrics, new agents),
 //! `/admin/journeys` (list, and the builder at `/admin/journeys/new` and
-//! `/admin/journeys/:id`), `/admin/mail` (the outbox: delivery status, resend) and
+//! `/admin/journeys/:id`), `/admin/mail` (the outbox: delivery status, resend; received mail: outcome, reprocess) and
 //! `/admin/settings` (SLA policies and queue behaviour).
 //!
 //! Every page is wrapped in `RequireRole` for admins and talks to the server only through
@@ -12,6 +12,7 @@ mod agents;
 mod analytics;
 mod builder;
 mod home;
+mod inbound;
 mod journeys;
 mod mail;
 mod settings;

@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 
 use leptos::prelude::*;
-use shared::settings::{SettingsDto, UpdateSettingsRequest};
+use shared::settings::{SettingsDto, SlaBreachMail, UpdateSettingsRequest};
 use shared::sla::{SlaPolicies, SlaTarget};
 use shared::{Priority, Role};
 
@@ -96,6 +96,8 @@ fn SettingsForm(initial: SettingsDto) -> impl IntoView {
     let assignment = RwSignal::new(initial.assignment_interval_secs.to_string());
     let sla_check = RwSignal::new(initial.sla_check_interval_secs.to_string());
     let release = RwSignal::new(initial.release_on_offline);
+    let digest = RwSignal::new(initial.sla_breach_mail == SlaBreachMail::Digest);
+    let digest_hours = RwSignal::new(initial.sla_digest_hours.to_string());
     let errors: FieldErrors = RwSignal::new(BTreeMap::new());
     let alert = RwSignal::new(None::<String>);
     let done = RwSignal::new(None::<String>);
@@ -111,6 +113,8 @@ fn SettingsForm(initial: SettingsDto) -> impl IntoView {
         assignment.set(s.assignment_interval_secs.to_string());
         sla_check.set(s.sla_check_interval_secs.to_string());
         release.set(s.release_on_offline);
+        digest.set(s.sla_breach_mail == SlaBreachMail::Digest);
+        digest_hours.set(s.sla_digest_hours.to_string());
     };
 
     let save = Action::new_local(move |req: &UpdateSettingsRequest| {
@@ -206,7 +210,12 @@ fn SettingsForm(initial: SettingsDto) -> impl IntoView {
             assignment_interval_secs: assignment_secs.ok(),
             sla_check_interval_secs: sla_secs.ok(),
             release_on_offline: Some(release.get_untracked()),
-            ..Default::default()
+            sla_breach_mail: Some(if digest.get_untracked() {
+                SlaBreachMail::Digest
+            } else {
+                SlaBreachMail::PerBreach
+            }),
+            sla_digest_hours: digest_hours.get_untracked().trim().parse().ok(),
         });
     };
     let busy = save.pending();
@@ -267,6 +276,23 @@ fn SettingsForm(initial: SettingsDto) -> impl IntoView {
                     <span>"When an agent goes offline, return their open tickets to the queue"</span>
                 </label>
                 {field_error(errors, "release_on_offline", "release-on-offline-error".to_owned())}
+                <label class="check">
+                    <input
+                        type="checkbox"
+                        id="sla-digest"
+                        prop:checked=move || digest.get()
+                        on:change=move |ev| digest.set(event_target_checked(&ev))
+                    />
+                    <span>"Mail admins a digest of SLA breaches instead of one mail per breach"</span>
+                </label>
+                <NumberField
+                    id="sla-digest-hours"
+                    label="Digest period (hours)"
+                    hint="One digest per admin for each period that had breaches (1 to 168)."
+                    value=digest_hours
+                    key="sla_digest_hours"
+                    errors=errors
+                />
             </section>
             <div class="actions">
                 <button type="submit" id="settings-save" class="btn btn-primary" disabled=move || busy.get()>
