@@ -847,6 +847,68 @@ mod tests {
     }
 
     #[test]
+    fn inbound_settings_parse_and_refuse_bad_values() {
+        let s = settings(&[
+            (
+                "MAIL_IMAP_URL",
+                "imaps://help%40example.com:p%3Ass@imap.example.com/Support",
+            ),
+            ("MAIL_IMAP_AFTER", "move:Done"),
+            ("MAIL_IMAP_POLL_SECS", "30"),
+            ("MAIL_INGEST_TOKEN", "a-long-enough-ingest-token-123"),
+            ("MAIL_INBOUND_POLICY", "known"),
+        ])
+        .expect("valid");
+        let imap = s.mail.inbound.imap.clone().expect("imap");
+        assert_eq!(
+            (
+                imap.tls,
+                imap.host.as_str(),
+                imap.port,
+                imap.folder.as_str()
+            ),
+            (true, "imap.example.com", 993, "Support")
+        );
+        assert_eq!(
+            (imap.user.as_str(), imap.password.as_str()),
+            ("help@example.com", "p:ss")
+        );
+        assert_eq!(imap.after, ImapAfter::Move("Done".into()));
+        assert_eq!(imap.poll_secs, 30);
+        assert_eq!(s.mail.inbound.policy, InboundPolicy::KnownCustomers);
+        let text = format!("{:?} {:?}", s.describe(), s.mail);
+        assert!(!text.contains("p:ss") && !text.contains("p%3Ass"), "{text}");
+        assert!(!text.contains("a-long-enough-ingest-token-123"), "{text}");
+        let plain = settings(&[("MAIL_IMAP_URL", "imap://u:p@127.0.0.1:1143")]).expect("valid");
+        let plain = plain.mail.inbound.imap.expect("imap");
+        assert_eq!(
+            (plain.tls, plain.port, plain.folder.as_str()),
+            (false, 1143, "INBOX")
+        );
+        for (name, value) in [
+            ("MAIL_IMAP_URL", "pop3://u:p@host"),
+            ("MAIL_IMAP_URL", "imaps://host"),
+            ("MAIL_IMAP_URL", "imaps://u:p@host:99999"),
+            ("MAIL_INGEST_TOKEN", "short"),
+            ("MAIL_MAX_BYTES", "10"),
+            ("MAIL_INBOUND_POLICY", "everyone"),
+            ("MAIL_NEW_TICKETS_PER_HOUR", "0"),
+        ] {
+            let err = settings(&[(name, value)]).expect_err(name);
+            assert!(err.to_string().contains(name), "{err}");
+        }
+        let err = settings(&[
+            ("MAIL_IMAP_URL", "imap://u:p@h"),
+            ("MAIL_IMAP_AFTER", "archive"),
+        ])
+        .expect_err("bad after");
+        assert!(err.to_string().contains("MAIL_IMAP_AFTER"), "{err}");
+        let d = settings(&[]).expect("defaults");
+        assert_eq!(d.mail.inbound.max_bytes, 25 * 1024 * 1024);
+        assert!(d.mail.inbound.imap.is_none() && d.mail.inbound.ingest_token.is_none());
+    }
+
+    #[test]
     fn redis_is_refused_with_the_reason() {
         let err = settings(&[("REDIS_URL", "redis://127.0.0.1:6379")]).expect_err("refused");
         assert!(err.to_string().contains("REDIS_URL"), "{err}");
