@@ -112,6 +112,13 @@ pub fn start(state: AppState) -> Stopper {
                     }
                 }
             });
+            // A loop stopped in the middle of a run (the poller waiting on the IMAP server,
+            // the worker on SMTP) is dropped with the LocalSet; inside the runtime, so what it
+            // holds (database connections, the SMTP pool) can clean up instead of panicking.
+            {
+                let _entered = runtime.enter();
+                drop(local);
+            }
             running.store(false, Ordering::Release);
         });
     let thread = match spawned {
