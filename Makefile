@@ -119,15 +119,26 @@ check-postgres:
 
 # The mail tests send to a real SMTP server: aiosmtpd from PyPI, run as a child process.
 AIOSMTPD_VERSION := 1.4.6
+# Real mail servers for the mail tests: aiosmtpd (SMTP, PyPI) and Dovecot (IMAP, Debian), run
+# by the tests themselves on free ports. Dovecot's mail processes run as helpdesk-mailtest
+# (it refuses root); the system Dovecot the package may start is stopped.
 mail-tools:
 	@if [ "$$(python3 -c 'import aiosmtpd; print(aiosmtpd.__version__)' 2>/dev/null)" != "$(AIOSMTPD_VERSION)" ]; then \
 	  echo "installing aiosmtpd $(AIOSMTPD_VERSION)"; \
 	  python3 -m pip install --quiet aiosmtpd==$(AIOSMTPD_VERSION) \
 	    || python3 -m pip install --quiet --break-system-packages aiosmtpd==$(AIOSMTPD_VERSION); fi
+	@if ! command -v dovecot >/dev/null; then \
+	  echo "installing dovecot-imapd"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dovecot-imapd dovecot-lmtpd) \
+	    || { echo "cannot install dovecot-imapd (run as root, or install it yourself)"; exit 1; }; \
+	  (service dovecot stop || true) >/dev/null 2>&1; fi
+	@id helpdesk-mailtest >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin helpdesk-mailtest \
+	  || echo "cannot create the user helpdesk-mailtest: the IMAP tests will skip"
 
 test: tools browser-tools mail-tools check-postgres lint frontend
 	@if pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then export HELPDESK_REQUIRE_POSTGRES=1; fi; \
-	if python3 -c 'import aiosmtpd' 2>/dev/null; then export HELPDESK_REQUIRE_MAIL=1; fi; \
+	if python3 -c 'import aiosmtpd' 2>/dev/null && command -v dovecot >/dev/null \
+	  && id helpdesk-mailtest >/dev/null 2>&1; then export HELPDESK_REQUIRE_MAIL=1; fi; \
 	HELPDESK_REQUIRE_BROWSER=1 cargo test $(WORKSPACE_NATIVE)
 	# The SPA's pure logic (journey builder drafts) also has native unit tests.
 	cargo test -p helpdesk-frontend

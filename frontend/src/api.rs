@@ -19,7 +19,8 @@ use shared::journey::Problem;
 use shared::journeys::{JourneyDto, JourneyRequest, SubmitJourneyRequest};
 use shared::macros::{AppliedMacro, ApplyMacroRequest, MacroDto, MacroPreview, MacroRequest};
 use shared::mail::{
-    NotificationPreferences, OutboxEntryDto, OutboxStatus, UpdateNotificationsRequest,
+    InboundEntryDto, InboundStatus, IngestOutcome, NotificationPreferences, OutboxEntryDto,
+    OutboxStatus, UpdateNotificationsRequest,
 };
 use shared::settings::{SettingsDto, UpdateSettingsRequest};
 use shared::sla::SlaStatus;
@@ -1105,6 +1106,36 @@ pub async fn outbox_page(
 pub async fn resend_mail(session: Session, id: Uuid) -> Result<OutboxEntryDto, ApiError> {
     authed(session, |bearer| {
         Request::post(&format!("/api/mail/outbox/{id}/resend"))
+            .header("Authorization", bearer)
+            .build()
+    })
+    .await
+}
+
+/// `GET /api/mail/inbound` (admins): received mail, newest first, optionally of one status.
+pub async fn inbound_page(
+    session: Session,
+    status: Option<InboundStatus>,
+    page: u64,
+) -> Result<Page<InboundEntryDto>, ApiError> {
+    let mut query = vec![("page", page.to_string()), ("per_page", "25".to_owned())];
+    if let Some(status) = status {
+        query.push(("status", status.as_str().to_owned()));
+    }
+    authed_page(session, |bearer| {
+        Request::get("/api/mail/inbound")
+            .query(query)
+            .header("Authorization", bearer)
+            .build()
+    })
+    .await
+}
+
+/// `POST /api/mail/inbound/{id}/reprocess` (admins): runs a held-back mail through the ingest
+/// again.
+pub async fn reprocess_mail(session: Session, id: Uuid) -> Result<IngestOutcome, ApiError> {
+    authed(session, |bearer| {
+        Request::post(&format!("/api/mail/inbound/{id}/reprocess"))
             .header("Authorization", bearer)
             .build()
     })

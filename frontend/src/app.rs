@@ -29,8 +29,8 @@ use crate::components::{
 use crate::pages::{
     AccountPage, AdminDashboard, AdminTicketsPage, AgentDashboard, AgentsPage, AnalyticsPage,
     CalendarsPage, CustomerPortal, CustomerTicketPage, JourneyBuilderPage, JourneysPage, LoginPage,
-    MacrosPage,
-    MailPage, NewRequestPage, NotFound, RegisterPage, RootRedirect, SettingsPage, StaffTicketPage,
+    MacrosPage, MailPage, NewRequestPage, NotFound, RegisterPage, RootRedirect, SettingsPage,
+    StaffTicketPage,
 };
 use crate::session::Session;
 use crate::ws::Live;

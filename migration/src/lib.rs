@@ -15,6 +15,7 @@ mod m20261126_000004_analytics_indexes;
 mod m20261126_000005_analytics_rollups;
 mod m20261126_000006_ticket_number_sequence;
 mod m20261203_000001_mail_outbox;
+mod m20261204_000001_mail_inbound;
 mod m20261206_000001_sla_calendars;
 mod m20261207_000001_macros;
 
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000005_analytics_rollups::Migration),
             Box::new(m20261126_000006_ticket_number_sequence::Migration),
             Box::new(m20261203_000001_mail_outbox::Migration),
+            Box::new(m20261204_000001_mail_inbound::Migration),
             Box::new(m20261206_000001_sla_calendars::Migration),
             Box::new(m20261207_000001_macros::Migration),
         ]

@@ -180,6 +180,11 @@ const RULES: &[Rule] = &[
     rule("get", "/api/mail/outbox", "ffffa", none),
     // Mail is off in these servers, so there is no outbox row: admins pass and find nothing.
     rule("post", "/api/mail/outbox/{id}/resend", "ffffh", none),
+    // The ingest token is the credential: no user's token is one.
+    rule("post", "/api/inbound/email", "fffff", none),
+    rule("get", "/api/mail/inbound", "ffffa", none),
+    // No mail was received, so admins pass and find nothing.
+    rule("post", "/api/mail/inbound/{id}/reprocess", "ffffh", none),
     // Each actor's attempt gets a fresh attachment of A's: a successful delete removes it.
     rule("delete", "/api/attachments/{id}", "ahfha", none),
     // Deletes the fixture's macro (admins).

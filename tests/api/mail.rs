@@ -13,7 +13,10 @@ use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::{Value, json};
 use server::{
     entity::{MailOutbox, mail_outbox},
-    services::{mail::deliver, sla_monitor},
+    services::{
+        mail::{deliver, digest},
+        sla_monitor,
+    },
 };
 use shared::Role;
 
@@ -67,6 +70,7 @@ mail_tests! {
     permanent_failures_end_failed_and_temporary_ones_are_retried: Handler::Picky, false;
     sla_breaches_mail_the_agent_and_every_admin: Handler::Mailbox, false;
     sla_warnings_mail_the_agent_and_every_admin_once: Handler::Mailbox, false;
+    the_sla_digest_mails_each_admin_once_per_period: Handler::Mailbox, false;
     two_instances_deliver_each_mail_exactly_once: Handler::Mailbox, true;
 }
 
@@ -253,11 +257,14 @@ async fn opening_a_ticket_mails_an_acknowledgement(app: TestApp, sink: &SmtpSink
         ack.html
     );
     assert!(!ack.html.contains("<b>on fire"));
+    // An acknowledgement answers the customer (RFC 3834 `auto-replied`); X-Loop lets a
+    // copy that comes back be recognised as ours.
     for (name, value) in [
-        ("Auto-Submitted", "auto-generated"),
+        ("Auto-Submitted", "auto-replied"),
         ("X-Auto-Response-Suppress", "All"),
         ("Precedence", "bulk"),
         ("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"),
+        ("X-Loop", DOMAIN),
     ] {
         assert_eq!(ack.header(name).as_deref(), Some(value), "{name}");
     }
@@ -808,6 +815,87 @@ async fn sla_warnings_mail_the_agent_and_every_admin_once(app: TestApp, sink: &S
     );
     assert_eq!(
         deliver_at(&app, later + Duration::minutes(10)).await.sent,
+        0
+    );
+}
+
+async fn the_sla_digest_mails_each_admin_once_per_period(app: TestApp, sink: &SmtpSink) {
+    let customer = app.user(Role::Customer).await;
+    let agent = app.user(Role::Agent).await;
+    let admins = [app.user(Role::Admin).await, app.user(Role::Admin).await];
+    let t1 = app.ticket(&customer.token, "Slow one").await;
+    let t2 = app.ticket(&customer.token, "Slow two").await;
+    for t in [&t1, &t2] {
+        let tid = t["id"].as_str().unwrap();
+        app.post(
+            &format!("/api/tickets/{tid}/assign"),
+            Some(&admins[0].token),
+            &json!({"agent_id": agent.id}),
+        )
+        .await
+        .assert_ok(200);
+    }
+    // Digest mode, hourly; a bad period is refused.
+    app.put(
+        "/api/settings",
+        Some(&admins[0].token),
+        &json!({"sla_digest_hours": 0}),
+    )
+    .await
+    .assert_error(422, "validation_failed");
+    let s = app
+        .put(
+            "/api/settings",
+            Some(&admins[0].token),
+            &json!({"sla_breach_mail": "digest", "sla_digest_hours": 1}),
+        )
+        .await;
+    assert_eq!(s.assert_ok(200)["sla_breach_mail"], "digest");
+    deliver_now(&app).await;
+    let before = sink.messages().len();
+    // Both tickets breach both targets a month later: the agent hears of its tickets at
+    // once, the admins get nothing yet.
+    let later = Utc::now() + Duration::days(30);
+    let breaches = sla_monitor::run(&app.db, &app.state.mail, later)
+        .await
+        .unwrap();
+    assert_eq!(breaches.len(), 4);
+    deliver_at(&app, later).await;
+    let mails = parse_all(sink.wait_for(before + 4).await);
+    assert!(mails_to(&mails, &admins[0]).is_empty());
+    assert_eq!(
+        mails_to(&mails, &agent)
+            .iter()
+            .filter(|m| m.subject.contains("SLA"))
+            .count(),
+        4
+    );
+    // The digest of that hour goes out once the hour is over: one mail per admin listing the
+    // four breaches, however often the job runs.
+    let next_hour = later + Duration::hours(1);
+    for _ in 0..3 {
+        digest::run(&app.db, &app.state.mail, next_hour)
+            .await
+            .unwrap();
+    }
+    deliver_at(&app, next_hour).await;
+    let mails = parse_all(sink.wait_for(before + 6).await);
+    for admin in &admins {
+        let got = mails_to(&mails, admin);
+        assert_eq!(got.len(), 1, "one digest for {}", admin.email);
+        assert!(got[0].subject.contains("4 breaches"), "{}", got[0].subject);
+        assert!(got[0].text.contains(&format!("#{}", t1["number"])));
+        assert!(got[0].text.contains(&format!("#{}", t2["number"])));
+        assert_eq!(
+            got[0].header("Auto-Submitted").as_deref(),
+            Some("auto-generated")
+        );
+    }
+    // The hour after had no breach: no digest.
+    assert_eq!(
+        digest::run(&app.db, &app.state.mail, next_hour + Duration::hours(1))
+            .await
+            .unwrap(),
         0
     );
 }

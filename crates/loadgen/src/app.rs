@@ -22,6 +22,10 @@ pub struct ServerConfig {
     pub bcrypt_cost: u32,
     /// Where the log and the upload directory go.
     pub work_dir: PathBuf,
+    /// Further environment for the server (the mail scenarios turn mail on), applied last.
+    pub extra_env: Vec<(String, String)>,
+    /// The server log's file name inside `work_dir`.
+    pub log_name: String,
 }
 
 /// A JWT secret for the benchmark's own server only (development mode accepts any).
@@ -46,6 +50,9 @@ impl ServerConfig {
             // A stray .env in the working directory must not change the run.
             .current_dir(&self.work_dir)
             .kill_on_drop(true);
+        for (k, v) in &self.extra_env {
+            cmd.env(k, v);
+        }
         cmd
     }
 
@@ -72,7 +79,7 @@ impl ServerConfig {
         let port = free_port()?;
         let base = format!("http://127.0.0.1:{port}");
         ensure_loopback(&base)?;
-        let log_path = self.work_dir.join("server.log");
+        let log_path = self.work_dir.join(&self.log_name);
         let log = std::fs::File::create(&log_path)
             .with_context(|| format!("creating {}", log_path.display()))?;
         let child = self

@@ -11,6 +11,7 @@ mod app;
 mod load;
 mod loopback;
 mod machine;
+mod mail;
 mod scenarios;
 mod seed;
 mod stats;
@@ -90,9 +91,16 @@ struct Args {
     /// Time limit of each request scenario, in seconds.
     #[arg(long, default_value_t = 120)]
     time_limit: u64,
-    /// Time limit of the queue drain, in seconds.
+    /// Time limit of the queue drain (and of each mail scenario), in seconds.
     #[arg(long, default_value_t = 600)]
     drain_limit: u64,
+    /// Notifications the outbound mail scenario delivers to a local SMTP sink (0: skip).
+    #[arg(long, default_value_t = 10_000)]
+    mail_notifications: usize,
+    /// Raw replies the inbound scenario posts to the ingest endpoint (at most
+    /// `--mail-notifications`, whose tickets they answer; 0: skip).
+    #[arg(long, default_value_t = 1_000)]
+    mail_inbound: usize,
 
     /// The release server binary (default: `helpdesk` next to this program).
     #[arg(long)]
@@ -183,6 +191,8 @@ async fn run(args: Args) -> anyhow::Result<()> {
         database_url: target.database_url(),
         bcrypt_cost: args.bcrypt_cost,
         work_dir: work_dir.clone(),
+        extra_env: Vec::new(),
+        log_name: "server.log".to_owned(),
     };
     let size = Size {
         tickets: args.tickets,
@@ -213,7 +223,23 @@ async fn run(args: Args) -> anyhow::Result<()> {
     let log_path = server.log_path.clone();
     let rows = scenarios_on(&server, &http, &args, &seeded).await;
     server.stop().await?;
-    let rows = rows?;
+    let mut rows = rows?;
+    if args.mail_notifications > 0 || args.mail_inbound > 0 {
+        rows.extend(
+            mail::scenarios(
+                &config,
+                &http,
+                mail::Plan {
+                    notifications: args.mail_notifications,
+                    inbound: args.mail_inbound.min(args.mail_notifications),
+                    clients: args.create_clients,
+                    customers: args.customers,
+                    time_limit: Duration::from_secs(args.drain_limit),
+                },
+            )
+            .await?,
+        );
+    }
 
     let machine = machine::Machine::read();
     let (errors, warnings, first) = Server::log_problems(&log_path);

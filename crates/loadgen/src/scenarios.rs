@@ -42,7 +42,7 @@ pub struct Row {
 }
 
 impl Row {
-    fn from_outcome(scenario: &str, load: String, out: &Outcome, notes: String) -> Row {
+    pub fn from_outcome(scenario: &str, load: String, out: &Outcome, notes: String) -> Row {
         let s = out.summary();
         let pick = |f: fn(&crate::stats::Summary) -> Duration| s.as_ref().map(|s| ms(f(s)));
         let mut notes = notes;

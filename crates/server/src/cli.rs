@@ -57,6 +57,11 @@ pub enum Command {
         #[command(subcommand)]
         action: JourneysAction,
     },
+    /// Import one mail read from standard input (for an MTA pipe, fetchmail's `mda`, or
+    /// procmail). Exit 0 when it was stored (processed, a duplicate, rejected or quarantined),
+    /// 75 (EX_TEMPFAIL) when the database cannot be reached so the MTA tries again, 65
+    /// (EX_DATAERR) for a mail over MAIL_MAX_BYTES, 74 (EX_IOERR) when stdin cannot be read.
+    MailIngest,
     /// Inspect the configuration.
     Config {
         #[command(subcommand)]
@@ -124,6 +129,10 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
             let app = Application::build(settings).await?;
             println!("Helpdesk listening on http://127.0.0.1:{}", app.port());
             app.run_until_stopped().await?;
+        }
+        Command::MailIngest => {
+            let code = mail_ingest(settings).await;
+            std::process::exit(code);
         }
         Command::Config {
             action: ConfigAction::Check,
@@ -353,5 +362,73 @@ fn describe(e: &ApiError) -> String {
             _ => format!("{message}: {details}"),
         },
         other => other.to_string(),
+    }
+}
+
+/// `sysexits.h` codes an MTA understands.
+pub const EX_DATAERR: i32 = 65;
+pub const EX_IOERR: i32 = 74;
+pub const EX_TEMPFAIL: i32 = 75;
+
+/// `helpdesk mail-ingest`: one mail from stdin through the ingest; returns the exit code.
+async fn mail_ingest(settings: Settings) -> i32 {
+    use tokio::io::AsyncReadExt;
+    let max = settings.mail.inbound.max_bytes;
+    let mut raw = Vec::new();
+    let read = tokio::io::stdin()
+        .take(max as u64 + 1)
+        .read_to_end(&mut raw)
+        .await;
+    if let Err(e) = read {
+        eprintln!("mail-ingest: cannot read standard input: {e}");
+        return EX_IOERR;
+    }
+    mail_ingest_bytes(settings, &raw).await
+}
+
+/// The work of `helpdesk mail-ingest` on a mail already read; returns the exit code.
+pub async fn mail_ingest_bytes(settings: Settings, raw: &[u8]) -> i32 {
+    let max = settings.mail.inbound.max_bytes;
+    if raw.len() > max {
+        eprintln!("mail-ingest: the mail is larger than MAIL_MAX_BYTES ({max} bytes)");
+        return EX_DATAERR;
+    }
+    let db = match startup::connect(&settings).await {
+        Ok(db) => db,
+        Err(e) => {
+            eprintln!("mail-ingest: database unreachable, try again later: {e:#}");
+            return EX_TEMPFAIL;
+        }
+    };
+    let mailer = match services::mail::Mailer::from_settings(&settings) {
+        Ok(m) => m,
+        Err(e) => {
+            eprintln!("mail-ingest: {e:#}");
+            return EX_TEMPFAIL;
+        }
+    };
+    let inbox = match services::mail::inbound::Inbox::new(db, mailer, std::sync::Arc::new(settings))
+    {
+        Ok(i) => i,
+        Err(e) => {
+            eprintln!("mail-ingest: {e:#}");
+            return EX_TEMPFAIL;
+        }
+    };
+    match services::mail::inbound::ingest(&inbox, raw, services::mail::inbound::Source::Cli).await {
+        Ok(outcome) => {
+            println!(
+                "{} {}{}{}",
+                outcome.inbound_id,
+                outcome.status,
+                if outcome.duplicate { " duplicate" } else { "" },
+                outcome.reason.map(|r| format!(": {r}")).unwrap_or_default()
+            );
+            0
+        }
+        Err(e) => {
+            eprintln!("mail-ingest: {e}");
+            EX_TEMPFAIL
+        }
     }
 }

@@ -80,6 +80,283 @@ pub struct MailSettings {
     pub reply_address: Option<String>,
     /// `MAIL_MAX_ATTEMPTS` (default 10): delivery attempts before a mail is `failed`.
     pub max_attempts: u32,
+    /// Received mail (`MAIL_INGEST_TOKEN`, `MAIL_IMAP_*`, limits).
+    pub inbound: InboundSettings,
+}
+
+/// Who may open a ticket by writing to the support address (`MAIL_INBOUND_POLICY`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InboundPolicy {
+    /// `open` (default): anyone; an unknown sender gets a customer account.
+    Open,
+    /// `known`: only senders who already have an active customer account.
+    KnownCustomers,
+}
+
+/// What the IMAP poller does with a mail after its import is committed (`MAIL_IMAP_AFTER`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ImapAfter {
+    /// `seen` (default): set `\Seen` and leave it where it is.
+    Seen,
+    /// `move:Folder`: move it to that folder (created if missing).
+    Move(String),
+    /// `delete`: flag it `\Deleted` and expunge.
+    Delete,
+}
+
+/// The IMAP mailbox the poller reads (`MAIL_IMAP_URL`).
+#[derive(Clone, PartialEq, Eq)]
+pub struct ImapSettings {
+    /// `imaps` (TLS) or `imap` (plain, for a server on this machine only).
+    pub tls: bool,
+    pub host: String,
+    pub port: u16,
+    pub user: String,
+    pub password: String,
+    /// The folder to read (default `INBOX`).
+    pub folder: String,
+    /// `MAIL_IMAP_POLL_SECS` (default 60): the longest wait between two looks (also the IDLE
+    /// timeout).
+    pub poll_secs: u64,
+    /// `MAIL_IMAP_IDLE` (default true): wait with IDLE when the server offers it.
+    pub idle: bool,
+    /// `MAIL_IMAP_AFTER`.
+    pub after: ImapAfter,
+}
+
+impl ImapSettings {
+    /// Names the mailbox without its password (the poller's row and lease key).
+    pub fn key(&self) -> String {
+        format!("{}@{}:{}/{}", self.user, self.host, self.port, self.folder)
+    }
+
+    /// Parses `imap[s]://user:password@host[:port][/folder]` (user and password
+    /// percent-decoded).
+    pub fn parse(url: &str) -> Result<Self, String> {
+        let (tls, rest) = if let Some(r) = url.strip_prefix("imaps://") {
+            (true, r)
+        } else if let Some(r) = url.strip_prefix("imap://") {
+            (false, r)
+        } else {
+            return Err("expected imaps://user:password@host[:port][/folder]".to_owned());
+        };
+        let (auth, rest) = rest
+            .rsplit_once('@')
+            .ok_or("missing user:password@ before the host")?;
+        let (user, password) = auth
+            .split_once(':')
+            .ok_or("missing :password after the user")?;
+        let (hostport, folder) = rest.split_once('/').unwrap_or((rest, ""));
+        let (host, port) = match hostport.rsplit_once(':') {
+            Some((h, p)) => (h, p.parse::<u16>().map_err(|_| format!("bad port `{p}`"))?),
+            None => (hostport, if tls { 993 } else { 143 }),
+        };
+        if host.is_empty() || user.is_empty() {
+            return Err("the host and the user must not be empty".to_owned());
+        }
+        let folder = percent_decode(folder)?;
+        Ok(Self {
+            tls,
+            host: host.to_owned(),
+            port,
+            user: percent_decode(user)?,
+            password: percent_decode(password)?,
+            folder: if folder.is_empty() {
+                "INBOX".to_owned()
+            } else {
+                folder
+            },
+            poll_secs: 60,
+            idle: true,
+            after: ImapAfter::Seen,
+        })
+    }
+}
+
+fn percent_decode(raw: &str) -> Result<String, String> {
+    let bytes = raw.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = raw
+                .get(i + 1..i + 3)
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+                .ok_or_else(|| format!("bad percent escape in `{raw}`"))?;
+            out.push(hex);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).map_err(|_| "percent escapes are not UTF-8".to_owned())
+}
+
+impl fmt::Debug for ImapSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ImapSettings")
+            .field("mailbox", &self.key())
+            .field("tls", &self.tls)
+            .field("password", &"***")
+            .field("poll_secs", &self.poll_secs)
+            .field("idle", &self.idle)
+            .field("after", &self.after)
+            .finish()
+    }
+}
+
+/// Received mail (see docs/email.md).
+#[derive(Clone)]
+pub struct InboundSettings {
+    /// `MAIL_INGEST_TOKEN`: the bearer token of `POST /api/inbound/email` (unset: the endpoint
+    /// refuses every call). At least 24 characters.
+    pub ingest_token: Option<String>,
+    /// `MAIL_MAX_BYTES` (default 25 MiB): the largest mail accepted.
+    pub max_bytes: usize,
+    /// `MAIL_INBOUND_POLICY`: `open` (default) or `known`.
+    pub policy: InboundPolicy,
+    /// `MAIL_NEW_TICKETS_PER_HOUR` (default 10): tickets one sender may open by mail per hour.
+    pub new_tickets_per_hour: u32,
+    /// `MAIL_ACKS_PER_HOUR` (default 5): acknowledgements one address gets per hour.
+    pub acks_per_hour: u32,
+    /// `MAIL_IMAP_URL` and its companions; unset means no poller.
+    pub imap: Option<ImapSettings>,
+}
+
+impl fmt::Debug for InboundSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("InboundSettings")
+            .field("ingest_token", &self.ingest_token.as_ref().map(|_| "***"))
+            .field("max_bytes", &self.max_bytes)
+            .field("policy", &self.policy)
+            .field("new_tickets_per_hour", &self.new_tickets_per_hour)
+            .field("acks_per_hour", &self.acks_per_hour)
+            .field("imap", &self.imap)
+            .finish()
+    }
+}
+
+impl Default for InboundSettings {
+    /// The settings with no `MAIL_*` inbound variable set.
+    fn default() -> Self {
+        Self {
+            ingest_token: None,
+            max_bytes: 25 * 1024 * 1024,
+            policy: InboundPolicy::Open,
+            new_tickets_per_hour: 10,
+            acks_per_hour: 5,
+            imap: None,
+        }
+    }
+}
+
+/// The shortest ingest token accepted.
+pub const MIN_INGEST_TOKEN_LEN: usize = 24;
+
+fn number<T: std::str::FromStr + PartialOrd + Copy + fmt::Display>(
+    var: &dyn Fn(&str) -> Option<String>,
+    name: &'static str,
+    default: T,
+    min: T,
+    max: T,
+) -> Result<T, ConfigError> {
+    match var(name) {
+        None => Ok(default),
+        Some(v) => v
+            .trim()
+            .parse::<T>()
+            .ok()
+            .filter(|n| *n >= min && *n <= max)
+            .ok_or_else(|| ConfigError::Invalid {
+                name,
+                reason: format!("`{v}` (expected {min}..={max})"),
+            }),
+    }
+}
+
+fn inbound_settings(var: &dyn Fn(&str) -> Option<String>) -> Result<InboundSettings, ConfigError> {
+    let ingest_token = match var("MAIL_INGEST_TOKEN") {
+        None => None,
+        Some(t) => {
+            let t = t.trim().to_owned();
+            if t.len() < MIN_INGEST_TOKEN_LEN || t.chars().any(|c| c.is_whitespace()) {
+                return Err(ConfigError::Invalid {
+                    name: "MAIL_INGEST_TOKEN",
+                    reason: format!(
+                        "(expected at least {MIN_INGEST_TOKEN_LEN} characters without spaces)"
+                    ),
+                });
+            }
+            Some(t)
+        }
+    };
+    let defaults = InboundSettings::default();
+    let max_bytes = number(
+        var,
+        "MAIL_MAX_BYTES",
+        defaults.max_bytes,
+        1024,
+        200 * 1024 * 1024,
+    )?;
+    let policy = match var("MAIL_INBOUND_POLICY").as_deref().map(str::trim) {
+        None | Some("open") => InboundPolicy::Open,
+        Some("known") => InboundPolicy::KnownCustomers,
+        Some(other) => {
+            return Err(ConfigError::Invalid {
+                name: "MAIL_INBOUND_POLICY",
+                reason: format!("`{other}` (expected open or known)"),
+            });
+        }
+    };
+    let new_tickets_per_hour = number(
+        var,
+        "MAIL_NEW_TICKETS_PER_HOUR",
+        defaults.new_tickets_per_hour,
+        1,
+        100_000,
+    )?;
+    let acks_per_hour = number(
+        var,
+        "MAIL_ACKS_PER_HOUR",
+        defaults.acks_per_hour,
+        0,
+        100_000,
+    )?;
+    let imap = match var("MAIL_IMAP_URL") {
+        None => None,
+        Some(url) => {
+            let mut imap =
+                ImapSettings::parse(url.trim()).map_err(|reason| ConfigError::Invalid {
+                    name: "MAIL_IMAP_URL",
+                    reason: format!("`{}`: {reason}", redact_url(url.trim())),
+                })?;
+            imap.poll_secs = number(var, "MAIL_IMAP_POLL_SECS", 60, 1, 3600)?;
+            imap.idle = flag("MAIL_IMAP_IDLE", var("MAIL_IMAP_IDLE").as_deref(), true)?;
+            imap.after = match var("MAIL_IMAP_AFTER").as_deref().map(str::trim) {
+                None | Some("seen") => ImapAfter::Seen,
+                Some("delete") => ImapAfter::Delete,
+                Some(m) if m.starts_with("move:") && m.len() > 5 => {
+                    ImapAfter::Move(m["move:".len()..].to_owned())
+                }
+                Some(other) => {
+                    return Err(ConfigError::Invalid {
+                        name: "MAIL_IMAP_AFTER",
+                        reason: format!("`{other}` (expected seen, move:Folder or delete)"),
+                    });
+                }
+            };
+            Some(imap)
+        }
+    };
+    Ok(InboundSettings {
+        ingest_token,
+        max_bytes,
+        policy,
+        new_tickets_per_hour,
+        acks_per_hour,
+        imap,
+    })
 }
 
 impl fmt::Debug for MailSettings {
@@ -94,6 +371,7 @@ impl fmt::Debug for MailSettings {
             .field("secret", &"***")
             .field("reply_address", &self.reply_address)
             .field("max_attempts", &self.max_attempts)
+            .field("inbound", &self.inbound)
             .finish()
     }
 }
@@ -205,6 +483,7 @@ fn mail_settings(
         secret,
         reply_address,
         max_attempts,
+        inbound: inbound_settings(var)?,
     })
 }
 
@@ -281,6 +560,68 @@ impl Settings {
             ("MAIL_SECRET", secret(&m.secret)),
             ("MAIL_REPLY_ADDRESS", opt(&m.reply_address)),
             ("MAIL_MAX_ATTEMPTS", m.max_attempts.to_string()),
+            (
+                "MAIL_INGEST_TOKEN",
+                m.inbound
+                    .ingest_token
+                    .as_deref()
+                    .map_or_else(|| "(unset)".to_owned(), secret),
+            ),
+            ("MAIL_MAX_BYTES", m.inbound.max_bytes.to_string()),
+            (
+                "MAIL_INBOUND_POLICY",
+                match m.inbound.policy {
+                    InboundPolicy::Open => "open",
+                    InboundPolicy::KnownCustomers => "known",
+                }
+                .to_owned(),
+            ),
+            (
+                "MAIL_NEW_TICKETS_PER_HOUR",
+                m.inbound.new_tickets_per_hour.to_string(),
+            ),
+            ("MAIL_ACKS_PER_HOUR", m.inbound.acks_per_hour.to_string()),
+            (
+                "MAIL_IMAP_URL",
+                m.inbound.imap.as_ref().map_or_else(
+                    || "(unset)".to_owned(),
+                    |i| {
+                        format!(
+                            "{}://{}:***@{}:{}/{}",
+                            if i.tls { "imaps" } else { "imap" },
+                            i.user,
+                            i.host,
+                            i.port,
+                            i.folder
+                        )
+                    },
+                ),
+            ),
+            (
+                "MAIL_IMAP_POLL_SECS",
+                m.inbound
+                    .imap
+                    .as_ref()
+                    .map_or_else(|| "-".to_owned(), |i| i.poll_secs.to_string()),
+            ),
+            (
+                "MAIL_IMAP_IDLE",
+                m.inbound
+                    .imap
+                    .as_ref()
+                    .map_or_else(|| "-".to_owned(), |i| i.idle.to_string()),
+            ),
+            (
+                "MAIL_IMAP_AFTER",
+                m.inbound.imap.as_ref().map_or_else(
+                    || "-".to_owned(),
+                    |i| match &i.after {
+                        ImapAfter::Seen => "seen".to_owned(),
+                        ImapAfter::Delete => "delete".to_owned(),
+                        ImapAfter::Move(f) => format!("move:{f}"),
+                    },
+                ),
+            ),
         ]
     }
 
@@ -435,6 +776,15 @@ pub const MAIL_NAMES: &[&str] = &[
     "MAIL_SECRET",
     "MAIL_REPLY_ADDRESS",
     "MAIL_MAX_ATTEMPTS",
+    "MAIL_INGEST_TOKEN",
+    "MAIL_MAX_BYTES",
+    "MAIL_INBOUND_POLICY",
+    "MAIL_NEW_TICKETS_PER_HOUR",
+    "MAIL_ACKS_PER_HOUR",
+    "MAIL_IMAP_URL",
+    "MAIL_IMAP_POLL_SECS",
+    "MAIL_IMAP_IDLE",
+    "MAIL_IMAP_AFTER",
     "SMTP_URL",
 ];
 
@@ -494,6 +844,68 @@ mod tests {
             "{err}"
         );
         assert!(check_names(names(&["SMTP_HOST"])).is_err());
+    }
+
+    #[test]
+    fn inbound_settings_parse_and_refuse_bad_values() {
+        let s = settings(&[
+            (
+                "MAIL_IMAP_URL",
+                "imaps://help%40example.com:p%3Ass@imap.example.com/Support",
+            ),
+            ("MAIL_IMAP_AFTER", "move:Done"),
+            ("MAIL_IMAP_POLL_SECS", "30"),
+            ("MAIL_INGEST_TOKEN", "a-long-enough-ingest-token-123"),
+            ("MAIL_INBOUND_POLICY", "known"),
+        ])
+        .expect("valid");
+        let imap = s.mail.inbound.imap.clone().expect("imap");
+        assert_eq!(
+            (
+                imap.tls,
+                imap.host.as_str(),
+                imap.port,
+                imap.folder.as_str()
+            ),
+            (true, "imap.example.com", 993, "Support")
+        );
+        assert_eq!(
+            (imap.user.as_str(), imap.password.as_str()),
+            ("help@example.com", "p:ss")
+        );
+        assert_eq!(imap.after, ImapAfter::Move("Done".into()));
+        assert_eq!(imap.poll_secs, 30);
+        assert_eq!(s.mail.inbound.policy, InboundPolicy::KnownCustomers);
+        let text = format!("{:?} {:?}", s.describe(), s.mail);
+        assert!(!text.contains("p:ss") && !text.contains("p%3Ass"), "{text}");
+        assert!(!text.contains("a-long-enough-ingest-token-123"), "{text}");
+        let plain = settings(&[("MAIL_IMAP_URL", "imap://u:p@127.0.0.1:1143")]).expect("valid");
+        let plain = plain.mail.inbound.imap.expect("imap");
+        assert_eq!(
+            (plain.tls, plain.port, plain.folder.as_str()),
+            (false, 1143, "INBOX")
+        );
+        for (name, value) in [
+            ("MAIL_IMAP_URL", "pop3://u:p@host"),
+            ("MAIL_IMAP_URL", "imaps://host"),
+            ("MAIL_IMAP_URL", "imaps://u:p@host:99999"),
+            ("MAIL_INGEST_TOKEN", "short"),
+            ("MAIL_MAX_BYTES", "10"),
+            ("MAIL_INBOUND_POLICY", "everyone"),
+            ("MAIL_NEW_TICKETS_PER_HOUR", "0"),
+        ] {
+            let err = settings(&[(name, value)]).expect_err(name);
+            assert!(err.to_string().contains(name), "{err}");
+        }
+        let err = settings(&[
+            ("MAIL_IMAP_URL", "imap://u:p@h"),
+            ("MAIL_IMAP_AFTER", "archive"),
+        ])
+        .expect_err("bad after");
+        assert!(err.to_string().contains("MAIL_IMAP_AFTER"), "{err}");
+        let d = settings(&[]).expect("defaults");
+        assert_eq!(d.mail.inbound.max_bytes, 25 * 1024 * 1024);
+        assert!(d.mail.inbound.imap.is_none() && d.mail.inbound.ingest_token.is_none());
     }
 
     #[test]

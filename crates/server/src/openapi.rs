@@ -42,7 +42,7 @@ Authenticate with `Authorization: Bearer <token>` from `/api/auth/login`."
         (name = "analytics", description = "Numbers for admins (agents: their own)"),
         (name = "settings", description = "SLA policies and queue behaviour (admins)"),
         (name = "sla", description = "Business-hours calendars and SLA recompute (admins)"),
-        (name = "mail", description = "Email notifications: preferences, unsubscribe, the outbox (admins)"),
+        (name = "mail", description = "Email: notification preferences, unsubscribe, the outbox and received mail (admins), the ingest endpoint"),
         (name = "health", description = "Service health"),
     )
 )]
@@ -61,6 +61,11 @@ impl Modify for BearerAuth {
                     .bearer_format("JWT")
                     .build(),
             ),
+        );
+        // `POST /api/inbound/email`: the shared secret MAIL_INGEST_TOKEN, not a user's JWT.
+        components.add_security_scheme(
+            "ingest_token",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
         );
     }
 }

@@ -292,6 +292,143 @@ pub struct OutboxListQuery {
     pub status: Option<OutboxStatus>,
 }
 
+/// What became of a received mail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum InboundStatus {
+    /// It became a ticket, a reply or an internal note.
+    Processed,
+    /// An automatic reply (out of office, `Auto-Submitted`, a list): kept, nothing done.
+    Autoreply,
+    /// A delivery status notification: the address it names was marked as bouncing.
+    Bounce,
+    /// One of our own notifications came back: dropped.
+    Own,
+    /// Not accepted by a rule (unknown sender with `MAIL_INBOUND_POLICY=known`, a staff
+    /// sender without a ticket, a mail over `MAIL_MAX_BYTES`).
+    Rejected,
+    /// The sender opened too many tickets by mail within the hour.
+    RateLimited,
+    /// It could not be processed; the raw copy waits for an admin to reprocess it.
+    Quarantined,
+}
+
+impl InboundStatus {
+    pub const ALL: [InboundStatus; 7] = [
+        InboundStatus::Processed,
+        InboundStatus::Autoreply,
+        InboundStatus::Bounce,
+        InboundStatus::Own,
+        InboundStatus::Rejected,
+        InboundStatus::RateLimited,
+        InboundStatus::Quarantined,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            InboundStatus::Processed => "processed",
+            InboundStatus::Autoreply => "autoreply",
+            InboundStatus::Bounce => "bounce",
+            InboundStatus::Own => "own",
+            InboundStatus::Rejected => "rejected",
+            InboundStatus::RateLimited => "rate_limited",
+            InboundStatus::Quarantined => "quarantined",
+        }
+    }
+
+    /// Whether an admin may run the mail through the ingest again.
+    pub fn reprocessable(self) -> bool {
+        matches!(
+            self,
+            InboundStatus::Quarantined | InboundStatus::Rejected | InboundStatus::RateLimited
+        )
+    }
+}
+
+impl std::fmt::Display for InboundStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for InboundStatus {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        InboundStatus::ALL
+            .into_iter()
+            .find(|k| k.as_str() == s)
+            .ok_or_else(|| format!("unknown inbound status `{s}`"))
+    }
+}
+
+/// The outcome of handing one raw mail to the ingest (`POST /api/inbound/email`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct IngestOutcome {
+    /// The stored mail (for a duplicate: the one stored first).
+    pub inbound_id: Uuid,
+    pub status: InboundStatus,
+    /// True when this mail had been received before and nothing was done this time.
+    pub duplicate: bool,
+    /// `new_ticket`, `reply` or `note` for processed mail.
+    pub action: Option<String>,
+    pub ticket_id: Option<Uuid>,
+    pub message_id: Option<Uuid>,
+    pub reason: Option<String>,
+}
+
+/// One received mail, as `GET /api/mail/inbound` shows it (the raw copy left out).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct InboundEntryDto {
+    pub id: Uuid,
+    /// `imap`, `http` or `cli`.
+    pub source: String,
+    pub message_id: Option<String>,
+    pub sender: Option<String>,
+    pub subject: Option<String>,
+    pub size_bytes: i64,
+    pub status: InboundStatus,
+    pub action: Option<String>,
+    pub reason: Option<String>,
+    pub ticket_id: Option<Uuid>,
+    pub attempts: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// `GET /api/mail/inbound` filters and pagination.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[serde(deny_unknown_fields)]
+pub struct InboundListQuery {
+    /// 1-based page number (default 1, at most 1000000).
+    #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 1000000))]
+    pub page: Option<u64>,
+    /// Items per page (default 25, at most 100).
+    #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 100))]
+    pub per_page: Option<u64>,
+    /// Only mails in this status.
+    pub status: Option<InboundStatus>,
+}
+
+/// How a message that came by email looked when it arrived: on [`crate::tickets::MessageDto`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct EmailOriginDto {
+    /// The stored mail.
+    pub inbound_id: Uuid,
+    /// The From address.
+    pub from: Option<String>,
+    /// The whole text as received, quoted history included.
+    pub original_text: Option<String>,
+    /// The HTML part as received, sanitised (no scripts, styles, event handlers or remote
+    /// content), quoted history included.
+    pub safe_html: Option<String>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -21,7 +21,27 @@ pub struct SettingsDto {
     pub sla_check_interval_secs: u32,
     /// When an agent goes offline, their open tickets go back to the queue.
     pub release_on_offline: bool,
+    /// How admins hear of SLA breaches by email: one mail per breach, or a digest.
+    pub sla_breach_mail: SlaBreachMail,
+    /// With `digest`: the period in hours one digest covers (1..=168, default 24).
+    pub sla_digest_hours: u32,
 }
+
+/// How admins hear of SLA breaches by email (the assigned agent always gets one mail per
+/// breach of their ticket).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum SlaBreachMail {
+    /// A mail to every admin at each breach.
+    #[default]
+    PerBreach,
+    /// One mail per admin and period listing the period's breaches (none if there were none).
+    Digest,
+}
+
+/// Longest digest period: one week.
+pub const MAX_DIGEST_HOURS: u32 = 7 * 24;
 
 /// `PUT /api/settings`: any subset of the settings.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -35,6 +55,8 @@ pub struct UpdateSettingsRequest {
     pub assignment_interval_secs: Option<u32>,
     pub sla_check_interval_secs: Option<u32>,
     pub release_on_offline: Option<bool>,
+    pub sla_breach_mail: Option<SlaBreachMail>,
+    pub sla_digest_hours: Option<u32>,
 }
 
 /// Longest allowed SLA target: one year.
@@ -51,6 +73,14 @@ impl UpdateSettingsRequest {
     /// to check.
     pub fn problems(&self) -> Vec<(String, String)> {
         let mut out = Vec::new();
+        if let Some(h) = self.sla_digest_hours
+            && !(1..=MAX_DIGEST_HOURS).contains(&h)
+        {
+            out.push((
+                "sla_digest_hours".to_owned(),
+                format!("must be between 1 and {MAX_DIGEST_HOURS} hours"),
+            ));
+        }
         if let Some(p) = &self.sla_policies {
             policy_problems(&mut out, "sla_policies", p);
         }

@@ -391,6 +391,9 @@ pub struct MessageDto {
     pub internal: bool,
     pub attachments: Vec<AttachmentDto>,
     pub created_at: DateTime<Utc>,
+    /// Set when the message came by email: the original as received.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<crate::mail::EmailOriginDto>,
 }
 
 /// `POST /api/tickets/{id}/messages`.

@@ -540,7 +540,47 @@ fn MessageItem(message: MessageDto, mine: Option<Uuid>) -> impl IntoView {
             </header>
             <p class="message-body">{message.body.clone()}</p>
             <AttachmentList attachments=message.attachments.clone()/>
+            {message.email.clone().map(|email| view! { <EmailOrigin email=email/> })}
         </li>
+    }
+}
+
+/// A message that came by email: a label with the sender, and a toggle that shows the mail as
+/// it arrived (quoted history included). Its HTML was sanitised by the server and is shown in
+/// a sandboxed frame (no scripts, no same-origin access) as a second line of defence.
+#[component]
+fn EmailOrigin(email: shared::mail::EmailOriginDto) -> impl IntoView {
+    let open = RwSignal::new(false);
+    let from = email.from.clone().unwrap_or_default();
+    let text = email.original_text.clone();
+    let html = email.safe_html.clone();
+    view! {
+        <div class="email-origin" data-testid="via-email">
+            <span class="muted">{format!("By email from {from} · ")}</span>
+            <button
+                type="button"
+                class="btn btn-small btn-link"
+                data-testid="toggle-original"
+                aria-expanded=move || if open.get() { "true" } else { "false" }
+                on:click=move |_| open.update(|o| *o = !*o)
+            >
+                {move || if open.get() { "Hide original" } else { "Show original" }}
+            </button>
+            <Show when=move || open.get()>
+                {html.clone().map(|h| view! {
+                    <iframe
+                        class="email-original-html"
+                        data-testid="original-html"
+                        title="The email as received"
+                        sandbox=""
+                        srcdoc=h
+                    ></iframe>
+                })}
+                {text.clone().map(|t| view! {
+                    <pre class="email-original-text" data-testid="original-text">{t}</pre>
+                })}
+            </Show>
+        </div>
     }
 }
 

@@ -243,6 +243,7 @@ async fn insert_people(
         active: Set(true),
         token_version: Set(0),
         last_login_at: Set(None),
+        email_bouncing_at: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
     };

@@ -17,6 +17,8 @@ pub struct Model {
     /// Bumped on password change and deactivation; tokens carry it and must match.
     pub token_version: i32,
     pub last_login_at: Option<DateTimeUtc>,
+    /// When mail to this address last bounced; set, it stops all mail to the address.
+    pub email_bouncing_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

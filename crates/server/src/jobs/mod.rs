@@ -1,5 +1,5 @@
-//! Background jobs: the assignment loop, the SLA monitor, the analytics rollups and (with
-//! `MAIL_ENABLED`) the mail delivery worker.
+//! Background jobs: the assignment loop, the SLA monitor, the analytics rollups, (with
+//! `MAIL_ENABLED`) the mail delivery worker and (with `MAIL_IMAP_URL`) the IMAP poller.
 //!
 //! Each loop sleeps for its interval (read from the settings every round, so changes apply
 //! without a restart) or until it is triggered, then runs the same service function the tests
@@ -81,6 +81,29 @@ pub fn start(state: AppState) -> Stopper {
                 if state.mail.is_enabled() {
                     tokio::task::spawn_local(mail_loop(state.clone(), stop_rx.clone()));
                 }
+                if let Some(imap) = state.settings.mail.inbound.imap.clone() {
+                    match mail::inbound::Inbox::new(
+                        state.db.clone(),
+                        state.mail.clone(),
+                        state.settings.clone(),
+                    ) {
+                        Ok(inbox) => {
+                            let worker = format!("imap-{}", uuid::Uuid::new_v4().simple());
+                            let wake = state.clone();
+                            tokio::task::spawn_local(mail::inbound::imap::run(
+                                inbox,
+                                Arc::new(imap),
+                                worker,
+                                stop_rx.clone(),
+                                Box::new(move || {
+                                    wake.realtime.poke();
+                                    wake.jobs.trigger_mail();
+                                }),
+                            ));
+                        }
+                        Err(e) => log::error!("cannot start the IMAP poller: {e}"),
+                    }
+                }
                 tokio::task::spawn_local(rollup_loop(state, stop_rx.clone()));
                 let mut stop = stop_rx;
                 while !*stop.borrow() {
@@ -89,6 +112,13 @@ pub fn start(state: AppState) -> Stopper {
                     }
                 }
             });
+            // A loop stopped in the middle of a run (the poller waiting on the IMAP server,
+            // the worker on SMTP) is dropped with the LocalSet; inside the runtime, so what it
+            // holds (database connections, the SMTP pool) can clean up instead of panicking.
+            {
+                let _entered = runtime.enter();
+                drop(local);
+            }
             running.store(false, Ordering::Release);
         });
     let thread = match spawned {
@@ -199,6 +229,14 @@ async fn sla_loop(state: AppState, mut stop: watch::Receiver<bool>) {
             }
             Ok(_) => {}
             Err(e) => log::error!("SLA warning run failed: {e}"),
+        }
+        match mail::digest::run(&state.db, &state.mail, state.clock.now()).await {
+            Ok(0) => {}
+            Ok(n) => {
+                log::info!("SLA digest queued for {n} admins");
+                state.jobs.trigger_mail();
+            }
+            Err(e) => log::error!("SLA digest failed: {e}"),
         }
         let cutoff = state.clock.now() - events::RETENTION;
         if let Err(e) = events::prune(&state.db, cutoff).await {

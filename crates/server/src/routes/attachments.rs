@@ -171,10 +171,17 @@ pub async fn download(
         .content_type
         .parse()
         .unwrap_or(mime::APPLICATION_OCTET_STREAM);
+    // Images (checked by their bytes on the way in) show inline; any other file (kept from
+    // a received mail) is only ever a download.
+    let disposition = if mime.type_() == mime::IMAGE {
+        DispositionType::Inline
+    } else {
+        DispositionType::Attachment
+    };
     let mut resp = file
         .set_content_type(mime)
         .set_content_disposition(ContentDisposition {
-            disposition: DispositionType::Inline,
+            disposition,
             parameters: vec![DispositionParam::Filename(a.original_name.clone())],
         })
         .into_response(&req);

@@ -10,6 +10,7 @@ pub mod analytics;
 pub mod attachments;
 pub mod auth;
 pub mod health;
+pub mod inbound;
 pub mod journeys;
 pub mod macros;
 pub mod mail;
@@ -65,6 +66,9 @@ use utoipa_actix_web::service_config::ServiceConfig;
 /// | GET, PUT, DELETE | /macros/{id} | agent, admin (their own; shared: admins change) |
 /// | GET | /tickets/{id}/macros/{macro_id}/preview | agent, admin who may see the ticket |
 /// | POST | /tickets/{id}/macros/{macro_id}/apply | agent, admin who may see the ticket |
+/// | POST | /inbound/email | `Authorization: Bearer {MAIL_INGEST_TOKEN}` |
+/// | GET | /mail/inbound?status= | admin |
+/// | POST | /mail/inbound/{id}/reprocess | admin |
 /// | GET | /health | anyone |
 pub fn config(cfg: &mut ServiceConfig<'_>) {
     cfg.service(auth::register)
@@ -78,6 +82,9 @@ pub fn config(cfg: &mut ServiceConfig<'_>) {
         .service(mail::unsubscribe_page)
         .service(mail::list_outbox)
         .service(mail::resend)
+        .service(inbound::ingest_email)
+        .service(inbound::list_inbound)
+        .service(inbound::reprocess)
         .service(users::list)
         .service(users::create)
         .service(users::get)

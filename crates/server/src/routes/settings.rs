@@ -1,4 +1,4 @@
-//! `/api/settings`: SLA policies and queue behaviour (admins).
+//! `/api/settings`: SLA policies, queue behaviour and how admins get SLA-breach mail (admins).
 
 use actix_web::{get, put, web};
 use shared::{
@@ -15,7 +15,10 @@ use crate::{
 
 async fn current<C: sea_orm::ConnectionTrait>(db: &C) -> Result<SettingsDto, ApiError> {
     let queue = settings::queue(db).await?;
+    let mail = settings::mail_admin(db).await?;
     Ok(SettingsDto {
+        sla_breach_mail: mail.sla_breach_mail,
+        sla_digest_hours: mail.digest_hours,
         sla_policies: settings::sla_policies(db).await?,
         sla_overrides: settings::sla_overrides(db).await?,
         sla_warning_percent: settings::sla_warning_percent(db).await?,
@@ -110,6 +113,16 @@ pub async fn update(
         queue.release_on_offline = v;
     }
     settings::put(&txn, settings::QUEUE, &queue).await?;
+    if req.sla_breach_mail.is_some() || req.sla_digest_hours.is_some() {
+        let mut mail = settings::mail_admin(&txn).await?;
+        if let Some(v) = req.sla_breach_mail {
+            mail.sla_breach_mail = v;
+        }
+        if let Some(v) = req.sla_digest_hours {
+            mail.digest_hours = v;
+        }
+        settings::put(&txn, settings::MAIL_ADMIN, &mail).await?;
+    }
     let dto = current(&txn).await?;
     txn.commit().await?;
     Ok(web::Json(Envelope::ok(dto)))

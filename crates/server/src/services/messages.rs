@@ -6,13 +6,14 @@
 
 use std::collections::HashMap;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, DatabaseConnection, EntityTrait,
-    QueryFilter, QueryOrder,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait,
+    DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
 };
 use shared::{
     ErrorCode, Paging, TicketStatus,
+    mail::EmailOriginDto,
     tickets::{CreateMessageRequest, MessageDto, PersonDto},
     ws::Event,
 };
@@ -54,32 +55,77 @@ pub async fn create(
     }
 
     let txn = crate::services::begin_write(db).await?;
-    let mut t = access::visible_ticket(&txn, actor, ticket_id, true).await?;
+    let t = access::visible_ticket(&txn, actor, ticket_id, true).await?;
+    let added = add(
+        &txn,
+        mailer,
+        actor,
+        t,
+        NewMessage {
+            body,
+            internal: req.internal,
+            attachment_ids: &req.attachment_ids,
+            email: None,
+        },
+        Utc::now(),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(added.dto)
+}
+
+/// A message to add: its text, whether it is an internal note, uploads to attach, and (for a
+/// message that came by email) the original as received.
+pub struct NewMessage<'a> {
+    pub body: &'a str,
+    pub internal: bool,
+    pub attachment_ids: &'a [Uuid],
+    pub email: Option<EmailOriginDto>,
+}
+
+/// A message that was added, with the ticket as it is now.
+pub struct Added {
+    pub dto: MessageDto,
+    pub message: ticket_message::Model,
+    pub ticket: ticket::Model,
+}
+
+/// Adds a message to `t` in the caller's transaction: history, SLA, reopening, events and
+/// mail, the same for the web app, the API and mail received. The caller has checked that
+/// `actor` may see `t` and that the body is valid.
+pub async fn add<C: ConnectionTrait>(
+    txn: &C,
+    mailer: &Mailer,
+    actor: &AuthUser,
+    mut t: ticket::Model,
+    new: NewMessage<'_>,
+    now: DateTime<Utc>,
+) -> Result<Added, ApiError> {
     if t.status == ticket::Status::Closed {
         return Err(ApiError::Conflict(
             ErrorCode::TicketClosed,
             "this ticket is closed; open a new one".to_owned(),
         ));
     }
-    let now = Utc::now();
+    let internal = new.internal;
     let message = ticket_message::ActiveModel {
         id: Set(Uuid::new_v4()),
         ticket_id: Set(t.id),
         author_id: Set(actor.id),
-        body: Set(body.to_owned()),
-        internal: Set(req.internal),
+        body: Set(new.body.to_owned()),
+        internal: Set(internal),
         created_at: Set(now),
         updated_at: Set(now),
     }
-    .insert(&txn)
+    .insert(txn)
     .await?;
     let message_row = message.clone();
-    tickets::link_attachments(&txn, actor.id, &req.attachment_ids, t.id, Some(message.id)).await?;
+    tickets::link_attachments(txn, actor.id, new.attachment_ids, t.id, Some(message.id)).await?;
 
     let mut changes = Vec::new();
-    if actor.role.is_staff() && !req.internal && tickets::mark_first_response(&mut t, now) {
+    if actor.role.is_staff() && !internal && tickets::mark_first_response(&mut t, now) {
         changes.push(("first_response", None, Some(now.to_rfc3339())));
-        tickets::credit_first_response(&txn, &t, actor.id, now).await?;
+        tickets::credit_first_response(txn, &t, actor.id, now).await?;
     }
     if !actor.role.is_staff()
         && matches!(t.status, ticket::Status::Pending | ticket::Status::Resolved)
@@ -88,19 +134,19 @@ pub async fn create(
         // since the customer's own workflow only allows closing.
         let from: TicketStatus = t.status.into();
         tickets::set_status(&mut t, TicketStatus::Open, now);
-        let policies = settings::sla_policies(&txn).await?;
+        let policies = settings::sla_policies(txn).await?;
         tickets::set_deadlines(&mut t, &policies);
         changes.push(("status", Some(from.to_string()), Some("open".to_owned())));
     }
     t.updated_at = now;
-    let t = tickets::save(&txn, t).await?;
+    let t = tickets::save(txn, t).await?;
     for (field, from, to) in changes {
-        tickets::record(&txn, t.id, Some(actor.id), field, from, to, now).await?;
+        tickets::record(txn, t.id, Some(actor.id), field, from, to, now).await?;
     }
     let attachments = Attachment::find()
         .filter(attachment::Column::MessageId.eq(message.id))
         .order_by_asc(attachment::Column::CreatedAt)
-        .all(&txn)
+        .all(txn)
         .await?;
     let dto = MessageDto {
         id: message.id,
@@ -114,34 +160,38 @@ pub async fn create(
         internal: message.internal,
         attachments: attachments.into_iter().map(Into::into).collect(),
         created_at: message.created_at,
+        email: new.email,
     };
     // Internal notes only reach staff: their rooms exclude the customer's, and the
     // `staff_only` flag keeps them from customers who joined the ticket room.
-    let rooms = if req.internal {
+    let rooms = if internal {
         events::staff_rooms(&t, None)
     } else {
         events::ticket_rooms(&t)
     };
     events::emit(
-        &txn,
+        txn,
         &Event::NewMessage {
             message: Box::new(dto.clone()),
         },
         rooms,
-        req.internal,
+        internal,
         now,
     )
     .await?;
-    let ticket_dto = tickets::to_dto(&txn, false, t.clone()).await?;
-    events::ticket_updated(&txn, &t, ticket_dto, now).await?;
+    let ticket_dto = tickets::to_dto(txn, false, t.clone()).await?;
+    events::ticket_updated(txn, &t, ticket_dto, now).await?;
     let notice = Notice::Message {
         ticket: &t,
         message: &message_row,
         author: &actor.user,
     };
-    mail::notify(&txn, mailer, notice, Some(actor.id), now).await?;
-    txn.commit().await?;
-    Ok(dto)
+    mail::notify(txn, mailer, notice, Some(actor.id), now).await?;
+    Ok(Added {
+        dto,
+        message: message_row,
+        ticket: t,
+    })
 }
 
 /// One page of a ticket's conversation in order; customers never see internal notes.
@@ -171,9 +221,15 @@ pub async fn list(
         )
         .await?
     };
+    let mut origins = if rows.is_empty() {
+        HashMap::new()
+    } else {
+        mail::inbound::origins(db, rows.iter().map(|m| m.id)).await?
+    };
     Ok((
         rows.into_iter()
             .map(|m| MessageDto {
+                email: origins.remove(&m.id),
                 author: tickets::person_or_deleted(&people, m.author_id),
                 attachments: attachments.remove(&m.id).unwrap_or_default(),
                 id: m.id,

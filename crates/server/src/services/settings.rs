@@ -16,6 +16,28 @@ pub const SLA_OVERRIDES: &str = "sla_overrides";
 pub const SLA_WARNING_PERCENT: &str = "sla_warning_percent";
 pub const QUEUE: &str = "queue";
 pub const ROUND_ROBIN: &str = "round_robin";
+pub const MAIL_ADMIN: &str = "mail_admin";
+
+/// How admins get SLA-breach mail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct MailAdminSettings {
+    pub sla_breach_mail: shared::settings::SlaBreachMail,
+    /// The digest's period in hours.
+    pub digest_hours: u32,
+}
+
+impl MailAdminSettings {
+    pub const DEFAULT: MailAdminSettings = MailAdminSettings {
+        sla_breach_mail: shared::settings::SlaBreachMail::PerBreach,
+        digest_hours: 24,
+    };
+}
+
+pub async fn mail_admin<C: ConnectionTrait>(db: &C) -> Result<MailAdminSettings, ApiError> {
+    Ok(get(db, MAIL_ADMIN)
+        .await?
+        .unwrap_or(MailAdminSettings::DEFAULT))
+}
 
 /// How the queue and the background jobs behave.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]

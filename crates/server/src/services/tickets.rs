@@ -313,8 +313,22 @@ pub async fn create(
     new: NewTicket,
 ) -> Result<ticket::Model, ApiError> {
     let txn = begin_write(db).await?;
+    let t = create_in(&txn, mailer, actor, new, Utc::now()).await?;
+    txn.commit().await?;
+    Ok(t)
+}
+
+/// [`create`] in the caller's transaction (the mail ingest opens tickets this way, in the
+/// transaction that stores the mail).
+pub async fn create_in<C: ConnectionTrait>(
+    txn: &C,
+    mailer: &Mailer,
+    actor: &AuthUser,
+    new: NewTicket,
+    now: DateTime<Utc>,
+) -> Result<ticket::Model, ApiError> {
     if actor.role.is_staff() || new.customer_id != actor.id {
-        let customer = User::find_by_id(new.customer_id).one(&txn).await?;
+        let customer = User::find_by_id(new.customer_id).one(txn).await?;
         if !customer.is_some_and(|c| c.role == user::UserRole::Customer && c.active) {
             return Err(ApiError::field(
                 ErrorCode::ValidationFailed,
@@ -323,15 +337,14 @@ pub async fn create(
             ));
         }
     }
-    let policies = settings::sla_policies(&txn).await?;
+    let policies = settings::sla_policies(txn).await?;
     let outcome = new
         .journey
         .as_ref()
         .and_then(|j| j.outcome.as_deref().map(|node| (j.journey_id, node)));
     let (terms, calendar_id) =
-        sla_terms::current_terms(&txn, new.category.as_deref(), outcome).await?;
-    let now = Utc::now();
-    let number = next_ticket_number(&txn).await?;
+        sla_terms::current_terms(txn, new.category.as_deref(), outcome).await?;
+    let number = next_ticket_number(txn).await?;
     let mut t = ticket::Model {
         id: Uuid::new_v4(),
         number,
@@ -377,12 +390,9 @@ pub async fn create(
     };
     sla_terms::record_terms(&mut t, &terms, calendar_id)?;
     set_deadlines(&mut t, &policies);
-    let t = ticket::ActiveModel::from(t)
-        .reset_all()
-        .insert(&txn)
-        .await?;
+    let t = ticket::ActiveModel::from(t).reset_all().insert(txn).await?;
     record(
-        &txn,
+        txn,
         t.id,
         Some(actor.id),
         "created",
@@ -391,13 +401,13 @@ pub async fn create(
         now,
     )
     .await?;
-    link_attachments(&txn, actor.id, &new.attachment_ids, t.id, None).await?;
-    let dto = to_dto(&txn, false, t.clone()).await?;
+    link_attachments(txn, actor.id, &new.attachment_ids, t.id, None).await?;
+    let dto = to_dto(txn, false, t.clone()).await?;
     // Counted before the first event: from there to the commit creations run one at a time
     // (the event sequence), so that section stays short.
-    let queue_length = assignment::queue_length(&txn).await?;
+    let queue_length = assignment::queue_length(txn).await?;
     events::emit(
-        &txn,
+        txn,
         &Event::NewTicket {
             ticket: Box::new(dto),
         },
@@ -406,9 +416,8 @@ pub async fn create(
         now,
     )
     .await?;
-    assignment::emit_queue_updated(&txn, queue_length, now).await?;
-    mail::notify(&txn, mailer, Notice::TicketOpened(&t), Some(actor.id), now).await?;
-    txn.commit().await?;
+    assignment::emit_queue_updated(txn, queue_length, now).await?;
+    mail::notify(txn, mailer, Notice::TicketOpened(&t), Some(actor.id), now).await?;
     Ok(t)
 }
 

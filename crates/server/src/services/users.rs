@@ -89,6 +89,7 @@ pub async fn create_account(
         active: Set(true),
         token_version: Set(0),
         last_login_at: Set(None),
+        email_bouncing_at: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
     }

@@ -1,6 +1,7 @@
-//! `/admin/mail`: the outbox. Recent outgoing mail, newest first, with its delivery status,
+//! `/admin/mail`: the outbox — recent outgoing mail, newest first, with its delivery status,
 //! attempts, last error and the SMTP server's reply; a status filter; and a Resend button on
-//! sent or failed mail (it keeps the Message-ID, so clients can tell a resend from new mail).
+//! sent or failed mail (it keeps the Message-ID, so clients can tell a resend from new mail) —
+//! and below it the received mail (see [`super::inbound`]).
 
 use leptos::prelude::*;
 use shared::Role;
@@ -16,6 +17,7 @@ pub fn MailPage() -> impl IntoView {
     view! {
         <RequireRole roles=&[Role::Admin]>
             <Mail/>
+            <super::inbound::Inbound/>
         </RequireRole>
     }
 }

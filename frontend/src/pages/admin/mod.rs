@@ -2,9 +2,9 @@
 //! `/admin/tickets` (every ticket, filters,
 //! reassignment), `/admin/agents` (status, shifts, capacity, metrics, new agents),
 //! `/admin/journeys` (list, and the builder at `/admin/journeys/new` and
-//! `/admin/journeys/:id`), `/admin/mail` (the outbox: delivery status, resend) and
-//! `/admin/settings` (SLA policies and queue behaviour) and `/admin/calendars` (business-hours
-//! calendars the policies count on).
+//! `/admin/journeys/:id`), `/admin/mail` (the outbox: delivery status, resend; received mail:
+//! outcome, reprocess), `/admin/settings` (SLA policies and queue behaviour) and
+//! `/admin/calendars` (business-hours calendars the policies count on).
 //!
 //! Every page is wrapped in `RequireRole` for admins and talks to the server only through
 //! `crate::api`. Helpers shared by the admin forms (server field errors) live here.
@@ -14,6 +14,7 @@ mod analytics;
 mod builder;
 mod calendars;
 mod home;
+mod inbound;
 mod journeys;
 mod mail;
 mod settings;

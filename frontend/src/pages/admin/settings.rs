@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 
 use leptos::prelude::*;
 use shared::calendar::{CalendarDto, RecomputeRequest};
-use shared::settings::{SettingsDto, UpdateSettingsRequest};
+use shared::settings::{SettingsDto, SlaBreachMail, UpdateSettingsRequest};
 use shared::sla::{SlaMatch, SlaOverride, SlaPolicies, SlaTarget};
 use shared::{Priority, Role};
 use uuid::Uuid;
@@ -112,6 +112,8 @@ fn SettingsForm(initial: SettingsDto) -> impl IntoView {
     let calendars = LocalResource::new(move || api::list_calendars(session));
     let calendar_list =
         Signal::derive(move || calendars.get().and_then(Result::ok).unwrap_or_default());
+    let digest = RwSignal::new(initial.sla_breach_mail == SlaBreachMail::Digest);
+    let digest_hours = RwSignal::new(initial.sla_digest_hours.to_string());
     let errors: FieldErrors = RwSignal::new(BTreeMap::new());
     let alert = RwSignal::new(None::<String>);
     let done = RwSignal::new(None::<String>);
@@ -135,6 +137,8 @@ fn SettingsForm(initial: SettingsDto) -> impl IntoView {
                 .map(OverrideInputs::from_override)
                 .collect(),
         );
+        digest.set(s.sla_breach_mail == SlaBreachMail::Digest);
+        digest_hours.set(s.sla_digest_hours.to_string());
     };
 
     let save = Action::new_local(move |req: &UpdateSettingsRequest| {
@@ -251,6 +255,12 @@ fn SettingsForm(initial: SettingsDto) -> impl IntoView {
             assignment_interval_secs: assignment_secs.ok(),
             sla_check_interval_secs: sla_secs.ok(),
             release_on_offline: Some(release.get_untracked()),
+            sla_breach_mail: Some(if digest.get_untracked() {
+                SlaBreachMail::Digest
+            } else {
+                SlaBreachMail::PerBreach
+            }),
+            sla_digest_hours: digest_hours.get_untracked().trim().parse().ok(),
         });
     };
     let busy = save.pending();
@@ -365,6 +375,23 @@ fn SettingsForm(initial: SettingsDto) -> impl IntoView {
                     <span>"When an agent goes offline, return their open tickets to the queue"</span>
                 </label>
                 {field_error(errors, "release_on_offline", "release-on-offline-error".to_owned())}
+                <label class="check">
+                    <input
+                        type="checkbox"
+                        id="sla-digest"
+                        prop:checked=move || digest.get()
+                        on:change=move |ev| digest.set(event_target_checked(&ev))
+                    />
+                    <span>"Mail admins a digest of SLA breaches instead of one mail per breach"</span>
+                </label>
+                <NumberField
+                    id="sla-digest-hours"
+                    label="Digest period (hours)"
+                    hint="One digest per admin for each period that had breaches (1 to 168)."
+                    value=digest_hours
+                    key="sla_digest_hours"
+                    errors=errors
+                />
             </section>
             <div class="actions">
                 <button type="submit" id="settings-save" class="btn btn-primary" disabled=move || busy.get()>

@@ -246,6 +246,7 @@ mod tests {
             secret: "s".into(),
             reply_address: None,
             max_attempts: 3,
+            inbound: Default::default(),
         };
         let transport = Transport::from_settings(&settings).unwrap();
         let msg = lettre::Message::builder()

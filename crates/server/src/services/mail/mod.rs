@@ -1,4 +1,5 @@
-//! Outbound email: notifications queued in a transactional outbox and delivered over SMTP.
+//! Email: notifications queued in a transactional outbox and delivered over SMTP, and mail
+//! received (by IMAP, HTTP or a pipe) turned into tickets and replies.
 //!
 //! - [`notify`]: the one entry point that turns a ticket change into queued mail, in the
 //!   caller's transaction (recipients, preferences, the actor rule).
@@ -6,11 +7,14 @@
 //! - [`outbox`]: the `mail_outbox` table (enqueue, claim with a lease, mark, list, resend).
 //! - [`deliver`]: the transport and one delivery run of the worker.
 //! - [`prefs`]: per-user switches and one-click unsubscribe.
-//!
-//! Inbound mail is not handled here (yet).
+//! - [`inbound`]: the ingest of received mail (classify, thread, strip quotes, store) and
+//!   the IMAP poller.
+//! - [`digest`]: the admins' SLA-breach digest.
 
 pub mod compose;
 pub mod deliver;
+pub mod digest;
+pub mod inbound;
 pub mod message;
 pub mod notify;
 pub mod outbox;

@@ -7,10 +7,18 @@
 //!   the one exception: it confirms to the customer what they just did);
 //! - internal notes never produce mail;
 //! - automated kinds respect the recipient's preferences; inactive accounts get nothing;
-//! - an address lettre cannot parse is recorded as `suppressed`, never sent.
+//! - an address lettre cannot parse, or one that bounced (`users.email_bouncing_at`), is
+//!   recorded as `suppressed`, never sent;
+//! - acknowledgements to one address are capped per hour (`MAIL_ACKS_PER_HOUR`), so a robot
+//!   that opens tickets cannot make us mail a stranger without end;
+//! - every queued mail's Message-ID is recorded with its ticket and audience
+//!   (`mail_message_ids`), so a reply to it threads, and a reply by staff to a staff-only
+//!   notification becomes an internal note.
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
+};
 use shared::{
     Role,
     mail::{MailKind, OutboxStatus},
@@ -19,7 +27,9 @@ use shared::{
 use uuid::Uuid;
 
 use crate::{
-    entity::{User, ticket, ticket_message, user},
+    entity::{
+        MailMessageId, MailOutbox, User, mail_message_id, mail_outbox, ticket, ticket_message, user,
+    },
     error::ApiError,
     services::mail::{
         MailContext, Mailer,
@@ -82,9 +92,31 @@ pub async fn notify<C: ConnectionTrait>(
         if kind.automated() && !prefs::enabled(db, recipient.id, kind).await? {
             continue;
         }
-        let mail = render(ctx, notice_ticket(notice), &recipient, &content, &cause);
+        if kind == MailKind::TicketOpened
+            && acks_in_last_hour(db, recipient.id, now).await?
+                >= u64::from(ctx.settings.inbound.acks_per_hour)
+        {
+            log::info!(
+                "acknowledgement to user {} skipped: hourly limit",
+                recipient.id
+            );
+            continue;
+        }
+        let t = notice_ticket(notice);
+        let mut mail = render(ctx, t, &recipient, &content, &cause);
+        if recipient.email_bouncing_at.is_some() && mail.status == OutboxStatus::Pending {
+            mail.status = OutboxStatus::Suppressed;
+            mail.last_error = Some("the address bounced; mail to it is stopped".to_owned());
+        }
+        let audience = if recipient.role == user::UserRole::Customer {
+            "customer"
+        } else {
+            "staff"
+        };
+        let message_id = mail.message_id.clone();
         if outbox::enqueue(db, mail, now).await? {
             queued += 1;
+            record_message_id(db, &message_id, t.id, audience, "out", now).await?;
         }
     }
     Ok(queued)
@@ -105,6 +137,47 @@ fn in_zone(t: &ticket::Model, at: DateTime<Utc>) -> String {
         at.with_timezone(&tz).format("%a %-d %b %H:%M"),
         tz.name()
     )
+}
+
+/// Acknowledgements queued for `user` within the hour before `now`.
+async fn acks_in_last_hour<C: ConnectionTrait>(
+    db: &C,
+    user: Uuid,
+    now: DateTime<Utc>,
+) -> Result<u64, ApiError> {
+    Ok(MailOutbox::find()
+        .filter(mail_outbox::Column::UserId.eq(user))
+        .filter(mail_outbox::Column::Kind.eq(MailKind::TicketOpened.as_str()))
+        .filter(mail_outbox::Column::CreatedAt.gt(now - chrono::Duration::hours(1)))
+        .count(db)
+        .await?)
+}
+
+/// Remembers that the mail `message_id` belongs to `ticket_id` and went to (or came from)
+/// `audience` (`customer` or `staff`). The first record of an id wins.
+pub async fn record_message_id<C: ConnectionTrait>(
+    db: &C,
+    message_id: &str,
+    ticket_id: Uuid,
+    audience: &str,
+    direction: &str,
+    now: DateTime<Utc>,
+) -> Result<(), ApiError> {
+    if message_id.len() > 255 {
+        return Ok(());
+    }
+    let row = mail_message_id::ActiveModel {
+        message_id: Set(message_id.to_owned()),
+        ticket_id: Set(ticket_id),
+        audience: Set(audience.to_owned()),
+        direction: Set(direction.to_owned()),
+        created_at: Set(now),
+    };
+    MailMessageId::insert(row)
+        .on_conflict_do_nothing_on([mail_message_id::Column::MessageId])
+        .exec_without_returning(db)
+        .await?;
+    Ok(())
 }
 
 fn notice_ticket<'a>(notice: Notice<'a>) -> &'a ticket::Model {
@@ -180,7 +253,12 @@ async fn recipients<'a, C: ConnectionTrait>(
             let target_name = target_name(target);
             let cause = format!("sla:{}:{target_name}", t.id);
             let priority = t.priority().as_str();
-            for person in sla_people(db, t).await? {
+            // With the digest setting, admins hear of breaches in the digest instead.
+            let per_breach = crate::services::settings::mail_admin(db)
+                .await?
+                .sla_breach_mail
+                == shared::settings::SlaBreachMail::PerBreach;
+            for person in sla_people(db, t, per_breach).await? {
                 let content = Content::SlaBreached {
                     target: target_name,
                     priority,
@@ -196,7 +274,7 @@ async fn recipients<'a, C: ConnectionTrait>(
             let target_name = target_name(target);
             let cause = format!("sla-warning:{}:{target_name}", t.id);
             let due = t.sla_due_at.map(|due| in_zone(t, due)).unwrap_or_default();
-            for person in sla_people(db, t).await? {
+            for person in sla_people(db, t, true).await? {
                 let content = Content::SlaWarning {
                     target: target_name,
                     percent,
@@ -220,12 +298,17 @@ fn target_name(target: SlaTargetKind) -> &'static str {
 async fn sla_people<C: ConnectionTrait>(
     db: &C,
     t: &ticket::Model,
+    admins: bool,
 ) -> Result<Vec<user::Model>, ApiError> {
-    let mut people = User::find()
-        .filter(user::Column::Role.eq(user::UserRole::Admin))
-        .filter(user::Column::Active.eq(true))
-        .all(db)
-        .await?;
+    let mut people = if admins {
+        User::find()
+            .filter(user::Column::Role.eq(user::UserRole::Admin))
+            .filter(user::Column::Active.eq(true))
+            .all(db)
+            .await?
+    } else {
+        Vec::new()
+    };
     if let Some(agent_id) = t.assigned_agent_id
         && let Some(agent) = User::find_by_id(agent_id).one(db).await?
     {
@@ -295,9 +378,20 @@ fn render(
 
     let mut headers = serde_json::Map::new();
     headers.insert("X-Helpdesk-Ticket".into(), t.number.to_string().into());
+    // Mail that comes back with this header is ours and is dropped (loop protection).
+    headers.insert(
+        "X-Loop".into(),
+        ctx.settings.message_id_domain.clone().into(),
+    );
     if let Some(url) = &unsubscribe {
+        // An acknowledgement answers the customer's own mail (RFC 3834 `auto-replied`).
+        let auto = if kind == MailKind::TicketOpened {
+            "auto-replied"
+        } else {
+            "auto-generated"
+        };
         for (name, value) in [
-            ("Auto-Submitted", "auto-generated".to_owned()),
+            ("Auto-Submitted", auto.to_owned()),
             ("X-Auto-Response-Suppress", "All".to_owned()),
             ("Precedence", "bulk".to_owned()),
             ("List-Unsubscribe", format!("<{url}>")),
