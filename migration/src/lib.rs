@@ -15,6 +15,9 @@ mod m20261126_000004_analytics_indexes;
 mod m20261126_000005_analytics_rollups;
 mod m20261126_000006_ticket_number_sequence;
 mod m20261203_000001_mail_outbox;
+mod m20261205_000001_event_placement;
+mod m20261205_000002_user_version;
+mod m20261205_000003_list_indexes;
 
 pub struct Migrator;
 
@@ -29,6 +32,9 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000005_analytics_rollups::Migration),
             Box::new(m20261126_000006_ticket_number_sequence::Migration),
             Box::new(m20261203_000001_mail_outbox::Migration),
+            Box::new(m20261205_000001_event_placement::Migration),
+            Box::new(m20261205_000002_user_version::Migration),
+            Box::new(m20261205_000003_list_indexes::Migration),
         ]
     }
 }
