@@ -6,7 +6,7 @@ use shared::{
     envelope::PageQuery,
     tickets::{
         AssignRequest, CreateMessageRequest, CreateTicketRequest, HistoryEntryDto, MessageDto,
-        TicketDto, TicketListQuery, UpdateTicketRequest,
+        TicketDto, TicketListQuery, TicketSummaryDto, UpdateTicketRequest,
     },
 };
 use uuid::Uuid;
@@ -34,7 +34,7 @@ use crate::{
     security(("bearer" = [])),
     params(TicketListQuery),
     responses(
-        (status = 200, description = "One page of tickets", body = Envelope<Vec<TicketDto>>),
+        (status = 200, description = "One page of tickets (without description and transcript: see `GET /api/tickets/{id}`)", body = Envelope<Vec<TicketSummaryDto>>),
         (status = 304, description = "Not modified: the queue page is still the one whose `ETag` was sent in `If-None-Match`"),
     )
 )]
@@ -98,7 +98,8 @@ async fn list_page(
 ) -> Result<web::Bytes, ApiError> {
     let (items, count, capped) = tickets::list(&state.db, user, query, paging).await?;
     let dtos = tickets::to_dtos(&state.db, user.role.is_staff(), items).await?;
-    let page = Envelope::page_counted(dtos, paging, count, capped);
+    let rows: Vec<TicketSummaryDto> = dtos.into_iter().map(Into::into).collect();
+    let page = Envelope::page_counted(rows, paging, count, capped);
     serde_json::to_vec(&page)
         .map(web::Bytes::from)
         .map_err(|e| ApiError::Internal(anyhow::anyhow!("encoding a ticket page: {e}")))
