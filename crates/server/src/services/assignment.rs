@@ -230,6 +230,7 @@ async fn run_batch(
         assigned_events.push(assigned_event(t, dto, None));
         mail::notify(&txn, mailer, Notice::Assigned(t), None, now).await?;
     }
+    assigned_events.push(queue_updated(queue_length(&txn).await?));
     events::emit_many(&txn, assigned_events, now).await?;
     if let Some((_, agent)) = report.assigned.last() {
         settings::put(
@@ -240,7 +241,6 @@ async fn run_batch(
             },
         )
         .await?;
-        emit_queue_length(&txn, now).await?;
     }
     txn.commit().await?;
     Ok(report)
@@ -339,15 +339,18 @@ pub async fn emit_queue_updated<C: ConnectionTrait>(
     queue_length: u64,
     now: DateTime<Utc>,
 ) -> Result<(), ApiError> {
-    events::emit(
-        db,
-        &Event::QueueUpdated { queue_length },
+    let (event, rooms, staff_only) = queue_updated(queue_length);
+    events::emit(db, &event, rooms, staff_only, now).await?;
+    Ok(())
+}
+
+/// The `queue-updated` event for staff with its rooms, for [`events::emit_many`].
+pub fn queue_updated(queue_length: u64) -> (Event, Vec<String>, bool) {
+    (
+        Event::QueueUpdated { queue_length },
         vec![rooms::ADMINS.to_owned(), rooms::AGENTS.to_owned()],
         false,
-        now,
     )
-    .await?;
-    Ok(())
 }
 
 /// An agent takes an unassigned ticket. Two agents racing for one ticket: exactly one wins,

@@ -356,20 +356,23 @@ pub async fn create(
     };
     let people = HashMap::from([(customer.id, customer)]);
     let dto = build_dto(t.clone(), &people, 0, files, now);
-    // Counted before the first event: from there to the commit creations run one at a time
-    // (the event sequence), so that section stays short.
+    // For the `queue-updated` event; the partial queue index makes this count cheap.
     let queue_length = assignment::queue_length(&txn).await?;
-    events::emit(
+    events::emit_many(
         &txn,
-        &Event::NewTicket {
-            ticket: Box::new(dto.clone()),
-        },
-        events::ticket_rooms(&t),
-        false,
+        vec![
+            (
+                Event::NewTicket {
+                    ticket: Box::new(dto.clone()),
+                },
+                events::ticket_rooms(&t),
+                false,
+            ),
+            assignment::queue_updated(queue_length),
+        ],
         now,
     )
     .await?;
-    assignment::emit_queue_updated(&txn, queue_length, now).await?;
     mail::notify(&txn, mailer, Notice::TicketOpened(&t), Some(actor.id), now).await?;
     txn.commit().await?;
     Ok((t, dto))
