@@ -26,7 +26,7 @@ use shared::settings::{SettingsDto, UpdateSettingsRequest};
 use shared::sla::SlaStatus;
 use shared::tickets::{
     AssignRequest, AttachmentDto, CreateMessageRequest, HistoryEntryDto, MessageDto, SortOrder,
-    TicketDto, TicketSort, UpdateTicketRequest,
+    TicketDto, TicketSort, TicketSummaryDto, UpdateTicketRequest,
 };
 use shared::users::{AuthResponse, LoginRequest, RegisterRequest, UpdateMeRequest, UserDto};
 use shared::{Envelope, ErrorBody, ErrorCode, Priority, Role, TicketStatus};
@@ -373,18 +373,55 @@ impl TicketQuery {
 
 /// `GET /api/tickets`: customers get their own tickets, agents the unassigned ones and
 /// their own, admins all.
+///
+/// List rows carry no description or transcript (the ticket page loads those); they come back
+/// as [`TicketDto`]s with an empty description, so rows and live events share one type.
 pub async fn list_tickets(
     session: Session,
     query: &TicketQuery,
 ) -> Result<Page<TicketDto>, ApiError> {
     let params = query.params();
-    authed_page(session, |bearer| {
+    let page: Page<TicketSummaryDto> = authed_page(session, |bearer| {
         Request::get("/api/tickets")
             .query(params.iter().map(|(k, v)| (*k, v.as_str())))
             .header("Authorization", bearer)
             .build()
     })
-    .await
+    .await?;
+    Ok(Page {
+        items: page.items.into_iter().map(row_ticket).collect(),
+        count: page.count,
+        page: page.page,
+        pages: page.pages,
+    })
+}
+
+/// A list row as a [`TicketDto`] without description and transcript.
+fn row_ticket(t: TicketSummaryDto) -> TicketDto {
+    TicketDto {
+        id: t.id,
+        number: t.number,
+        subject: t.subject,
+        description: String::new(),
+        status: t.status,
+        priority: t.priority,
+        category: t.category,
+        customer: t.customer,
+        assigned_agent: t.assigned_agent,
+        assigned_at: t.assigned_at,
+        journey_id: t.journey_id,
+        journey_version: t.journey_version,
+        transcript: None,
+        sla: t.sla,
+        escalated: t.escalated,
+        escalation_level: t.escalation_level,
+        message_count: t.message_count,
+        attachments: t.attachments,
+        created_at: t.created_at,
+        updated_at: t.updated_at,
+        resolved_at: t.resolved_at,
+        closed_at: t.closed_at,
+    }
 }
 
 /// `GET /api/tickets/{id}`.

@@ -16,6 +16,9 @@ mod m20261126_000005_analytics_rollups;
 mod m20261126_000006_ticket_number_sequence;
 mod m20261203_000001_mail_outbox;
 mod m20261204_000001_mail_inbound;
+mod m20261205_000001_event_placement;
+mod m20261205_000002_user_version;
+mod m20261205_000003_list_indexes;
 mod m20261206_000001_sla_calendars;
 mod m20261207_000001_macros;
 
@@ -33,6 +36,9 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000006_ticket_number_sequence::Migration),
             Box::new(m20261203_000001_mail_outbox::Migration),
             Box::new(m20261204_000001_mail_inbound::Migration),
+            Box::new(m20261205_000001_event_placement::Migration),
+            Box::new(m20261205_000002_user_version::Migration),
+            Box::new(m20261205_000003_list_indexes::Migration),
             Box::new(m20261206_000001_sla_calendars::Migration),
             Box::new(m20261207_000001_macros::Migration),
         ]

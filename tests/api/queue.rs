@@ -8,7 +8,7 @@ use chrono::{DateTime, Duration, TimeZone, Utc};
 use sea_orm::{ColumnTrait, Database, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::{Value, json};
 use server::{
-    entity::{Ticket, TicketHistory, ticket, ticket_history},
+    entity::{Event, EventRoom, Ticket, TicketHistory, event, ticket, ticket_history},
     services::{assignment, mail::Mailer, sla_monitor},
 };
 use shared::Role;
@@ -584,30 +584,82 @@ async fn a_long_queue_drains_in_batches_without_breaking_the_rotation(app: TestA
     let customer = app.user(Role::Customer).await;
     let mut rotation = Vec::new();
     for _ in 0..3 {
-        rotation.push(agent(&app, &admin, json!({"capacity": 100})).await.id);
+        rotation.push(agent(&app, &admin, json!({"capacity": 1000})).await.id);
     }
     rotation.sort();
-    for i in 0..250 {
+    // More than two batches.
+    let n = (assignment::BATCH * 2 + 50) as usize;
+    for i in 0..n {
         ticket_with(&app, &customer, &format!("queued {i}"), "medium").await;
     }
     let report = assignment::run(&app.db, &Mailer::disabled(), Utc::now())
         .await
         .unwrap();
     let assigned = ids(&report);
-    assert_eq!(assigned.len(), 250);
+    assert_eq!(assigned.len(), n);
     for (i, (_, agent_id)) in assigned.iter().enumerate() {
         assert_eq!(*agent_id, rotation[i % 3], "position {i}");
     }
     let mut tickets: Vec<&String> = assigned.iter().map(|(t, _)| t).collect();
     tickets.sort();
     tickets.dedup();
-    assert_eq!(tickets.len(), 250);
+    assert_eq!(tickets.len(), n);
     let queued = Ticket::find()
         .filter(ticket::Column::AssignedAgentId.is_null())
         .count(&app.db)
         .await
         .unwrap();
     assert_eq!(queued, 0);
+    // Each ticket as the batch wrote it: its agent and status, two history rows, one event.
+    let rows: HashMap<Uuid, ticket::Model> = Ticket::find()
+        .all(&app.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|t| (t.id, t))
+        .collect();
+    for (t, agent_id) in &assigned {
+        let row = &rows[&t.parse::<Uuid>().unwrap()];
+        assert_eq!(
+            row.assigned_agent_id.map(|a| a.to_string()),
+            Some(agent_id.clone())
+        );
+        assert_eq!(row.status, ticket::Status::Open);
+        assert!(row.assigned_at.is_some());
+    }
+    for field in ["assignee", "status"] {
+        let written = TicketHistory::find()
+            .filter(ticket_history::Column::Field.eq(field))
+            .filter(ticket_history::Column::ActorId.is_null())
+            .count(&app.db)
+            .await
+            .unwrap();
+        assert_eq!(written, n as u64, "{field} history rows");
+    }
+    let events = Event::find()
+        .filter(event::Column::EventType.eq("ticket-assigned"))
+        .all(&app.db)
+        .await
+        .unwrap();
+    let mut about: Vec<String> = events
+        .iter()
+        .map(|e| {
+            e.payload["data"]["ticket"]["id"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    about.sort();
+    about.dedup();
+    assert_eq!(about.len(), n, "one ticket-assigned event per ticket");
+    let rooms = EventRoom::find()
+        .filter(event::room::Column::EventId.is_in(events.iter().map(|e| e.id)))
+        .count(&app.db)
+        .await
+        .unwrap();
+    // Admins, the customer, the ticket and its agent.
+    assert_eq!(rooms, 4 * n as u64);
 }
 
 async fn sla_breaches_escalate_exactly_once(app: TestApp) {

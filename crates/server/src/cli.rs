@@ -229,6 +229,10 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
                     .await
                     .map_err(|e| anyhow::anyhow!("{e}"))?;
                     txn.commit().await?;
+                    // This process has no hub: wake the servers' to place and deliver it.
+                    services::events::announce(&db)
+                        .await
+                        .map_err(|e| anyhow::anyhow!("{e}"))?;
                     println!("updated {email_parsed}: now an active admin with the new password");
                 }
                 None => {

@@ -10,6 +10,7 @@ pub mod entity;
 pub mod error;
 pub mod jobs;
 pub mod json_guard;
+pub mod list_cache;
 pub mod logging;
 pub mod metrics;
 pub mod openapi;

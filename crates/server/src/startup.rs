@@ -13,6 +13,7 @@ use actix_web::{
     web,
 };
 use migration::{Migrator, MigratorTrait};
+use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{ConnectOptions, Database, DatabaseConnection};
 use utoipa::OpenApi;
 use utoipa_actix_web::{AppExt, service_config::ServiceConfig};
@@ -36,8 +37,20 @@ use crate::{
 /// Largest JSON body any endpoint accepts (journey definitions are the biggest documents).
 pub const JSON_LIMIT_BYTES: usize = 1024 * 1024;
 
+/// PostgreSQL connections per server instance.
+pub const PG_POOL: u32 = 20;
+/// SQLite connections (one writes at a time; the others read meanwhile). An in-memory
+/// database keeps one connection, since each connection would have its own.
+pub const SQLITE_POOL: u32 = 4;
+
 /// Opens the connection pool; for SQLite, creates the database file's directory first.
 pub async fn connect(settings: &Settings) -> anyhow::Result<DatabaseConnection> {
+    open(settings, false).await
+}
+
+/// The pool; `single`: one connection (SQLite schema changes run on one connection, since
+/// another connection's prepared view of the schema can be stale while a migration runs).
+async fn open(settings: &Settings, single: bool) -> anyhow::Result<DatabaseConnection> {
     if let Some(path) = sqlite_file(&settings.database_url)
         && let Some(parent) = Path::new(path)
             .parent()
@@ -49,9 +62,26 @@ pub async fn connect(settings: &Settings) -> anyhow::Result<DatabaseConnection> 
     options
         .connect_timeout(Duration::from_secs(10))
         .acquire_timeout(Duration::from_secs(10))
+        // No ping before every checkout: a connection that died fails its statement, and
+        // sqlx drops it from the pool.
+        .test_before_acquire(false)
         .sqlx_logging(false);
     if settings.database_kind() == "postgres" {
-        options.max_connections(20).min_connections(1);
+        // All opened at start (on the main runtime), none opened lazily under load.
+        options.max_connections(PG_POOL).min_connections(PG_POOL);
+    } else if sqlite_file(&settings.database_url).is_some() {
+        // WAL: readers never block the writer nor it them, so a few connections read while
+        // one writes (writers queue on `BEGIN IMMEDIATE`, waiting up to the busy timeout).
+        // `synchronous=NORMAL` survives a crash of the process; a power loss may lose the
+        // last commits, never the file's consistency.
+        options
+            .max_connections(if single { 1 } else { SQLITE_POOL })
+            .min_connections(1)
+            .map_sqlx_sqlite_opts(|o| {
+                o.journal_mode(SqliteJournalMode::Wal)
+                    .synchronous(SqliteSynchronous::Normal)
+                    .busy_timeout(Duration::from_secs(10))
+            });
     }
     let db = Database::connect(options)
         .await
@@ -70,11 +100,25 @@ pub fn sqlite_file(url: &str) -> Option<&str> {
 
 /// Connects and applies every pending migration.
 pub async fn connect_and_migrate(settings: &Settings) -> anyhow::Result<DatabaseConnection> {
-    let db = connect(settings).await?;
-    Migrator::up(&db, None)
+    if settings.database_kind() == "postgres" {
+        let db = connect(settings).await?;
+        migrate(&db).await?;
+        return Ok(db);
+    }
+    let single = open(settings, true).await?;
+    migrate(&single).await?;
+    if sqlite_file(&settings.database_url).is_none() {
+        // In memory: this one connection is the database.
+        return Ok(single);
+    }
+    single.close().await?;
+    connect(settings).await
+}
+
+async fn migrate(db: &DatabaseConnection) -> anyhow::Result<()> {
+    Migrator::up(db, None)
         .await
-        .map_err(|e| anyhow::anyhow!("migrations failed: {e}"))?;
-    Ok(db)
+        .map_err(|e| anyhow::anyhow!("migrations failed: {e}"))
 }
 
 /// The full OpenAPI document, collected from the route table.
@@ -155,6 +199,9 @@ impl Application {
             db,
             jwt: JwtKeys::new(&settings.jwt_secret),
             login_throttle: Default::default(),
+            users: Default::default(),
+            lists: Default::default(),
+            journey_versions: Default::default(),
             clock,
             jobs: Jobs::default(),
             realtime,

@@ -7,11 +7,12 @@ use shared::agents::{AgentDto, AgentStatus};
 use uuid::Uuid;
 
 use crate::{
-    auth::{JwtKeys, throttle::LoginThrottle},
+    auth::{JwtKeys, cache::UserCache, throttle::LoginThrottle},
     clock::Clock,
     config::Settings,
     error::ApiError,
     jobs::Jobs,
+    list_cache::ListCache,
     realtime::Realtime,
     services::{self, mail::Mailer},
 };
@@ -24,6 +25,13 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     /// Keys for issuing and verifying bearer tokens.
     pub jwt: JwtKeys,
+    /// Accounts of signed-in users, checked against the database's `user_version` on every
+    /// request.
+    pub users: Arc<UserCache>,
+    /// Validated journey versions (immutable, so never stale).
+    pub journey_versions: Arc<services::journeys::VersionCache>,
+    /// Rendered queue pages shared by all staff (see [`crate::list_cache`]).
+    pub lists: Arc<ListCache>,
     /// Failed sign-in counters (per client address and email) for brute-force protection.
     pub login_throttle: Arc<LoginThrottle>,
     /// Time source for assignment, shifts and SLA checks (a manual clock in tests).

@@ -16,6 +16,10 @@ pub struct Envelope<T> {
     pub page: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pages: Option<u64>,
+    /// `true` when the list stopped counting: there are more than `count` matches, and `pages`
+    /// counts only as far as `count`. Absent when `count` is exact.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub count_capped: Option<bool>,
 }
 
 impl<T> Envelope<T> {
@@ -27,6 +31,7 @@ impl<T> Envelope<T> {
             count: None,
             page: None,
             pages: None,
+            count_capped: None,
         }
     }
 
@@ -38,6 +43,16 @@ impl<T> Envelope<T> {
             count: Some(count),
             page: Some(paging.page),
             pages: Some(paging.pages_for(count)),
+            count_capped: None,
+        }
+    }
+
+    /// One page of a list whose total was counted only up to `count` (`capped`: there are
+    /// more).
+    pub fn page_counted(data: T, paging: Paging, count: u64, capped: bool) -> Self {
+        Self {
+            count_capped: capped.then_some(true),
+            ..Self::page(data, paging, count)
         }
     }
 }

@@ -287,6 +287,63 @@ pub struct TicketDto {
     pub closed_at: Option<DateTime<Utc>>,
 }
 
+/// A ticket as lists return it (`GET /api/tickets`): everything a row shows, without the
+/// description and the journey transcript, which only the ticket itself
+/// (`GET /api/tickets/{id}`) carries.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TicketSummaryDto {
+    pub id: Uuid,
+    /// Short human number, shown as `#1042`.
+    pub number: i64,
+    pub subject: String,
+    pub status: TicketStatus,
+    pub priority: Priority,
+    pub category: Option<String>,
+    pub customer: PersonDto,
+    pub assigned_agent: Option<PersonDto>,
+    pub assigned_at: Option<DateTime<Utc>>,
+    pub journey_id: Option<Uuid>,
+    pub journey_version: Option<i32>,
+    pub sla: SlaDto,
+    pub escalated: bool,
+    pub escalation_level: i32,
+    /// Messages visible to the caller (customers do not count internal notes).
+    pub message_count: u64,
+    pub attachments: Vec<AttachmentDto>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub resolved_at: Option<DateTime<Utc>>,
+    pub closed_at: Option<DateTime<Utc>>,
+}
+
+impl From<TicketDto> for TicketSummaryDto {
+    fn from(t: TicketDto) -> Self {
+        Self {
+            id: t.id,
+            number: t.number,
+            subject: t.subject,
+            status: t.status,
+            priority: t.priority,
+            category: t.category,
+            customer: t.customer,
+            assigned_agent: t.assigned_agent,
+            assigned_at: t.assigned_at,
+            journey_id: t.journey_id,
+            journey_version: t.journey_version,
+            sla: t.sla,
+            escalated: t.escalated,
+            escalation_level: t.escalation_level,
+            message_count: t.message_count,
+            attachments: t.attachments,
+            created_at: t.created_at,
+            updated_at: t.updated_at,
+            resolved_at: t.resolved_at,
+            closed_at: t.closed_at,
+        }
+    }
+}
+
 /// `POST /api/tickets`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

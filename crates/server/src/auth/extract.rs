@@ -1,7 +1,8 @@
 //! Request extractors: `AuthUser` (any signed-in user), `AgentUser` (agents and admins),
-//! `AdminUser` and `CustomerUser`. Each checks the bearer token, then the account in the
-//! database, so a deactivated user, a changed password or a demotion takes effect on the very
-//! next request.
+//! `AdminUser` and `CustomerUser`. Each checks the bearer token, then the account as it is
+//! now (from [`super::cache`], which checks the database's `user_version` on every request),
+//! so a deactivated user, a changed password or a demotion takes effect on the very next
+//! request, on every server instance.
 //!
 //! Also [`JsonBody`]: a JSON body whose errors wait until the handler runs. Actix extracts a
 //! handler's arguments concurrently, so with a plain `web::Json` a malformed body could be
@@ -11,15 +12,10 @@
 use std::{future::Future, pin::Pin};
 
 use actix_web::{FromRequest, HttpRequest, dev::Payload, http::header, web};
-use sea_orm::EntityTrait;
 use shared::{ErrorCode, Role};
 use uuid::Uuid;
 
-use crate::{
-    entity::{User, user},
-    error::ApiError,
-    state::AppState,
-};
+use crate::{entity::user, error::ApiError, state::AppState};
 
 /// Any authenticated, active user.
 #[derive(Debug, Clone)]
@@ -70,8 +66,9 @@ fn bearer(req: &HttpRequest) -> Result<String, ApiError> {
 /// Verifies a token and loads its user; shared by HTTP extractors and the WebSocket handshake.
 pub async fn authenticate(state: &AppState, token: &str) -> Result<AuthUser, ApiError> {
     let claims = state.jwt.verify(token)?;
-    let user = User::find_by_id(claims.sub)
-        .one(&state.db)
+    let user = state
+        .users
+        .get(&state.db, claims.sub)
         .await?
         .ok_or_else(|| {
             ApiError::Unauthorized(ErrorCode::InvalidToken, "the token is invalid".into())

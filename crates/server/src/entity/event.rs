@@ -5,9 +5,14 @@ use sea_orm::entity::prelude::*;
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "events")]
 pub struct Model {
-    /// Monotonic; taken from the `event_seq` counter in the writing transaction.
-    #[sea_orm(primary_key, auto_increment = false)]
-    pub seq: i64,
+    /// The log row's key, from the table's sequence when the event is written (no lock; gaps
+    /// where a write rolled back). Internal: clients never see it.
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    /// The event's place in the stream, gap-free and final once set: given after commit by
+    /// [`crate::services::events::place`] on PostgreSQL, inside the writing transaction on
+    /// SQLite. `None` until then; readers only ever see placed events.
+    pub seq: Option<i64>,
     pub event_type: String,
     /// The rooms it was sent to (JSON array of names).
     pub rooms: Json,
@@ -23,6 +28,13 @@ pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
 
+impl Model {
+    /// The place in the stream (0 for an event not placed yet, which no reader selects).
+    pub fn position(&self) -> i64 {
+        self.seq.unwrap_or(0)
+    }
+}
+
 pub mod room {
     //! `event_rooms`: one row per (room, event) for indexed replay.
     use sea_orm::entity::prelude::*;
@@ -32,8 +44,9 @@ pub mod room {
     pub struct Model {
         #[sea_orm(primary_key, auto_increment = false)]
         pub room: String,
+        /// `events.id`.
         #[sea_orm(primary_key, auto_increment = false)]
-        pub seq: i64,
+        pub event_id: i64,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

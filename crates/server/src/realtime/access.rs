@@ -63,7 +63,8 @@ mod tests {
 
     fn entry(event_type: &str, payload: serde_json::Value) -> event::Model {
         event::Model {
-            seq: 1,
+            id: 1,
+            seq: Some(1),
             event_type: event_type.to_owned(),
             rooms: serde_json::json!([]),
             payload,

@@ -1,8 +1,10 @@
-//! The event bus: a wake-up signal meaning "events up to this `seq` are committed".
+//! The event bus: a wake-up signal meaning "new events may be in the log". It carries no data
+//! the hub relies on: the hub always reads the log itself.
 //!
 //! [`LocalBus`] serves a single process (SQLite or one PostgreSQL instance); [`PgBus`] also
-//! listens for `NOTIFY helpdesk_events`, which every transaction that writes events sends, so
-//! an event caused on one instance reaches WebSocket clients connected to another.
+//! listens for `NOTIFY helpdesk_events`, which every placement of events sends after it
+//! commits (never a writing transaction: a NOTIFY inside it would serialize commits), so an
+//! event caused on one instance reaches WebSocket clients connected to another.
 
 use std::time::Duration;
 

@@ -1,5 +1,6 @@
-//! The hub task: owns every connected session and its rooms, reads newly committed events
-//! from the log in `seq` order, and fans each one out to the sessions in its rooms.
+//! The hub task: owns every connected session and its rooms, places newly committed events in
+//! the stream ([`events::place`]), reads them from the log in `seq` order, and fans each one
+//! out to the sessions in its rooms.
 //!
 //! Sessions talk to the hub through [`Realtime`], a cloneable handle sending [`Command`]s over
 //! a bounded channel. Each session has a bounded queue; a session whose queue is full is
@@ -143,6 +144,8 @@ pub struct Realtime {
     next_id: Arc<AtomicU64>,
     sessions: Arc<AtomicU64>,
     counters: Arc<Counters>,
+    /// Writes this process committed (each pokes the hub).
+    local_writes: Arc<AtomicU64>,
 }
 
 /// Delivery counters since start, for the metrics.
@@ -178,6 +181,7 @@ impl Realtime {
             next_id: Arc::new(AtomicU64::new(1)),
             sessions: Arc::new(AtomicU64::new(0)),
             counters: Arc::new(Counters::default()),
+            local_writes: Arc::new(AtomicU64::new(0)),
         };
         let hub = Hub {
             db,
@@ -196,7 +200,13 @@ impl Realtime {
 
     /// Wakes the hub after events were committed in this process.
     pub fn poke(&self) {
+        self.local_writes.fetch_add(1, Ordering::AcqRel);
         self.bus.announce(0);
+    }
+
+    /// How many times this process has poked the hub after a commit.
+    pub fn local_writes(&self) -> u64 {
+        self.local_writes.load(Ordering::Acquire)
     }
 
     /// The newest `seq` the hub has delivered.
@@ -482,8 +492,12 @@ impl Hub {
             .store(self.sessions.len() as u64, Ordering::Relaxed);
     }
 
-    /// Reads every event after `last_seq` and delivers it.
+    /// Places newly committed events (PostgreSQL), then reads every event after `last_seq` and
+    /// delivers it.
     async fn dispatch(&mut self) {
+        if let Err(e) = events::place(&self.db).await {
+            log::error!("hub cannot place new events: {e}");
+        }
         loop {
             let after = self.last_seq.load(Ordering::Acquire);
             let batch = match Event::find()
@@ -502,7 +516,7 @@ impl Hub {
             };
             let n = batch.len();
             for e in batch {
-                let seq = e.seq;
+                let seq = e.position();
                 self.deliver(e);
                 self.last_seq.store(seq, Ordering::Release);
             }
@@ -520,7 +534,7 @@ impl Hub {
     fn apply_change(&mut self, e: &event::Model) -> Option<Vec<u64>> {
         match access::change_of(e) {
             Some(Change::Assigned { ticket, agent }) => {
-                self.remember_assignment(e.seq, ticket, agent);
+                self.remember_assignment(e.position(), ticket, agent);
                 Some(self.revoke_after_assignment(ticket, agent))
             }
             Some(Change::Revoked(revoked)) => {
@@ -601,10 +615,13 @@ impl Hub {
             return;
         }
         let Some(text) = event_text(&e) else {
-            log::error!("event {} has an unreadable payload", e.seq);
+            log::error!("event {} has an unreadable payload", e.id);
             return;
         };
-        let out = Arc::new(Outgoing { seq: e.seq, text });
+        let out = Arc::new(Outgoing {
+            seq: e.position(),
+            text,
+        });
         // Customers get the ticket without SLA internals; made once, when first needed.
         let mut customer_out: Option<Option<Arc<Outgoing>>> = None;
         let mut gone = Vec::new();
@@ -623,7 +640,12 @@ impl Hub {
                 out.clone()
             } else {
                 let made = customer_out.get_or_insert_with(|| {
-                    event_text_for(&e, false).map(|text| Arc::new(Outgoing { seq: e.seq, text }))
+                    event_text_for(&e, false).map(|text| {
+                        Arc::new(Outgoing {
+                            seq: e.position(),
+                            text,
+                        })
+                    })
                 });
                 match made {
                     Some(m) => m.clone(),
@@ -664,7 +686,7 @@ pub fn event_text_for(e: &event::Model, staff: bool) -> Option<String> {
         *ticket = serde_json::to_value(dto.for_customer()).ok()?;
     }
     obj.insert("type".to_owned(), serde_json::json!("event"));
-    obj.insert("seq".to_owned(), serde_json::json!(e.seq));
+    obj.insert("seq".to_owned(), serde_json::json!(e.position()));
     obj.insert("at".to_owned(), serde_json::to_value(e.created_at).ok()?);
     serde_json::to_string(&obj).ok()
 }

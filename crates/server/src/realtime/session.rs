@@ -517,9 +517,9 @@ impl Conn {
                     .add(event::Column::EventType.is_in(stream::CHANGE_TYPES)),
             )
             .filter(
-                event::Column::Seq.in_subquery(
+                event::Column::Id.in_subquery(
                     Query::select()
-                        .column(crate::entity::event::room::Column::Seq)
+                        .column(crate::entity::event::room::Column::EventId)
                         .from(EventRoom)
                         .and_where(
                             crate::entity::event::room::Column::Room
@@ -543,7 +543,7 @@ impl Conn {
             }
         };
         if events.len() as u64 > MAX_REPLAY {
-            let last = events.last().map(|e| e.seq).unwrap_or(0);
+            let last = events.last().map(|e| e.position()).unwrap_or(0);
             self.last_sent = self.last_sent.max(last);
             return self
                 .reply(session, resync("too many missed events", last))
@@ -569,18 +569,18 @@ impl Conn {
                 }
                 continue;
             }
-            let send = e.seq > after_seq && self.may_receive(&e, &my_rooms, &owners);
+            let seq = e.position();
+            let send = seq > after_seq && self.may_receive(&e, &my_rooms, &owners);
             // As live: the assignment that takes a ticket away still reaches its room's
             // members, who leave the room with it.
             if let Some(Change::Assigned { ticket, agent }) = change
-                && e.seq > snapshot.position
+                && seq > snapshot.position
                 && stream::loses_ticket(role, me, agent)
             {
                 my_rooms.remove(&rooms::ticket(ticket));
             }
             if send && let Some(text) = event_text_for(&e, role.is_staff()) {
-                self.send_event(session, &Outgoing { seq: e.seq, text })
-                    .await?;
+                self.send_event(session, &Outgoing { seq, text }).await?;
             }
         }
         Ok(())

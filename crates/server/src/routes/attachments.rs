@@ -225,5 +225,7 @@ pub async fn remove(
         id.into_inner(),
     )
     .await?;
+    // No event says so, but shared pages listing the ticket's attachments are now old.
+    state.realtime.poke();
     Ok(HttpResponse::NoContent().finish())
 }

@@ -2,6 +2,7 @@
 
 use actix_web::{HttpRequest, HttpResponse, get, post, put, web};
 use chrono::Utc;
+use sea_orm::EntityTrait;
 use shared::{
     Envelope, ErrorBody, ErrorCode, Role,
     users::{AuthResponse, LoginRequest, RegisterRequest, UpdateMeRequest, UserDto},
@@ -9,7 +10,7 @@ use shared::{
 
 use crate::{
     auth::{AuthUser, JsonBody},
-    entity::user,
+    entity::{User, user},
     error::ApiError,
     services::users::{self, NewAccount},
     state::AppState,
@@ -104,8 +105,17 @@ pub async fn login(
     )
 )]
 #[get("/auth/me")]
-pub async fn me(user: AuthUser) -> web::Json<Envelope<UserDto>> {
-    web::Json(Envelope::ok(user.user.into()))
+pub async fn me(
+    state: web::Data<AppState>,
+    user: AuthUser,
+) -> Result<web::Json<Envelope<UserDto>>, ApiError> {
+    // Read afresh: the signed-in account may come from the cache, which does not follow
+    // `last_login_at`.
+    let current = User::find_by_id(user.id)
+        .one(&state.db)
+        .await?
+        .unwrap_or(user.user);
+    Ok(web::Json(Envelope::ok(current.into())))
 }
 
 /// Change one's own name and/or password.

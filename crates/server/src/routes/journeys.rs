@@ -15,7 +15,6 @@ use crate::{
     services::{
         self,
         journeys::{self, StateChange},
-        tickets,
     },
     state::AppState,
 };
@@ -246,10 +245,23 @@ pub async fn submit(
 ) -> Result<HttpResponse, ApiError> {
     let user = customer.0;
     let answers = body.into_inner()?.answers;
-    let ticket = journeys::submit(&state.db, &state.mail, &user, id.into_inner(), answers).await?;
+    let (_, dto) = journeys::submit(
+        &state.db,
+        &state.mail,
+        &user,
+        id.into_inner(),
+        answers,
+        &state.journey_versions,
+    )
+    .await?;
     state.realtime.poke();
     state.jobs.trigger_mail();
     state.jobs.trigger_assignment();
-    let dto = tickets::to_dto_for(&state.db, &user, ticket).await?;
+    // Customers get their copy without SLA internals.
+    let dto = if user.role.is_staff() {
+        dto
+    } else {
+        shared::tickets::TicketDto::for_customer(dto)
+    };
     Ok(HttpResponse::Created().json(Envelope::ok(dto)))
 }

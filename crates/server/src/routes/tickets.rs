@@ -1,12 +1,12 @@
 //! `/api/tickets`: tickets, their conversation and their history.
 
-use actix_web::{HttpResponse, get, patch, post, web};
+use actix_web::{HttpRequest, HttpResponse, get, http::header, patch, post, web};
 use shared::{
     Envelope, ErrorBody,
     envelope::PageQuery,
     tickets::{
         AssignRequest, CreateMessageRequest, CreateTicketRequest, HistoryEntryDto, MessageDto,
-        TicketDto, TicketListQuery, UpdateTicketRequest,
+        TicketDto, TicketListQuery, TicketSummaryDto, UpdateTicketRequest,
     },
 };
 use uuid::Uuid;
@@ -14,6 +14,7 @@ use uuid::Uuid;
 use crate::{
     auth::{AdminUser, AgentUser, AuthUser, JsonBody},
     error::ApiError,
+    list_cache::Stamp,
     services::{
         self, assignment, messages,
         tickets::{self, NewTicket},
@@ -23,25 +24,85 @@ use crate::{
 
 /// Tickets the caller may see: customers their own, agents the queue and their assigned
 /// tickets, admins all.
+///
+/// The total (`count`) is exact up to 10,000 matches past the start of the page; beyond that
+/// it says 10,000 more and `count_capped` is `true`. Staff asking for unassigned tickets
+/// (`assigned_agent_id=none`, the queue) all get one shared page, with an `ETag`: send it back
+/// in `If-None-Match` and an unchanged page is a `304`.
 #[utoipa::path(
     tag = "tickets",
     security(("bearer" = [])),
     params(TicketListQuery),
     responses(
-        (status = 200, description = "One page of tickets", body = Envelope<Vec<TicketDto>>),
+        (status = 200, description = "One page of tickets (without description and transcript: see `GET /api/tickets/{id}`)", body = Envelope<Vec<TicketSummaryDto>>),
+        (status = 304, description = "Not modified: the queue page is still the one whose `ETag` was sent in `If-None-Match`"),
     )
 )]
 #[get("/tickets")]
 pub async fn list(
+    req: HttpRequest,
     state: web::Data<AppState>,
     user: AuthUser,
     query: web::Query<TicketListQuery>,
-) -> Result<web::Json<Envelope<Vec<TicketDto>>>, ApiError> {
+) -> Result<HttpResponse, ApiError> {
     let query = query.into_inner();
     let paging = services::paging(query.page, query.per_page)?;
-    let (items, count) = tickets::list(&state.db, &user, &query, paging).await?;
-    let dtos = tickets::to_dtos_for(&state.db, &user, items).await?;
-    Ok(web::Json(Envelope::page(dtos, paging, count)))
+    let shared_view =
+        user.role.is_staff() && query.assigned_agent_id.as_deref().map(str::trim) == Some("none");
+    if !shared_view {
+        let body = list_page(&state, &user, &query, paging).await?;
+        return Ok(HttpResponse::Ok()
+            .content_type("application/json")
+            .body(body));
+    }
+    // Taken before anything is read: a change after it changes the stamp.
+    let stamp = Stamp {
+        position: state.realtime.last_seq(),
+        local_writes: state.realtime.local_writes(),
+        user_version: state.users.version(),
+        second: chrono::Utc::now().timestamp(),
+    };
+    let key = req.query_string().to_owned();
+    let etag = stamp.etag(&key);
+    let unchanged = req
+        .headers()
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag));
+    if unchanged {
+        return Ok(HttpResponse::NotModified()
+            .insert_header((header::ETAG, etag))
+            .finish());
+    }
+    let body = match state.lists.get(&key, stamp) {
+        Some(body) => body,
+        None => {
+            let body = list_page(&state, &user, &query, paging).await?;
+            state.lists.put(key, stamp, body.clone());
+            body
+        }
+    };
+    Ok(HttpResponse::Ok()
+        .content_type("application/json")
+        .insert_header((header::ETAG, etag))
+        .insert_header((header::CACHE_CONTROL, "no-cache"))
+        .body(body))
+}
+
+/// One rendered page of `GET /api/tickets`.
+async fn list_page(
+    state: &AppState,
+    user: &AuthUser,
+    query: &TicketListQuery,
+    paging: shared::Paging,
+) -> Result<web::Bytes, ApiError> {
+    let (items, count, capped) = tickets::list(&state.db, user, query, paging).await?;
+    let dtos = tickets::to_dtos_for(&state.db, user, items).await?;
+    let rows: Vec<TicketSummaryDto> = dtos.into_iter().map(Into::into).collect();
+    let page = Envelope::page_counted(rows, paging, count, capped);
+    serde_json::to_vec(&page)
+        .map(web::Bytes::from)
+        .map_err(|e| ApiError::Internal(anyhow::anyhow!("encoding a ticket page: {e}")))
 }
 
 /// Open a ticket. Customers open their own; agents and admins open one for a customer
@@ -62,11 +123,16 @@ pub async fn create(
     body: JsonBody<CreateTicketRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let new = NewTicket::parse(&user, body.into_inner()?)?;
-    let ticket = tickets::create(&state.db, &state.mail, &user, new).await?;
+    let (_, dto) = tickets::create(&state.db, &state.mail, &user, new).await?;
     state.realtime.poke();
     state.jobs.trigger_mail();
     state.jobs.trigger_assignment();
-    let dto = tickets::to_dto_for(&state.db, &user, ticket).await?;
+    // Customers get their copy without SLA internals.
+    let dto = if user.role.is_staff() {
+        dto
+    } else {
+        shared::tickets::TicketDto::for_customer(dto)
+    };
     Ok(HttpResponse::Created().json(Envelope::ok(dto)))
 }
 

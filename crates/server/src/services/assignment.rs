@@ -10,9 +10,10 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
+    ActiveValue::Set,
     ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection, EntityTrait, PaginatorTrait,
     QueryFilter, QueryOrder, QuerySelect, Statement,
-    sea_query::{Expr, LockBehavior, LockType},
+    sea_query::{CaseStatement, Expr, LockBehavior, LockType},
 };
 use shared::{
     ErrorCode, Role,
@@ -22,7 +23,7 @@ use shared::{
 use uuid::Uuid;
 
 use crate::{
-    entity::{Agent, Ticket, User, agent, ticket, user},
+    entity::{Agent, Ticket, TicketHistory, User, agent, ticket, ticket_history, user},
     error::ApiError,
     services::{
         agents::{on_shift, open_counts},
@@ -64,10 +65,11 @@ pub struct Report {
     pub skipped: bool,
 }
 
-/// Tickets assigned per transaction. Each batch commits on its own, so the locks a batch takes
-/// (the event sequence above all) are held for one batch, not for the whole queue: agents
-/// changing status and tickets arriving wait for at most one batch.
-const BATCH: u64 = 100;
+/// Tickets assigned per transaction. A batch is planned in memory and written in a handful of
+/// statements (the tickets, their history, their events), so it takes milliseconds; each
+/// batch commits on its own, so the rows it locks are held for one batch, not for the whole
+/// queue: agents changing status wait for at most one batch.
+pub const BATCH: u64 = 500;
 
 /// Drains the queue over the agents who can take tickets now.
 pub async fn run(
@@ -164,6 +166,7 @@ async fn run_batch(
         query = query.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
     }
     let queue = query.all(&txn).await?;
+    // The plan, in memory: who gets which ticket.
     let mut changed = Vec::with_capacity(queue.len());
     for mut t in queue {
         // The next agent in the rotation with room left.
@@ -181,25 +184,54 @@ async fn run_batch(
         t.assigned_at = Some(now);
         t.status = ticket::Status::Open;
         t.updated_at = now;
+        // `new` and `open` run the same SLA clock, so this changes nothing that is stored.
         tickets::refresh_clock(&mut t);
-        let t = tickets::save(&txn, t).await?;
-        record_assignment(
-            &txn,
-            t.id,
-            None,
-            (None, Some(agent_id)),
-            (ticket::Status::New, ticket::Status::Open),
-            now,
-        )
-        .await?;
         report.assigned.push((t.id, agent_id));
         changed.push(t);
     }
+    if changed.is_empty() {
+        txn.commit().await?;
+        return Ok(report);
+    }
+    // Then a few statements for the whole batch: the tickets, their history, their events.
+    let mut assignee = CaseStatement::new();
+    for (id, agent) in &report.assigned {
+        assignee = assignee.case(ticket::Column::Id.eq(*id), Expr::val(*agent));
+    }
+    Ticket::update_many()
+        .col_expr(ticket::Column::AssignedAgentId, assignee.into())
+        .col_expr(ticket::Column::AssignedAt, Expr::val(now))
+        .col_expr(ticket::Column::Status, Expr::val(ticket::Status::Open))
+        .col_expr(ticket::Column::UpdatedAt, Expr::val(now))
+        .filter(ticket::Column::Id.is_in(report.assigned.iter().map(|(id, _)| *id)))
+        .exec(&txn)
+        .await?;
+    let open = Some(shared::TicketStatus::from(ticket::Status::Open).to_string());
+    let new = Some(shared::TicketStatus::from(ticket::Status::New).to_string());
+    let history = report.assigned.iter().flat_map(|(id, agent)| {
+        [
+            ("assignee", None, Some(agent.to_string())),
+            ("status", new.clone(), open.clone()),
+        ]
+        .map(|(field, from, to)| ticket_history::ActiveModel {
+            id: Set(Uuid::new_v4()),
+            ticket_id: Set(*id),
+            actor_id: Set(None),
+            field: Set(field.to_owned()),
+            from_value: Set(from),
+            to_value: Set(to),
+            created_at: Set(now),
+        })
+    });
+    TicketHistory::insert_many(history).exec(&txn).await?;
     let dtos = tickets::to_dtos(&txn, false, changed.clone()).await?;
+    let mut assigned_events = Vec::with_capacity(changed.len());
     for (t, dto) in changed.iter().zip(dtos) {
-        emit_assigned(&txn, t, dto, None, now).await?;
+        assigned_events.push(assigned_event(t, dto, None));
         mail::notify(&txn, mailer, Notice::Assigned(t), None, now).await?;
     }
+    assigned_events.push(queue_updated(queue_length(&txn).await?));
+    events::emit_many(&txn, assigned_events, now).await?;
     if let Some((_, agent)) = report.assigned.last() {
         settings::put(
             &txn,
@@ -209,7 +241,6 @@ async fn run_batch(
             },
         )
         .await?;
-        emit_queue_length(&txn, now).await?;
     }
     txn.commit().await?;
     Ok(report)
@@ -259,23 +290,30 @@ pub(crate) async fn emit_assigned<C: ConnectionTrait>(
     previous: Option<Uuid>,
     now: DateTime<Utc>,
 ) -> Result<(), ApiError> {
+    let (event, rooms, staff_only) = assigned_event(t, dto, previous);
+    events::emit(db, &event, rooms, staff_only, now).await?;
+    Ok(())
+}
+
+/// The `ticket-assigned` event of `t` with its rooms (and whether it is staff-only).
+fn assigned_event(
+    t: &ticket::Model,
+    dto: TicketDto,
+    previous: Option<Uuid>,
+) -> (Event, Vec<String>, bool) {
     let mut rooms = events::ticket_rooms(t);
     if let Some(previous) = previous {
         rooms.push(rooms::agent(previous));
     }
-    events::emit(
-        db,
-        &Event::TicketAssigned {
+    (
+        Event::TicketAssigned {
             ticket: Box::new(dto),
             agent_id: t.assigned_agent_id,
             previous_agent_id: previous,
         },
         rooms,
         false,
-        now,
     )
-    .await?;
-    Ok(())
 }
 
 /// Number of tickets waiting in the queue.
@@ -301,15 +339,18 @@ pub async fn emit_queue_updated<C: ConnectionTrait>(
     queue_length: u64,
     now: DateTime<Utc>,
 ) -> Result<(), ApiError> {
-    events::emit(
-        db,
-        &Event::QueueUpdated { queue_length },
+    let (event, rooms, staff_only) = queue_updated(queue_length);
+    events::emit(db, &event, rooms, staff_only, now).await?;
+    Ok(())
+}
+
+/// The `queue-updated` event for staff with its rooms, for [`events::emit_many`].
+pub fn queue_updated(queue_length: u64) -> (Event, Vec<String>, bool) {
+    (
+        Event::QueueUpdated { queue_length },
         vec![rooms::ADMINS.to_owned(), rooms::AGENTS.to_owned()],
         false,
-        now,
     )
-    .await?;
-    Ok(())
 }
 
 /// An agent takes an unassigned ticket. Two agents racing for one ticket: exactly one wins,

@@ -1,18 +1,21 @@
 //! Writing events: each change that others should see live appends an event to the durable log
 //! in the same transaction as the change itself.
 //!
-//! `seq` comes from the `event_seq` counter row, whose lock is held until commit, so events
-//! become visible strictly in `seq` order. On PostgreSQL a `NOTIFY helpdesk_events` (delivered
-//! at commit) tells every server instance to read the log; in-process, the realtime hub is
-//! poked after commit and also polls as a safety net.
+//! Writers never wait for each other. On PostgreSQL an event is written with only its log row
+//! id (from a sequence) and no place in the stream yet; after commit, [`place`] numbers every
+//! committed, unplaced event with the next `seq` values, one placement at a time, and ends with
+//! a `NOTIFY helpdesk_events` that wakes every server instance. So `seq` is gap-free, final
+//! once given, and every reader sees a prefix of the same order; an event committed late simply
+//! gets a later `seq`. Placement runs from the realtime hub of the instance that wrote (poked
+//! after commit) and from every hub's poll, so an event is placed even if the writer's process
+//! dies right after its commit. On SQLite (one writer at a time) an event takes its `seq` from
+//! the `event_seq` counter inside the writing transaction, which is commit order already.
 //!
 //! Besides the events clients receive, the log carries [`ACCESS_REVOKED`] entries: the point
 //! of the stream from which a user's live sessions must end.
 
 use chrono::{DateTime, Utc};
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ConnectionTrait, DatabaseBackend, EntityTrait, Statement,
-};
+use sea_orm::{ActiveValue::Set, ConnectionTrait, DatabaseBackend, EntityTrait, Statement};
 use shared::{
     tickets::TicketDto,
     ws::{Event, rooms},
@@ -22,13 +25,16 @@ use uuid::Uuid;
 use crate::{
     entity::{EventRoom, event, ticket},
     error::ApiError,
-    services::next_counter,
+    services::{add_to_counter, next_counter},
 };
 
-/// The PostgreSQL channel that announces new events.
+/// The PostgreSQL channel that announces newly placed events.
 pub const NOTIFY_CHANNEL: &str = "helpdesk_events";
 
-/// Appends `event` for `rooms`; returns its `seq`.
+/// Events placed per [`place`] statement.
+const PLACE_BATCH: i32 = 5000;
+
+/// Appends `event` for `rooms`; returns its log row id (not its `seq`, which may come later).
 pub async fn emit<C: ConnectionTrait>(
     db: &C,
     event: &Event,
@@ -41,7 +47,8 @@ pub async fn emit<C: ConnectionTrait>(
     append(db, event.name(), payload, rooms, staff_only, now).await
 }
 
-/// Writes one row of the log (and its room rows) and announces it on PostgreSQL.
+/// Writes one row of the log and its room rows; returns the row's id. On PostgreSQL that is
+/// one statement and the event has no `seq` yet ([`place`] gives it one after commit).
 async fn append<C: ConnectionTrait>(
     db: &C,
     event_type: &str,
@@ -50,42 +57,181 @@ async fn append<C: ConnectionTrait>(
     staff_only: bool,
     now: DateTime<Utc>,
 ) -> Result<i64, ApiError> {
-    let seq = next_counter(db, "event_seq").await?;
     let mut rooms = rooms;
     rooms.sort();
     rooms.dedup();
-    event::ActiveModel {
-        seq: Set(seq),
-        event_type: Set(event_type.to_owned()),
-        rooms: Set(serde_json::json!(rooms)),
-        payload: Set(payload),
-        created_at: Set(now),
-        staff_only: Set(staff_only),
-    }
-    .insert(db)
-    .await?;
-    if !rooms.is_empty() {
-        EventRoom::insert_many(rooms.into_iter().map(|room| event::room::ActiveModel {
-            room: Set(room),
-            seq: Set(seq),
-        }))
-        .exec(db)
-        .await?;
-    }
     if db.get_database_backend() == DatabaseBackend::Postgres {
-        db.execute_raw(Statement::from_sql_and_values(
-            DatabaseBackend::Postgres,
-            "SELECT pg_notify($1, $2)",
-            [NOTIFY_CHANNEL.into(), seq.to_string().into()],
-        ))
-        .await?;
+        let row = db
+            .query_one_raw(Statement::from_sql_and_values(
+                DatabaseBackend::Postgres,
+                "WITH e AS (INSERT INTO events (event_type, rooms, payload, created_at, staff_only) \
+                   VALUES ($1, $2, $3, $4, $5) RETURNING id), \
+                 r AS (INSERT INTO event_rooms (room, event_id) \
+                   SELECT room, e.id FROM e, jsonb_array_elements_text($2) AS room) \
+                 SELECT id FROM e",
+                [
+                    event_type.into(),
+                    serde_json::json!(rooms).into(),
+                    payload.into(),
+                    now.into(),
+                    staff_only.into(),
+                ],
+            ))
+            .await?
+            .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("event insert returned no row")))?;
+        return Ok(row.try_get::<i64>("", "id")?);
     }
+    let seq = next_counter(db, "event_seq").await?;
+    append_sqlite(
+        db,
+        seq,
+        vec![(event_type.to_owned(), payload, rooms, staff_only)],
+        now,
+    )
+    .await?;
     Ok(seq)
 }
 
-/// The newest `seq` in the log. Every event up to it is committed and readable, because `seq`
-/// is taken under a lock held until commit; so a check made after reading it is at least as new
-/// as that point of the stream.
+/// SQLite: writes events numbered `first..` (log row id = `seq`: one writer at a time, so
+/// the counter's order is commit order) and their room rows.
+async fn append_sqlite<C: ConnectionTrait>(
+    db: &C,
+    first: i64,
+    entries: Vec<(String, serde_json::Value, Vec<String>, bool)>,
+    now: DateTime<Utc>,
+) -> Result<(), ApiError> {
+    let mut room_rows = Vec::new();
+    let mut rows = Vec::with_capacity(entries.len());
+    for (seq, (event_type, payload, rooms, staff_only)) in (first..).zip(entries) {
+        room_rows.extend(rooms.iter().map(|room| event::room::ActiveModel {
+            room: Set(room.clone()),
+            event_id: Set(seq),
+        }));
+        rows.push(event::ActiveModel {
+            id: Set(seq),
+            seq: Set(Some(seq)),
+            event_type: Set(event_type),
+            rooms: Set(serde_json::json!(rooms)),
+            payload: Set(payload),
+            created_at: Set(now),
+            staff_only: Set(staff_only),
+        });
+    }
+    if rows.is_empty() {
+        return Ok(());
+    }
+    crate::entity::Event::insert_many(rows).exec(db).await?;
+    for chunk in room_rows.chunks(500) {
+        EventRoom::insert_many(chunk.to_vec()).exec(db).await?;
+    }
+    Ok(())
+}
+
+/// Appends several events at once, in this order (one statement on PostgreSQL): for writers
+/// that emit many, such as an assignment batch.
+pub async fn emit_many<C: ConnectionTrait>(
+    db: &C,
+    events: Vec<(Event, Vec<String>, bool)>,
+    now: DateTime<Utc>,
+) -> Result<(), ApiError> {
+    if events.is_empty() {
+        return Ok(());
+    }
+    let mut entries = Vec::with_capacity(events.len());
+    for (event, mut rooms, staff_only) in events {
+        rooms.sort();
+        rooms.dedup();
+        let payload = serde_json::to_value(&event)
+            .map_err(|e| ApiError::Internal(anyhow::anyhow!("serialising event: {e}")))?;
+        entries.push((event.name().to_owned(), payload, rooms, staff_only));
+    }
+    if db.get_database_backend() != DatabaseBackend::Postgres {
+        let n = i64::try_from(entries.len()).unwrap_or(i64::MAX);
+        let last = add_to_counter(db, "event_seq", n).await?;
+        return append_sqlite(db, last - n + 1, entries, now).await;
+    }
+    let mut sql = String::from(
+        "WITH e AS (INSERT INTO events (event_type, rooms, payload, created_at, staff_only) VALUES ",
+    );
+    let mut values: Vec<sea_orm::Value> = Vec::with_capacity(entries.len() * 5);
+    for (i, (event_type, payload, rooms, staff_only)) in entries.into_iter().enumerate() {
+        let b = i * 5;
+        if i > 0 {
+            sql.push_str(", ");
+        }
+        sql.push_str(&format!(
+            "(${}, ${}, ${}, ${}, ${})",
+            b + 1,
+            b + 2,
+            b + 3,
+            b + 4,
+            b + 5
+        ));
+        values.extend([
+            event_type.into(),
+            serde_json::json!(rooms).into(),
+            payload.into(),
+            now.into(),
+            staff_only.into(),
+        ]);
+    }
+    sql.push_str(
+        " RETURNING id, rooms) INSERT INTO event_rooms (room, event_id) \
+         SELECT room, e.id FROM e, jsonb_array_elements_text(e.rooms) AS room",
+    );
+    db.execute_raw(Statement::from_sql_and_values(
+        DatabaseBackend::Postgres,
+        sql,
+        values,
+    ))
+    .await?;
+    Ok(())
+}
+
+/// Gives every committed event that has no place in the stream yet the next `seq` values
+/// (PostgreSQL; on SQLite events are placed when written). Returns how many it placed. Safe
+/// to call from any number of instances at once: placements run one after the other.
+pub async fn place(db: &sea_orm::DatabaseConnection) -> Result<u64, ApiError> {
+    if db.get_database_backend() != DatabaseBackend::Postgres {
+        return Ok(0);
+    }
+    let mut total = 0u64;
+    loop {
+        let row = db
+            .query_one_raw(Statement::from_sql_and_values(
+                DatabaseBackend::Postgres,
+                "SELECT helpdesk_place_events($1) AS placed",
+                [PLACE_BATCH.into()],
+            ))
+            .await?;
+        let placed = row
+            .map(|r| r.try_get::<i64>("", "placed"))
+            .transpose()?
+            .unwrap_or(0);
+        total += u64::try_from(placed).unwrap_or(0);
+        if placed < i64::from(PLACE_BATCH) {
+            return Ok(total);
+        }
+    }
+}
+
+/// Wakes every server instance's hub to place and deliver events committed by a process that
+/// has no hub of its own (the command line). A no-op on SQLite, where the server polls.
+pub async fn announce<C: ConnectionTrait>(db: &C) -> Result<(), ApiError> {
+    if db.get_database_backend() == DatabaseBackend::Postgres {
+        db.execute_raw(Statement::from_sql_and_values(
+            DatabaseBackend::Postgres,
+            "SELECT pg_notify($1, '0')",
+            [NOTIFY_CHANNEL.into()],
+        ))
+        .await?;
+    }
+    Ok(())
+}
+
+/// The newest `seq` in the log. Every event up to it is committed, placed and readable, and
+/// any event placed later gets a larger `seq`; so a check made after reading it is at least as
+/// new as that point of the stream.
 pub async fn committed_position<C: ConnectionTrait>(db: &C) -> Result<i64, ApiError> {
     use sea_orm::{ColumnTrait, QuerySelect};
     let max = crate::entity::Event::find()
@@ -161,20 +307,22 @@ pub async fn revoke_access<C: ConnectionTrait>(
 /// How long events stay replayable; a client that was away longer must resync.
 pub const RETENTION: chrono::Duration = chrono::Duration::days(7);
 
-/// Deletes events older than `before` (their room rows go with them).
+/// Deletes placed events older than `before` (their room rows go with them).
 pub async fn prune<C: ConnectionTrait>(db: &C, before: DateTime<Utc>) -> Result<u64, ApiError> {
     use sea_orm::{ColumnTrait, QueryFilter, sea_query::Query};
     let old = Query::select()
-        .column(event::Column::Seq)
+        .column(event::Column::Id)
         .from(crate::entity::Event)
         .and_where(event::Column::CreatedAt.lt(before))
+        .and_where(event::Column::Seq.is_not_null())
         .to_owned();
     EventRoom::delete_many()
-        .filter(event::room::Column::Seq.in_subquery(old))
+        .filter(event::room::Column::EventId.in_subquery(old))
         .exec(db)
         .await?;
     Ok(crate::entity::Event::delete_many()
         .filter(event::Column::CreatedAt.lt(before))
+        .filter(event::Column::Seq.is_not_null())
         .exec(db)
         .await?
         .rows_affected)

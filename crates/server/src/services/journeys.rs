@@ -6,6 +6,8 @@
 //! created from. On submit the server walks the answers again and accepts only what the
 //! journey itself would produce.
 
+use std::{collections::HashMap, sync::Arc};
+
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
@@ -109,6 +111,49 @@ fn parse(req: JourneyRequest) -> Result<Parsed, ApiError> {
         icon,
         definition: valid.into_definition(),
     })
+}
+
+/// Validated journey versions, by (journey, version). A version never changes once written
+/// (editing a journey makes a new one), so an entry never goes stale; only the journey row
+/// (active, current version) is read for each submission.
+#[derive(Default)]
+pub struct VersionCache {
+    versions: std::sync::Mutex<HashMap<(Uuid, i32), Arc<ValidJourney>>>,
+}
+
+/// Versions kept at most; beyond that the cache starts over.
+const MAX_VERSIONS: usize = 1024;
+
+impl VersionCache {
+    /// Version `version` of journey `id`, validated.
+    pub async fn get<C: ConnectionTrait>(
+        &self,
+        db: &C,
+        id: Uuid,
+        version: i32,
+    ) -> Result<Arc<ValidJourney>, ApiError> {
+        let cached = self
+            .versions
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&(id, version))
+            .cloned();
+        if let Some(found) = cached {
+            return Ok(found);
+        }
+        let definition = definition_of(db, id, version).await?;
+        let valid = Arc::new(ValidJourney::new(definition).map_err(|problems| {
+            ApiError::Internal(anyhow::anyhow!(
+                "stored journey {id} v{version} is invalid: {problems:?}"
+            ))
+        })?);
+        let mut versions = self.versions.lock().unwrap_or_else(|p| p.into_inner());
+        if versions.len() >= MAX_VERSIONS {
+            versions.clear();
+        }
+        versions.insert((id, version), valid.clone());
+        Ok(valid)
+    }
 }
 
 async fn definition_of<C: ConnectionTrait>(
@@ -374,21 +419,15 @@ pub async fn submit(
     user: &AuthUser,
     id: Uuid,
     answers: Answers,
-) -> Result<crate::entity::ticket::Model, ApiError> {
+    versions: &VersionCache,
+) -> Result<(crate::entity::ticket::Model, shared::tickets::TicketDto), ApiError> {
     if user.role != Role::Customer {
         return Err(ApiError::Forbidden(
             "journeys are submitted by customers; staff open tickets directly".to_owned(),
         ));
     }
     let j = visible(db, user, id).await?;
-    let definition = definition_of(db, j.id, j.current_version).await?;
-    let journey = ValidJourney::new(definition).map_err(|problems| {
-        ApiError::Internal(anyhow::anyhow!(
-            "stored journey {} v{} is invalid: {problems:?}",
-            j.id,
-            j.current_version
-        ))
-    })?;
+    let journey = versions.get(db, j.id, j.current_version).await?;
     let outcome = journey.evaluate(&answers).map_err(|e| ApiError::Detailed {
         code: ErrorCode::InvalidAnswers,
         message: e.to_string(),

@@ -143,11 +143,15 @@ pub async fn add<C: ConnectionTrait>(
     for (field, from, to) in changes {
         tickets::record(txn, t.id, Some(actor.id), field, from, to, now).await?;
     }
-    let attachments = Attachment::find()
-        .filter(attachment::Column::MessageId.eq(message.id))
-        .order_by_asc(attachment::Column::CreatedAt)
-        .all(txn)
-        .await?;
+    let attachments = if new.attachment_ids.is_empty() {
+        Vec::new()
+    } else {
+        Attachment::find()
+            .filter(attachment::Column::MessageId.eq(message.id))
+            .order_by_asc(attachment::Column::CreatedAt)
+            .all(txn)
+            .await?
+    };
     let dto = MessageDto {
         id: message.id,
         ticket_id: message.ticket_id,
@@ -169,18 +173,28 @@ pub async fn add<C: ConnectionTrait>(
     } else {
         events::ticket_rooms(&t)
     };
-    events::emit(
+    let ticket_dto = tickets::to_dto(txn, false, t.clone()).await?;
+    events::emit_many(
         txn,
-        &Event::NewMessage {
-            message: Box::new(dto.clone()),
-        },
-        rooms,
-        internal,
+        vec![
+            (
+                Event::NewMessage {
+                    message: Box::new(dto.clone()),
+                },
+                rooms,
+                internal,
+            ),
+            (
+                Event::TicketUpdated {
+                    ticket: Box::new(ticket_dto),
+                },
+                events::ticket_rooms(&t),
+                false,
+            ),
+        ],
         now,
     )
     .await?;
-    let ticket_dto = tickets::to_dto(txn, false, t.clone()).await?;
-    events::ticket_updated(txn, &t, ticket_dto, now).await?;
     let notice = Notice::Message {
         ticket: &t,
         message: &message_row,

@@ -42,9 +42,19 @@ pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction,
 
 /// Takes the next value of a named counter inside the caller's transaction.
 pub async fn next_counter<C: ConnectionTrait>(db: &C, name: &str) -> Result<i64, ApiError> {
+    add_to_counter(db, name, 1).await
+}
+
+/// Takes the next `n` values of a named counter inside the caller's transaction; returns the
+/// last of them.
+pub async fn add_to_counter<C: ConnectionTrait>(
+    db: &C,
+    name: &str,
+    n: i64,
+) -> Result<i64, ApiError> {
     let stmt = Query::update()
         .table(Alias::new("counters"))
-        .value(Alias::new("value"), Expr::col(Alias::new("value")).add(1))
+        .value(Alias::new("value"), Expr::col(Alias::new("value")).add(n))
         .and_where(Expr::col(Alias::new("name")).eq(name))
         .returning_col(Alias::new("value"))
         .to_owned();
@@ -112,6 +122,53 @@ where
         .all(db)
         .await?;
     Ok((items, count))
+}
+
+/// How many matches past the start of the requested page a capped list counts.
+pub const COUNT_CAP: u64 = 10_000;
+
+/// One page of `select` and the number of rows it matches, counted only up to
+/// [`COUNT_CAP`] past the page's start: `(rows, count, capped)`, `capped` when there are
+/// more. Counting a million matches on every page would cost more than the page itself.
+pub async fn fetch_page_capped<E, C>(
+    db: &C,
+    select: sea_orm::Select<E>,
+    paging: Paging,
+) -> Result<(Vec<E::Model>, u64, bool), ApiError>
+where
+    E: sea_orm::EntityTrait,
+    E::Model: Send + Sync,
+    C: ConnectionTrait,
+{
+    use sea_orm::{QuerySelect, QueryTrait};
+    let limit = paging.offset().saturating_add(COUNT_CAP);
+    let items = select
+        .clone()
+        .offset(paging.offset())
+        .limit(paging.per_page)
+        .all(db)
+        .await?;
+    let counted =
+        if (items.len() as u64) < paging.per_page && (paging.offset() == 0 || !items.is_empty()) {
+            // A short page is the last one: the total is known without counting.
+            paging.offset() + items.len() as u64
+        } else {
+            let mut matches = select
+                .select_only()
+                .column_as(Expr::val(1), "one")
+                .into_query();
+            matches.clear_order_by().limit(limit + 1);
+            let stmt = Query::select()
+                .expr_as(Expr::cust("COUNT(*)"), Alias::new("n"))
+                .from_subquery(matches, Alias::new("capped"))
+                .to_owned();
+            let row = db
+                .query_one_raw(db.get_database_backend().build(&stmt))
+                .await?
+                .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("COUNT returned no row")))?;
+            u64::try_from(row.try_get::<i64>("", "n")?).unwrap_or(0)
+        };
+    Ok((items, Ord::min(counted, limit), counted > limit))
 }
 
 /// Validates `?page=&per_page=` into [`Paging`], or a 400 `invalid_query`.

@@ -306,37 +306,52 @@ pub async fn link_attachments<C: ConnectionTrait>(
 }
 
 /// Creates a ticket with its number, SLA deadlines, history and attachments, atomically.
+/// Returns the row and its DTO, built from what the creation already knows (the same for
+/// every viewer: a new ticket has no messages yet).
 pub async fn create(
     db: &DatabaseConnection,
     mailer: &Mailer,
     actor: &AuthUser,
     new: NewTicket,
-) -> Result<ticket::Model, ApiError> {
+) -> Result<(ticket::Model, TicketDto), ApiError> {
     let txn = begin_write(db).await?;
-    let t = create_in(&txn, mailer, actor, new, Utc::now()).await?;
+    let (t, dto) = create_in(&txn, mailer, actor, new, Utc::now()).await?;
     txn.commit().await?;
-    Ok(t)
+    Ok((t, dto))
 }
 
 /// [`create`] in the caller's transaction (the mail ingest opens tickets this way, in the
-/// transaction that stores the mail).
+/// transaction that stores the mail). Returns the ticket and its (staff) DTO, built from what
+/// is known without reading it back.
 pub async fn create_in<C: ConnectionTrait>(
     txn: &C,
     mailer: &Mailer,
     actor: &AuthUser,
     new: NewTicket,
     now: DateTime<Utc>,
-) -> Result<ticket::Model, ApiError> {
-    if actor.role.is_staff() || new.customer_id != actor.id {
-        let customer = User::find_by_id(new.customer_id).one(txn).await?;
-        if !customer.is_some_and(|c| c.role == user::UserRole::Customer && c.active) {
-            return Err(ApiError::field(
-                ErrorCode::ValidationFailed,
-                "customer_id",
-                "no active customer with this id",
-            ));
+) -> Result<(ticket::Model, TicketDto), ApiError> {
+    let customer = if actor.role.is_staff() || new.customer_id != actor.id {
+        match User::find_by_id(new.customer_id).one(txn).await? {
+            Some(c) if c.role == user::UserRole::Customer && c.active => PersonDto {
+                id: c.id,
+                name: c.name,
+                role: Role::Customer,
+            },
+            _ => {
+                return Err(ApiError::field(
+                    ErrorCode::ValidationFailed,
+                    "customer_id",
+                    "no active customer with this id",
+                ));
+            }
         }
-    }
+    } else {
+        PersonDto {
+            id: actor.id,
+            name: actor.user.name.clone(),
+            role: actor.role,
+        }
+    };
     let policies = settings::sla_policies(txn).await?;
     let outcome = new
         .journey
@@ -402,23 +417,41 @@ pub async fn create_in<C: ConnectionTrait>(
     )
     .await?;
     link_attachments(txn, actor.id, &new.attachment_ids, t.id, None).await?;
-    let dto = to_dto(txn, false, t.clone()).await?;
-    // Counted before the first event: from there to the commit creations run one at a time
-    // (the event sequence), so that section stays short.
+    let files = if new.attachment_ids.is_empty() {
+        Vec::new()
+    } else {
+        attachments_by(
+            txn,
+            Condition::all()
+                .add(attachment::Column::TicketId.eq(t.id))
+                .add(attachment::Column::MessageId.is_null()),
+            |a| a.ticket_id,
+        )
+        .await?
+        .remove(&t.id)
+        .unwrap_or_default()
+    };
+    let people = HashMap::from([(customer.id, customer)]);
+    let dto = build_dto(t.clone(), &people, 0, files, now);
+    // For the `queue-updated` event; the partial queue index makes this count cheap.
     let queue_length = assignment::queue_length(txn).await?;
-    events::emit(
+    events::emit_many(
         txn,
-        &Event::NewTicket {
-            ticket: Box::new(dto),
-        },
-        events::ticket_rooms(&t),
-        false,
+        vec![
+            (
+                Event::NewTicket {
+                    ticket: Box::new(dto.clone()),
+                },
+                events::ticket_rooms(&t),
+                false,
+            ),
+            assignment::queue_updated(queue_length),
+        ],
         now,
     )
     .await?;
-    assignment::emit_queue_updated(txn, queue_length, now).await?;
     mail::notify(txn, mailer, Notice::TicketOpened(&t), Some(actor.id), now).await?;
-    Ok(t)
+    Ok((t, dto))
 }
 
 /// A change to record in the history: (field, from, to).
@@ -677,9 +710,9 @@ pub async fn list(
     actor: &AuthUser,
     query: &TicketListQuery,
     paging: Paging,
-) -> Result<(Vec<ticket::Model>, u64), ApiError> {
+) -> Result<(Vec<ticket::Model>, u64, bool), ApiError> {
     let select = filtered(actor, query)?;
-    super::fetch_page(db, select, paging).await
+    super::fetch_page_capped(db, select, paging).await
 }
 
 /// The tickets the caller may see with the list filters and sort order applied.
@@ -861,70 +894,9 @@ pub async fn to_dtos<C: ConnectionTrait>(
     Ok(tickets
         .into_iter()
         .map(|t| {
-            let person = |id: Uuid| person_or_deleted(&people, id);
-            let sla_status = match (t.sla_due_at, t.sla_warning_at, t.sla_critical_at) {
-                (Some(due), Some(warning), Some(critical)) => {
-                    Some(sla::status_at(now, warning, critical, due))
-                }
-                (Some(due), _, _) => Some(sla::status(
-                    now,
-                    t.created_at + Duration::seconds(t.sla_paused_secs),
-                    due,
-                )),
-                _ => None,
-            };
-            TicketDto {
-                id: t.id,
-                number: t.number,
-                subject: t.subject.clone(),
-                description: t.description.clone(),
-                status: t.status.into(),
-                priority: t.priority(),
-                category: t.category.clone(),
-                customer: person(t.customer_id),
-                assigned_agent: t.assigned_agent_id.map(person),
-                assigned_at: t.assigned_at,
-                journey_id: t.journey_id,
-                journey_version: t.journey_version,
-                transcript: t.transcript.clone(),
-                sla: SlaDto {
-                    response_due_at: t.response_due_at,
-                    resolution_due_at: t.resolution_due_at,
-                    first_response_at: t.first_response_at,
-                    due_at: t.sla_due_at,
-                    started_at: t
-                        .sla_due_at
-                        .map(|_| t.created_at + Duration::seconds(t.sla_paused_secs)),
-                    status: sla_status,
-                    paused: t.status == ticket::Status::Pending,
-                    response_breached: t.response_breached,
-                    resolution_breached: t.resolution_breached,
-                    warning_at: t.sla_warning_at,
-                    critical_at: t.sla_critical_at,
-                    policy: Some(
-                        t.sla_policy
-                            .clone()
-                            .unwrap_or_else(|| sla::DEFAULT_POLICY.to_owned()),
-                    ),
-                    calendar_id: t.sla_calendar_id,
-                    eta: t.sla_eta_at.map(|at| EtaDto {
-                        at,
-                        kind: if t.first_response_at.is_none() {
-                            EtaKind::Reply
-                        } else {
-                            EtaKind::Resolution
-                        },
-                    }),
-                },
-                escalated: t.escalated,
-                escalation_level: t.escalation_level,
-                message_count: u64::try_from(counts.get(&t.id).copied().unwrap_or(0)).unwrap_or(0),
-                attachments: attachments.remove(&t.id).unwrap_or_default(),
-                created_at: t.created_at,
-                updated_at: t.updated_at,
-                resolved_at: t.resolved_at,
-                closed_at: t.closed_at,
-            }
+            let count = u64::try_from(counts.get(&t.id).copied().unwrap_or(0)).unwrap_or(0);
+            let files = attachments.remove(&t.id).unwrap_or_default();
+            build_dto(t, &people, count, files, now)
         })
         .collect())
 }
@@ -956,6 +928,82 @@ pub async fn to_dto_for<C: ConnectionTrait>(
         .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("ticket DTO missing")))
 }
 
+/// A ticket's DTO from what is already known about it: the people it names, the messages the
+/// caller may see and its own attachments. No query: creation builds its answer with it.
+pub fn build_dto(
+    t: ticket::Model,
+    people: &HashMap<Uuid, PersonDto>,
+    message_count: u64,
+    attachments: Vec<AttachmentDto>,
+    now: DateTime<Utc>,
+) -> TicketDto {
+    let person = |id: Uuid| person_or_deleted(people, id);
+    let sla_status = match (t.sla_due_at, t.sla_warning_at, t.sla_critical_at) {
+        (Some(due), Some(warning), Some(critical)) => {
+            Some(sla::status_at(now, warning, critical, due))
+        }
+        (Some(due), _, _) => Some(sla::status(
+            now,
+            t.created_at + Duration::seconds(t.sla_paused_secs),
+            due,
+        )),
+        _ => None,
+    };
+    TicketDto {
+        id: t.id,
+        number: t.number,
+        status: t.status.into(),
+        priority: t.priority(),
+        customer: person(t.customer_id),
+        assigned_agent: t.assigned_agent_id.map(person),
+        assigned_at: t.assigned_at,
+        journey_id: t.journey_id,
+        journey_version: t.journey_version,
+        sla: SlaDto {
+            response_due_at: t.response_due_at,
+            resolution_due_at: t.resolution_due_at,
+            first_response_at: t.first_response_at,
+            due_at: t.sla_due_at,
+            started_at: t
+                .sla_due_at
+                .map(|_| t.created_at + Duration::seconds(t.sla_paused_secs)),
+            status: sla_status,
+            paused: t.status == ticket::Status::Pending,
+            response_breached: t.response_breached,
+            resolution_breached: t.resolution_breached,
+            warning_at: t.sla_warning_at,
+            critical_at: t.sla_critical_at,
+            policy: Some(
+                t.sla_policy
+                    .clone()
+                    .unwrap_or_else(|| sla::DEFAULT_POLICY.to_owned()),
+            ),
+            calendar_id: t.sla_calendar_id,
+            eta: t.sla_eta_at.map(|at| EtaDto {
+                at,
+                kind: if t.first_response_at.is_none() {
+                    EtaKind::Reply
+                } else {
+                    EtaKind::Resolution
+                },
+            }),
+        },
+        escalated: t.escalated,
+        escalation_level: t.escalation_level,
+        message_count,
+        attachments,
+        created_at: t.created_at,
+        updated_at: t.updated_at,
+        resolved_at: t.resolved_at,
+        closed_at: t.closed_at,
+        subject: t.subject,
+        description: t.description,
+        category: t.category,
+        transcript: t.transcript,
+    }
+}
+
+/// One ticket's DTO as `to_dtos` builds it.
 pub async fn to_dto<C: ConnectionTrait>(
     db: &C,
     staff_view: bool,

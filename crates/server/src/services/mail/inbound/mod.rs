@@ -724,7 +724,7 @@ async fn new_ticket<C: ConnectionTrait>(
     } else {
         cap(&b.new_text, DESCRIPTION_MAX_CHARS)
     };
-    let t = tickets::create_in(
+    let (t, _) = tickets::create_in(
         txn,
         &inbox.mailer,
         &actor,
