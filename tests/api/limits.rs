@@ -104,7 +104,12 @@ async fn overlong_search_text_is_a_bad_query_before_any_byte(app: TestApp) {
     let paths = operations_with_query_param(&app, "q", "-").await;
     assert_eq!(
         paths,
-        ["/api/macros", "/api/tickets", "/api/tickets/export.csv", "/api/users"],
+        [
+            "/api/macros",
+            "/api/tickets",
+            "/api/tickets/export.csv",
+            "/api/users"
+        ],
         "the routes that search"
     );
     let too_long = "a".repeat(SearchText::MAX_CHARS + 1);
