@@ -23,13 +23,13 @@ use shared::{
         self, AppliedMacro, ApplyMacroRequest, MacroActions, MacroDto, MacroListQuery,
         MacroPreview, MacroRequest,
     },
-    tickets::{CreateMessageRequest, PersonDto, UpdateTicketRequest},
+    tickets::{CreateMessageRequest, UpdateTicketRequest},
 };
 use uuid::Uuid;
 
 use crate::{
     auth::AuthUser,
-    entity::{CannedMacro, User, canned_macro, ticket, user},
+    entity::{CannedMacro, User, canned_macro, ticket},
     error::ApiError,
     services::{access, fetch_page, like_pattern, mail::Mailer, messages, search_text, tickets},
 };
@@ -81,27 +81,7 @@ async fn to_dtos<C: ConnectionTrait>(
     db: &C,
     rows: Vec<canned_macro::Model>,
 ) -> Result<Vec<MacroDto>, ApiError> {
-    let owner_ids: Vec<Uuid> = rows.iter().filter_map(|m| m.owner_id).collect();
-    let owners: std::collections::HashMap<Uuid, PersonDto> = if owner_ids.is_empty() {
-        Default::default()
-    } else {
-        User::find()
-            .filter(user::Column::Id.is_in(owner_ids))
-            .all(db)
-            .await?
-            .into_iter()
-            .map(|u| {
-                (
-                    u.id,
-                    PersonDto {
-                        id: u.id,
-                        name: u.name,
-                        role: u.role.into(),
-                    },
-                )
-            })
-            .collect()
-    };
+    let owners = tickets::people(db, rows.iter().filter_map(|m| m.owner_id)).await?;
     Ok(rows
         .into_iter()
         .map(|m| MacroDto {
