@@ -153,7 +153,7 @@ fuzz:
 
 # Seeds a fresh database (PostgreSQL: `helpdesk_bench`, dropped and recreated), starts the
 # release server on a free 127.0.0.1 port, runs every scenario and prints a markdown report.
-bench:
+bench: frontend
 	@if [ "$(BENCH_DB)" = postgres ] && ! pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then \
 	  echo "make bench needs PostgreSQL on 127.0.0.1:5432 (user postgres, trust auth)," \
 	       "or BENCH_DB=sqlite" >&2; exit 1; fi

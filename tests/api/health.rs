@@ -163,6 +163,110 @@ async fn spa_fallback_serves_index_but_never_for_api() {
     cleanup.run().await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn spa_assets_are_sent_precompressed_and_cached_by_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let static_dir = dir.path().join("dist");
+    std::fs::create_dir(&static_dir).unwrap();
+    std::fs::write(static_dir.join("index.html"), "<html>spa-index</html>").unwrap();
+    let app_js = "app-0123456789abcdef.js";
+    // Distinct contents, so the test sees which representation was sent.
+    std::fs::write(static_dir.join(app_js), "plain-js").unwrap();
+    std::fs::write(static_dir.join(format!("{app_js}.br")), "brotli-js").unwrap();
+    std::fs::write(static_dir.join(format!("{app_js}.gz")), "gzip-js").unwrap();
+    std::fs::write(static_dir.join("notes.txt"), "unhashed").unwrap();
+    let overrides = Overrides {
+        vars: HashMap::from([("STATIC_DIR", static_dir.display().to_string())]),
+    };
+    let mut app = spawn_app_with(Backend::Sqlite, overrides).await.unwrap();
+    let cleanup = app.take_cleanup();
+
+    let fetch = |path: String, accept: Option<&'static str>| {
+        let mut req = app.client.get(app.url(&path));
+        if let Some(accept) = accept {
+            req = req.header("accept-encoding", accept);
+        }
+        async move {
+            let resp = req.send().await.unwrap();
+            let status = resp.status().as_u16();
+            let headers = resp.headers().clone();
+            let body = resp.bytes().await.unwrap();
+            let header = move |name: &str| {
+                headers
+                    .get(name)
+                    .map(|v| v.to_str().unwrap().to_owned())
+                    .unwrap_or_default()
+            };
+            (status, String::from_utf8_lossy(&body).into_owned(), header)
+        }
+    };
+    let asset = format!("/{app_js}");
+    for (accept, body, encoding) in [
+        (Some("gzip, deflate, br"), "brotli-js", "br"),
+        (Some("br;q=0.5, gzip"), "gzip-js", "gzip"),
+        (Some("gzip"), "gzip-js", "gzip"),
+        (Some("br;q=0, gzip;q=0"), "plain-js", ""),
+        (Some("deflate"), "plain-js", ""),
+        (None, "plain-js", ""),
+    ] {
+        let (status, text, header) = fetch(asset.clone(), accept).await;
+        assert_eq!(status, 200, "{accept:?}");
+        assert_eq!(text, body, "{accept:?}");
+        assert_eq!(header("content-encoding"), encoding, "{accept:?}");
+        assert!(header("content-type").contains("javascript"), "{accept:?}");
+        assert!(
+            header("vary").to_lowercase().contains("accept-encoding"),
+            "{accept:?}"
+        );
+        assert_eq!(
+            header("cache-control"),
+            "public, max-age=31536000, immutable",
+            "{accept:?}"
+        );
+        assert_eq!(header("content-disposition"), "", "{accept:?}");
+    }
+
+    // The page itself is revalidated every time, answered 304 while it is unchanged.
+    for path in ["/", "/agent", "/index.html"] {
+        let (status, text, header) = fetch(path.to_owned(), Some("br, gzip")).await;
+        assert_eq!(status, 200, "{path}");
+        assert!(text.contains("spa-index"), "{path}");
+        assert_eq!(header("cache-control"), "no-cache", "{path}");
+        let etag = header("etag");
+        assert!(!etag.is_empty(), "{path} has an ETag");
+        let again = app
+            .client
+            .get(app.url(path))
+            .header("if-none-match", etag)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(again.status().as_u16(), 304, "{path}");
+    }
+
+    // A file without a hash in its name is cached briefly; nothing to negotiate.
+    let (status, text, header) = fetch("/notes.txt".to_owned(), Some("br")).await;
+    assert_eq!((status, text.as_str()), (200, "unhashed"));
+    assert_eq!(header("cache-control"), "public, max-age=3600");
+    assert_eq!(header("content-encoding"), "");
+    assert!(!header("vary").to_lowercase().contains("accept-encoding"));
+
+    // Dot-files and odd spellings name no file.
+    std::fs::write(static_dir.join(".hidden"), "hidden").unwrap();
+    for path in ["/.hidden", "/app-0123456789abcdef.js%00", "/a//notes.txt"] {
+        let (status, text, _) = fetch(path.to_owned(), None).await;
+        assert!(
+            status == 404 || text.contains("spa-index"),
+            "{path}: {status}"
+        );
+        assert!(
+            !text.contains("hidden") && !text.contains("unhashed"),
+            "{path}"
+        );
+    }
+    cleanup.run().await;
+}
+
 async fn liveness_and_readiness(app: TestApp) {
     let live = app.get("/api/health/live", None).await;
     assert_eq!(live.assert_ok(200)["status"], "ok");

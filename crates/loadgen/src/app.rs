@@ -22,6 +22,8 @@ pub struct ServerConfig {
     pub bcrypt_cost: u32,
     /// Where the log and the upload directory go.
     pub work_dir: PathBuf,
+    /// The built SPA the server serves (it may not exist: then only the API is served).
+    pub static_dir: PathBuf,
     /// Further environment for the server (the mail scenarios turn mail on), applied last.
     pub extra_env: Vec<(String, String)>,
     /// The server log's file name inside `work_dir`.
@@ -44,8 +46,7 @@ impl ServerConfig {
             .env("APP_ENV", "development")
             .env("JWT_SECRET", BENCH_JWT_SECRET)
             .env("RUST_LOG", "info")
-            // The API only: no SPA is built for the benchmark.
-            .env("STATIC_DIR", self.work_dir.join("no-static"))
+            .env("STATIC_DIR", &self.static_dir)
             .env("UPLOAD_DIR", self.work_dir.join("uploads"))
             // A stray .env in the working directory must not change the run.
             .current_dir(&self.work_dir)

@@ -14,6 +14,7 @@ mod machine;
 mod mail;
 mod scenarios;
 mod seed;
+mod spa;
 mod stats;
 
 use std::{path::PathBuf, sync::Arc, time::Duration};
@@ -109,6 +110,9 @@ struct Args {
     /// cargo target directory).
     #[arg(long)]
     work_dir: Option<PathBuf>,
+    /// The built SPA to serve, whose first load is measured (`make frontend` builds it).
+    #[arg(long, default_value = "dist")]
+    static_dir: PathBuf,
 }
 
 #[tokio::main]
@@ -191,6 +195,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
         database_url: target.database_url(),
         bcrypt_cost: args.bcrypt_cost,
         work_dir: work_dir.clone(),
+        static_dir: std::path::absolute(&args.static_dir)?,
         extra_env: Vec::new(),
         log_name: "server.log".to_owned(),
     };
@@ -326,6 +331,9 @@ async fn scenarios_on(
     let api = Api::new(http.clone(), &server.base)?;
     let limit = Duration::from_secs(args.time_limit);
     let mut rows = Vec::new();
+
+    eprintln!("SPA first load…");
+    rows.push(spa::first_load(http, &server.base, &args.static_dir).await);
 
     eprintln!("login…");
     let login_bounds = Bounds {

@@ -4,7 +4,6 @@
 use std::{net::TcpListener, path::Path, sync::Arc, time::Duration};
 
 use actix_cors::Cors;
-use actix_files::Files;
 use actix_web::{
     App, HttpServer,
     dev::Server,
@@ -267,8 +266,7 @@ fn build_server(listener: TcpListener, state: AppState) -> anyhow::Result<Server
     let api_doc = openapi_document();
     let data = web::Data::new(state);
     let static_dir = web::Data::new(spa::StaticDir(settings.static_dir.clone()));
-    let serve_files = settings.static_dir.is_dir();
-    if !serve_files {
+    if !settings.static_dir.is_dir() {
         log::warn!(
             "STATIC_DIR {} does not exist; the web app will not be served (build it with `make frontend`)",
             settings.static_dir.display()
@@ -298,7 +296,7 @@ fn build_server(listener: TcpListener, state: AppState) -> anyhow::Result<Server
             None => Cors::default(),
         };
 
-        let mut app = App::new()
+        let app = App::new()
             .app_data(data.clone())
             .app_data(static_dir.clone())
             .app_data(
@@ -332,14 +330,7 @@ fn build_server(listener: TcpListener, state: AppState) -> anyhow::Result<Server
                     .configure(|cfg| routes::config(&mut ServiceConfig::new(cfg)))
                     .default_service(web::to(api_not_found)),
             );
-        if serve_files {
-            app = app.service(
-                Files::new("/", &settings.static_dir)
-                    .index_file("index.html")
-                    .default_handler(web::to(spa::fallback)),
-            );
-        }
-        app.default_service(web::to(spa::fallback))
+        app.default_service(web::to(spa::serve))
     })
     .listen(listener)?;
     if let Some(workers) = settings.workers {
