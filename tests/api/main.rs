@@ -30,6 +30,7 @@ mod limits;
 mod macros;
 mod mail;
 mod mail_support;
+mod merge;
 mod messages;
 mod openapi;
 mod outage;
