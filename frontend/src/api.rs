@@ -421,6 +421,7 @@ fn row_ticket(t: TicketSummaryDto) -> TicketDto {
         updated_at: t.updated_at,
         resolved_at: t.resolved_at,
         closed_at: t.closed_at,
+        merged_into: t.merged_into,
     }
 }
 
@@ -472,6 +473,68 @@ pub async fn assign_ticket(
             .json(&AssignRequest { agent_id })
     })
     .await
+}
+
+/// `POST /api/tickets/{id}/merge` (staff): merge this ticket into `target` (a ticket number).
+pub async fn merge_ticket(
+    session: Session,
+    id: Uuid,
+    target_number: i64,
+    confirm_cross_customer: bool,
+) -> Result<shared::links::MergeResultDto, ApiError> {
+    authed(session, |bearer| {
+        Request::post(&format!("/api/tickets/{id}/merge"))
+            .header("Authorization", bearer)
+            .json(&shared::links::MergeRequest {
+                target_id: None,
+                target_number: Some(target_number),
+                confirm_cross_customer,
+            })
+    })
+    .await
+}
+
+/// `GET /api/tickets/{id}/links` (staff).
+pub async fn list_links(
+    session: Session,
+    id: Uuid,
+) -> Result<Vec<shared::links::TicketLinkDto>, ApiError> {
+    authed(session, |bearer| {
+        Request::get(&format!("/api/tickets/{id}/links"))
+            .header("Authorization", bearer)
+            .build()
+    })
+    .await
+}
+
+/// `POST /api/tickets/{id}/links` (staff): link the ticket with this number.
+pub async fn create_link(
+    session: Session,
+    id: Uuid,
+    target_number: i64,
+    relation: shared::links::TicketRelation,
+) -> Result<shared::links::TicketLinkDto, ApiError> {
+    authed(session, |bearer| {
+        Request::post(&format!("/api/tickets/{id}/links"))
+            .header("Authorization", bearer)
+            .json(&shared::links::CreateLinkRequest {
+                target_id: None,
+                target_number: Some(target_number),
+                relation,
+            })
+    })
+    .await
+}
+
+/// `DELETE /api/tickets/{id}/links/{other}` (staff).
+pub async fn delete_link(session: Session, id: Uuid, other: Uuid) -> Result<(), ApiError> {
+    let _: serde_json::Value = authed_lenient(session, |bearer| {
+        Request::delete(&format!("/api/tickets/{id}/links/{other}"))
+            .header("Authorization", bearer)
+            .build()
+    })
+    .await?;
+    Ok(())
 }
 
 /// `GET /api/tickets/{id}/history`, one page (oldest first).

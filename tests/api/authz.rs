@@ -100,6 +100,15 @@ const RULES: &[Rule] = &[
     rule("post", "/api/tickets/{id}/assign", "ffffa", |f| {
         Some(json!({"agent_id": f.agent_x.id}))
     }),
+    // The ticket itself as the other one: a 422 for those who may see it.
+    rule("post", "/api/tickets/{id}/merge", "ffaha", |f| {
+        Some(json!({"target_id": f.ticket}))
+    }),
+    rule("get", "/api/tickets/{id}/links", "ffaha", none),
+    rule("post", "/api/tickets/{id}/links", "ffaha", |f| {
+        Some(json!({"target_id": f.ticket, "relation": "related"}))
+    }),
+    rule("delete", "/api/tickets/{id}/links/{other}", "ffaha", none),
     rule("post", "/api/upload", "aaaaa", empty),
     rule("get", "/api/attachments/{id}", "ahaha", none),
     rule("get", "/api/agents", "ffaaa", none),
@@ -227,6 +236,7 @@ fn concrete(path: &str, f: &Fixture) -> String {
     };
     path.replace("{id}", id)
         .replace("{macro_id}", &f.shared_macro)
+        .replace("{other}", &f.ticket)
 }
 
 async fn fresh_attachment(app: &TestApp, a: &TestUser, ticket: &str) -> String {

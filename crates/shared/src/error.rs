@@ -74,6 +74,14 @@ pub enum ErrorCode {
     NoWorkingTime,
     /// 409: the calendar is still used by an SLA policy or an override rule.
     CalendarInUse,
+    /// 409: the ticket was merged into another (`details.merged_into` names it): it cannot be
+    /// merged again or reopened, and only those who may see the target can reply through it.
+    TicketMerged,
+    /// 409: the two tickets belong to different customers; only an admin can merge them, with
+    /// `confirm_cross_customer: true`.
+    CrossCustomerMerge,
+    /// 409: the two tickets are linked already (remove the link to change its relation).
+    AlreadyLinked,
     /// 400: an unsubscribe link's token is malformed or its signature does not match.
     InvalidUnsubscribeToken,
     /// 429: too many requests; retry later.
@@ -95,7 +103,8 @@ impl ErrorCode {
             Forbidden => 403,
             NotFound | RouteNotFound => 404,
             Conflict | EmailTaken | InvalidTransition | TicketClosed | NotAssigned
-            | AlreadyAssigned | OverCapacity | CalendarInUse => 409,
+            | AlreadyAssigned | OverCapacity | CalendarInUse | TicketMerged
+            | CrossCustomerMerge | AlreadyLinked => 409,
             PayloadTooLarge => 413,
             UnsupportedMediaType => 415,
             ValidationFailed | InvalidEmail | WeakPassword | InvalidAttachment | InvalidJourney
@@ -140,6 +149,9 @@ impl ErrorCode {
             InvalidCalendar => "invalid_calendar",
             NoWorkingTime => "no_working_time",
             CalendarInUse => "calendar_in_use",
+            TicketMerged => "ticket_merged",
+            CrossCustomerMerge => "cross_customer_merge",
+            AlreadyLinked => "already_linked",
             InvalidUnsubscribeToken => "invalid_unsubscribe_token",
             RateLimited => "rate_limited",
             InternalError => "internal_error",

@@ -11,6 +11,7 @@ pub mod envelope;
 pub mod error;
 pub mod journey;
 pub mod journeys;
+pub mod links;
 pub mod macros;
 pub mod mail;
 pub mod settings;

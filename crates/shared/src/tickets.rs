@@ -285,6 +285,9 @@ pub struct TicketDto {
     pub updated_at: DateTime<Utc>,
     pub resolved_at: Option<DateTime<Utc>>,
     pub closed_at: Option<DateTime<Utc>>,
+    /// Set once the ticket was merged into another: the ticket that holds its conversation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub merged_into: Option<crate::links::TicketRefDto>,
 }
 
 /// A ticket as lists return it (`GET /api/tickets`): everything a row shows, without the
@@ -315,6 +318,9 @@ pub struct TicketSummaryDto {
     pub updated_at: DateTime<Utc>,
     pub resolved_at: Option<DateTime<Utc>>,
     pub closed_at: Option<DateTime<Utc>>,
+    /// Set once the ticket was merged into another: the ticket that holds its conversation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub merged_into: Option<crate::links::TicketRefDto>,
 }
 
 impl From<TicketDto> for TicketSummaryDto {
@@ -340,6 +346,7 @@ impl From<TicketDto> for TicketSummaryDto {
             updated_at: t.updated_at,
             resolved_at: t.resolved_at,
             closed_at: t.closed_at,
+            merged_into: t.merged_into,
         }
     }
 }
@@ -451,6 +458,9 @@ pub struct MessageDto {
     /// Set when the message came by email: the original as received.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub email: Option<crate::mail::EmailOriginDto>,
+    /// Set when the message came over from another ticket merged into this one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub merged_from: Option<crate::links::TicketRefDto>,
 }
 
 /// `POST /api/tickets/{id}/messages`.

@@ -131,6 +131,22 @@ pub enum Event {
     NewMessage {
         message: Box<MessageDto>,
     },
+    /// `source` was merged into `target`: its messages are `target`'s now (refetch them).
+    TicketMerged {
+        source: crate::links::TicketRefDto,
+        target: crate::links::TicketRefDto,
+    },
+    /// A link was added to `ticket_id` (staff only; each side gets its own, with the
+    /// relation as seen from that side).
+    TicketLinked {
+        ticket_id: Uuid,
+        link: Box<crate::links::TicketLinkDto>,
+    },
+    /// The link between `ticket_id` and `other` was removed (staff only, each side).
+    TicketUnlinked {
+        ticket_id: Uuid,
+        other: crate::links::TicketRefDto,
+    },
 }
 
 impl Event {
@@ -145,6 +161,9 @@ impl Event {
             Event::SlaWarning { .. } => "sla-warning",
             Event::AgentStatusChanged { .. } => "agent-status-changed",
             Event::NewMessage { .. } => "new-message",
+            Event::TicketMerged { .. } => "ticket-merged",
+            Event::TicketLinked { .. } => "ticket-linked",
+            Event::TicketUnlinked { .. } => "ticket-unlinked",
         }
     }
 }

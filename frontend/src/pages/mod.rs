@@ -11,6 +11,7 @@ mod portal;
 mod register;
 mod root;
 mod ticket;
+mod ticket_related;
 
 pub use account::AccountPage;
 pub use admin::{

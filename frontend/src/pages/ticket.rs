@@ -35,6 +35,7 @@ use crate::format::{
 };
 use crate::pages::admin::AssignSelect;
 use crate::pages::macros::actions_summary;
+use crate::pages::ticket_related::{LinksPanel, MergePanel, MergedFromTag, MergedNotice};
 use crate::session::use_session;
 use crate::ws::{debounce, use_live};
 
@@ -127,6 +128,8 @@ fn TicketDetail(id: Uuid, staff: bool) -> impl IntoView {
 
     let ctx = Ctx { id, staff, ticket };
     provide_context(ctx);
+    let conversation_refresh = RwSignal::new(0u64);
+    provide_context(ConversationRefresh(conversation_refresh));
 
     let history_refresh = RwSignal::new(0u64);
     let refetch_history = debounce(400, move || history_refresh.update(|n| *n += 1));
@@ -146,6 +149,14 @@ fn TicketDetail(id: Uuid, staff: bool) -> impl IntoView {
         }
         Event::NewMessage { message } if message.ticket_id == id => {
             add_message((**message).clone());
+        }
+        // Messages moved: out of the merged ticket, into its target.
+        Event::TicketMerged { source, target } if source.id == id || target.id == id => {
+            if source.id == id {
+                messages.set(Vec::new());
+            }
+            conversation_refresh.update(|n| *n += 1);
+            refetch_history();
         }
         _ => {}
     });
@@ -196,6 +207,7 @@ fn TicketDetail(id: Uuid, staff: bool) -> impl IntoView {
                     </div>
                     <aside class="ticket-side">
                         <Controls/>
+                        {staff.then(|| view! { <MergePanel id=id ticket=ticket/> <LinksPanel id=id/> })}
                         <Transcript/>
                         <Attachments/>
                         {staff.then(|| view! { <History refresh=history_refresh/> })}
@@ -205,6 +217,10 @@ fn TicketDetail(id: Uuid, staff: bool) -> impl IntoView {
         </section>
     }
 }
+
+/// Bumped when the conversation must be loaded again (a merge moved messages).
+#[derive(Clone, Copy)]
+struct ConversationRefresh(RwSignal<u64>);
 
 /// Adds `incoming` to `list` (skipping ones already there), oldest first.
 fn merge_messages(list: &mut Vec<MessageDto>, incoming: Vec<MessageDto>) {
@@ -234,6 +250,7 @@ fn TicketHeader() -> impl IntoView {
                         })}
                     </p>
                     <h1 data-testid="ticket-subject">{t.subject.clone()}</h1>
+                    {t.merged_into.map(|target| view! { <MergedNotice target=target/> })}
                     <div class="ticket-badges">
                         <StatusBadge status=t.status testid="ticket-status"/>
                         <PriorityBadge priority=t.priority/>
@@ -463,8 +480,12 @@ fn Conversation(messages: RwSignal<Vec<MessageDto>>) -> impl IntoView {
     let session = use_session();
     let live = use_live();
     let id = ctx.id;
+    let refresh = use_context::<ConversationRefresh>();
     let loaded = LocalResource::new(move || {
         live.reloads();
+        if let Some(r) = refresh {
+            r.0.track();
+        }
         async move { api::all_pages(|page| api::list_messages(session, id, page)).await }
     });
     Effect::new(move |_| {
@@ -534,6 +555,7 @@ fn MessageItem(message: MessageDto, mine: Option<Uuid>) -> impl IntoView {
                         "Internal note · staff only"
                     </span>
                 })}
+                {message.merged_from.map(|from| view! { <MergedFromTag from=from/> })}
                 <time class="muted message-time" datetime=at.to_rfc3339() title=local_time(at)>
                     {move || ago(clock.now(), at)}
                 </time>

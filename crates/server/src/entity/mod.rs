@@ -17,6 +17,8 @@ pub mod setting;
 pub mod sla_calendar;
 pub mod ticket;
 pub mod ticket_history;
+pub mod ticket_link;
+pub mod ticket_merge;
 pub mod ticket_message;
 pub mod user;
 
@@ -38,5 +40,8 @@ pub use setting::Entity as Setting;
 pub use sla_calendar::Entity as SlaCalendar;
 pub use ticket::Entity as Ticket;
 pub use ticket_history::Entity as TicketHistory;
+pub use ticket_link::Entity as TicketLink;
+pub use ticket_merge::Entity as TicketMerge;
+pub use ticket_merge::message::Entity as TicketMergedMessage;
 pub use ticket_message::Entity as TicketMessage;
 pub use user::Entity as User;

@@ -12,8 +12,10 @@ pub mod auth;
 pub mod health;
 pub mod inbound;
 pub mod journeys;
+pub mod links;
 pub mod macros;
 pub mod mail;
+pub mod merge;
 pub mod metrics;
 pub mod settings;
 pub mod sla;
@@ -39,6 +41,9 @@ use utoipa_actix_web::service_config::ServiceConfig;
 /// | GET, DELETE | /attachments/{id} | who may see it (delete: uploader or admin) |
 /// | POST | /tickets/{id}/take | agent |
 /// | POST | /tickets/{id}/assign | admin |
+/// | POST | /tickets/{id}/merge | agent, admin who may see both tickets |
+/// | GET, POST | /tickets/{id}/links | agent, admin who may see the ticket |
+/// | DELETE | /tickets/{id}/links/{other} | agent, admin who may see the ticket |
 /// | GET | /agents | agent, admin |
 /// | POST | /agents | admin |
 /// | GET | /agents/me | agent |
@@ -99,6 +104,10 @@ pub fn config(cfg: &mut ServiceConfig<'_>) {
         .service(tickets::create_message)
         .service(tickets::take)
         .service(tickets::assign)
+        .service(merge::merge)
+        .service(links::list)
+        .service(links::create)
+        .service(links::remove)
         .service(agents::list)
         .service(agents::create)
         .service(agents::me)

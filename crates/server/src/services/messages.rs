@@ -26,7 +26,7 @@ use crate::{
     services::{
         access, events,
         mail::{self, Mailer, Notice},
-        settings, tickets,
+        merge, settings, tickets,
     },
 };
 
@@ -56,6 +56,8 @@ pub async fn create(
 
     let txn = crate::services::begin_write(db).await?;
     let t = access::visible_ticket(&txn, actor, ticket_id, true).await?;
+    // A reply to a merged ticket goes to the ticket it was merged into.
+    let t = merge::reply_target(&txn, actor, t).await?;
     let added = add(
         &txn,
         mailer,
@@ -165,6 +167,7 @@ pub async fn add<C: ConnectionTrait>(
         attachments: attachments.into_iter().map(Into::into).collect(),
         created_at: message.created_at,
         email: new.email,
+        merged_from: None,
     };
     // Internal notes only reach staff: their rooms exclude the customer's, and the
     // `staff_only` flag keeps them from customers who joined the ticket room.
@@ -240,10 +243,12 @@ pub async fn list(
     } else {
         mail::inbound::origins(db, rows.iter().map(|m| m.id)).await?
     };
+    let mut merged_from = merge::origins_of(db, rows.iter().map(|m| m.id)).await?;
     Ok((
         rows.into_iter()
             .map(|m| MessageDto {
                 email: origins.remove(&m.id),
+                merged_from: merged_from.remove(&m.id),
                 author: tickets::person_or_deleted(&people, m.author_id),
                 attachments: attachments.remove(&m.id).unwrap_or_default(),
                 id: m.id,

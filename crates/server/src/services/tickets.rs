@@ -551,6 +551,12 @@ pub async fn update(
     };
     let txn = begin_write(db).await?;
     let mut t = access::visible_ticket(&txn, actor, id, true).await?;
+    if req
+        .status
+        .is_some_and(|s| s != TicketStatus::from(t.status))
+    {
+        super::merge::refuse_if_merged(&txn, &t).await?;
+    }
     let now = Utc::now();
     let before_status = t.status;
     let mut changes: Vec<Change> = Vec::new();
@@ -890,13 +896,27 @@ pub async fn to_dtos<C: ConnectionTrait>(
     )
     .await?;
 
+    // Only closed tickets can have been merged.
+    let mut merged = super::merge::targets_of(
+        db,
+        tickets
+            .iter()
+            .filter(|t| t.status == ticket::Status::Closed)
+            .map(|t| t.id),
+    )
+    .await?;
+
     let now = Utc::now();
     Ok(tickets
         .into_iter()
         .map(|t| {
             let count = u64::try_from(counts.get(&t.id).copied().unwrap_or(0)).unwrap_or(0);
             let files = attachments.remove(&t.id).unwrap_or_default();
-            build_dto(t, &people, count, files, now)
+            let merged_into = merged.remove(&t.id);
+            TicketDto {
+                merged_into,
+                ..build_dto(t, &people, count, files, now)
+            }
         })
         .collect())
 }
@@ -1000,6 +1020,7 @@ pub fn build_dto(
         description: t.description,
         category: t.category,
         transcript: t.transcript,
+        merged_into: None,
     }
 }
 

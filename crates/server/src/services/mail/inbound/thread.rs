@@ -8,6 +8,9 @@
 //!    to guess);
 //! 4. otherwise: no thread, which makes a new ticket.
 //!
+//! A thread that leads to a merged ticket continues in the ticket it was merged into, when
+//! the sender takes part there.
+//!
 //! [`candidates`] is pure (unit-tested over the fixtures); [`decide`] looks them up.
 
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
@@ -17,7 +20,7 @@ use super::parse::Parsed;
 use crate::{
     entity::{MailMessageId, Ticket, ticket, user},
     error::ApiError,
-    services::mail::Signer,
+    services::{mail::Signer, merge},
 };
 
 /// A hint in the mail at the ticket it belongs to, in the order they are tried.
@@ -153,6 +156,16 @@ pub async fn decide<C: ConnectionTrait>(
             },
         };
         if let Some((ticket, via, audience)) = found {
+            // A merged ticket's thread continues in the ticket it was merged into, for those
+            // who take part there; anyone else meets a closed ticket (and gets a new one).
+            let ticket = if ticket.status == ticket::Status::Closed {
+                match merge::merged_into(db, ticket.id).await? {
+                    Some(target) if participant(&target, sender) => target,
+                    _ => ticket,
+                }
+            } else {
+                ticket
+            };
             return Ok(Some(Thread {
                 ticket,
                 via,
