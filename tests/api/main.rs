@@ -36,6 +36,7 @@ mod outage;
 mod queue;
 mod realtime;
 mod sla;
+mod tags;
 mod tickets;
 mod users;
 mod ws_client;

@@ -18,6 +18,7 @@ pub mod sla_calendar;
 pub mod ticket;
 pub mod ticket_history;
 pub mod ticket_message;
+pub mod ticket_tag;
 pub mod user;
 
 pub use agent::Entity as Agent;
@@ -39,4 +40,5 @@ pub use sla_calendar::Entity as SlaCalendar;
 pub use ticket::Entity as Ticket;
 pub use ticket_history::Entity as TicketHistory;
 pub use ticket_message::Entity as TicketMessage;
+pub use ticket_tag::Entity as TicketTag;
 pub use user::Entity as User;
