@@ -16,6 +16,7 @@ mod browser_admin;
 mod browser_analytics;
 mod browser_sla;
 mod browser_support;
+mod browser_tags;
 mod caches;
 mod cli;
 mod errors;

@@ -16,8 +16,8 @@ use uuid::Uuid;
 use crate::api::{self, Assignee, Page, TicketQuery};
 use crate::components::{
     EmptyState, ErrorPanel, LoadState, Loading, PriorityBadge, RequireRole, RowFor, SlaBadge,
-    TagFilter, TicketRow, load_state, replace_in, row_key, set_title, urgency_key, use_clock,
-    use_toasts,
+    TagChips, TagFilter, TicketRow, load_state, replace_in, row_key, set_title, urgency_key,
+    use_clock, use_toasts,
 };
 use crate::format::{agent_status_label, ago, ticket_number};
 use crate::session::use_session;
@@ -434,6 +434,7 @@ fn QueueRow(
                 <span class="ticket-meta">
                     <PriorityBadge priority=ticket.priority/>
                     <SlaBadge sla=ticket.sla.clone() status=ticket.status created_at=created/>
+                    <TagChips tags=ticket.tags.clone().unwrap_or_default()/>
                     <span class="muted">{ticket.customer.name.clone()}</span>
                     <span class="muted">"Opened " {move || ago(clock.now(), created)}</span>
                 </span>
