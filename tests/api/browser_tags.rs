@@ -1,4 +1,5 @@
-//! Tags in the browser: an agent tags a ticket on its page (chips, the add field, ×).
+//! Tags in the browser: an agent tags a ticket on its page (chips, the add field, ×) and sees
+//! the chip in the dashboard's queue row.
 
 use serde_json::json;
 
@@ -62,5 +63,8 @@ async fn an_agent_tags_a_ticket_and_removes_a_tag() {
         .await;
     assert_eq!(after.assert_ok(200)["tags"], json!(["vip-customer"]));
 
+    // The queue row on the dashboard shows the chip.
+    agent.goto(&app.url("/agent")).await.expect("dashboard");
+    wait_for_contains(&agent, "[data-testid=queue-row]", "vip-customer").await;
     agent.close().await.expect("close agent session");
 }
