@@ -24,6 +24,7 @@ use shared::mail::{
 };
 use shared::settings::{SettingsDto, UpdateSettingsRequest};
 use shared::sla::SlaStatus;
+use shared::tags::{SetTagsRequest, TagCountDto};
 use shared::tickets::{
     AssignRequest, AttachmentDto, CreateMessageRequest, HistoryEntryDto, MessageDto, SortOrder,
     TicketDto, TicketSort, TicketSummaryDto, UpdateTicketRequest,
@@ -276,6 +277,8 @@ pub struct TicketQuery {
     pub customer_id: Option<Uuid>,
     /// Exact category, e.g. `orders/damaged`.
     pub category: Option<String>,
+    /// Staff: comma-separated tags the tickets must all carry.
+    pub tags: Option<String>,
     pub escalated: Option<bool>,
     /// Created at or after this instant.
     pub created_from: Option<DateTime<Utc>>,
@@ -322,6 +325,11 @@ impl TicketQuery {
             && !category.is_empty()
         {
             out.push(("category", category.to_owned()));
+        }
+        if let Some(tags) = self.tags.as_deref().map(str::trim)
+            && !tags.is_empty()
+        {
+            out.push(("tags", tags.to_owned()));
         }
         if let Some(escalated) = self.escalated {
             out.push(("escalated", escalated.to_string()));
@@ -422,6 +430,7 @@ fn row_ticket(t: TicketSummaryDto) -> TicketDto {
         resolved_at: t.resolved_at,
         closed_at: t.closed_at,
         merged_into: t.merged_into,
+        tags: t.tags,
     }
 }
 
@@ -445,6 +454,33 @@ pub async fn update_ticket(
         Request::patch(&format!("/api/tickets/{id}"))
             .header("Authorization", bearer)
             .json(req)
+    })
+    .await
+}
+
+/// `PUT /api/tickets/{id}/tags` (staff): the ticket's complete set of tags (400 `invalid_tag`).
+pub async fn set_tags(
+    session: Session,
+    id: Uuid,
+    tags: Vec<String>,
+) -> Result<TicketDto, ApiError> {
+    let req = SetTagsRequest { tags };
+    authed(session, |bearer| {
+        Request::put(&format!("/api/tickets/{id}/tags"))
+            .header("Authorization", bearer)
+            .json(&req)
+    })
+    .await
+}
+
+/// `GET /api/tags?q=` (staff): known tags starting with `prefix`, most used first (up to 20).
+pub async fn known_tags(session: Session, prefix: &str) -> Result<Vec<TagCountDto>, ApiError> {
+    let prefix = prefix.trim().to_owned();
+    authed(session, |bearer| {
+        Request::get("/api/tags")
+            .query([("q", prefix.as_str()), ("per_page", "20")])
+            .header("Authorization", bearer)
+            .build()
     })
     .await
 }

@@ -470,7 +470,7 @@ async fn csv_export_streams_the_filtered_list(app: TestApp) {
     // Customers export only their own tickets.
     let (_, _, bobs) = csv(bob.token.clone(), "").await;
     assert_eq!(bobs.split("\r\n").filter(|l| !l.is_empty()).count(), 1 + 1);
-    // …without internal SLA state: the deadline, breach and escalation cells are empty.
+    // …without internal SLA state: the deadline, breach, escalation and tags cells are empty.
     let row = bobs.split("\r\n").nth(1).unwrap();
     assert!(row.ends_with(",,,,,"), "{row}");
     let (_, _, all) = csv(admin.token.clone(), "").await;
@@ -478,7 +478,7 @@ async fn csv_export_streams_the_filtered_list(app: TestApp) {
         all.split("\r\n")
             .nth(1)
             .unwrap()
-            .ends_with(",false,false,false")
+            .ends_with(",false,false,false,")
     );
     let (status, _, _) = csv(admin.token.clone(), "?priority=extreme").await;
     assert_eq!(status, 400);

@@ -96,6 +96,10 @@ const RULES: &[Rule] = &[
     rule("post", "/api/tickets/{id}/messages", "ahaha", |_| {
         Some(json!({"body": "matrix"}))
     }),
+    rule("put", "/api/tickets/{id}/tags", "ffaha", |_| {
+        Some(json!({"tags": ["matrix"]}))
+    }),
+    rule("get", "/api/tags", "ffaaa", none),
     rule("post", "/api/tickets/{id}/take", "ffaaf", empty),
     rule("post", "/api/tickets/{id}/assign", "ffffa", |f| {
         Some(json!({"agent_id": f.agent_x.id}))
@@ -131,6 +135,7 @@ const RULES: &[Rule] = &[
     rule("get", "/api/settings", "ffffa", none),
     rule("put", "/api/settings", "ffffa", empty),
     rule("get", "/api/analytics/sla", "ffffa", none),
+    rule("get", "/api/analytics/tags", "ffffa", none),
     rule("get", "/api/sla/calendars", "ffffa", none),
     rule("post", "/api/sla/calendars", "ffffa", empty),
     // The path names no calendar (the fixture's ticket id): admins pass and find nothing.

@@ -43,6 +43,7 @@ async fn huge_pages_are_a_bad_query_on_every_paged_list(app: TestApp) {
     for expected in [
         "/api/agents".to_owned(),
         "/api/journeys".to_owned(),
+        "/api/tags".to_owned(),
         "/api/tickets".to_owned(),
         "/api/tickets/export.csv".to_owned(),
         format!("/api/tickets/{tid}/history"),
@@ -106,6 +107,7 @@ async fn overlong_search_text_is_a_bad_query_before_any_byte(app: TestApp) {
         paths,
         [
             "/api/macros",
+            "/api/tags",
             "/api/tickets",
             "/api/tickets/export.csv",
             "/api/users"

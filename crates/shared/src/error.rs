@@ -84,6 +84,9 @@ pub enum ErrorCode {
     AlreadyLinked,
     /// 400: an unsubscribe link's token is malformed or its signature does not match.
     InvalidUnsubscribeToken,
+    /// 400: a ticket tag is empty, too long or holds a character tags cannot have, or a
+    /// ticket would carry too many tags (see `shared::tags`); `details.tag` names it.
+    InvalidTag,
     /// 429: too many requests; retry later.
     RateLimited,
     /// 500: something failed on the server; nothing internal is disclosed.
@@ -97,7 +100,7 @@ impl ErrorCode {
     pub fn status(self) -> u16 {
         use ErrorCode::*;
         match self {
-            BadRequest | InvalidJson | InvalidQuery | InvalidUnsubscribeToken => 400,
+            BadRequest | InvalidJson | InvalidQuery | InvalidUnsubscribeToken | InvalidTag => 400,
             Unauthorized | InvalidToken | TokenExpired | InvalidCredentials | AccountDisabled
             | AccessRevoked => 401,
             Forbidden => 403,
@@ -153,6 +156,7 @@ impl ErrorCode {
             CrossCustomerMerge => "cross_customer_merge",
             AlreadyLinked => "already_linked",
             InvalidUnsubscribeToken => "invalid_unsubscribe_token",
+            InvalidTag => "invalid_tag",
             RateLimited => "rate_limited",
             InternalError => "internal_error",
             ServiceUnavailable => "service_unavailable",

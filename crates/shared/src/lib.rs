@@ -16,6 +16,7 @@ pub mod macros;
 pub mod mail;
 pub mod settings;
 pub mod sla;
+pub mod tags;
 pub mod tickets;
 pub mod users;
 pub mod validate;

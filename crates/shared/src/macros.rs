@@ -134,11 +134,15 @@ pub struct MacroActions {
     pub status: Option<TicketStatus>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub priority: Option<Priority>,
+    /// Tags to add to the ticket (kept: the ticket's other tags stay). Normalised when the
+    /// macro is saved (`shared::tags`), at most 20.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub add_tags: Vec<String>,
 }
 
 impl MacroActions {
     pub fn is_empty(&self) -> bool {
-        self.status.is_none() && self.priority.is_none()
+        self.status.is_none() && self.priority.is_none() && self.add_tags.is_empty()
     }
 }
 

@@ -246,11 +246,12 @@ impl SlaDto {
 }
 
 impl TicketDto {
-    /// The ticket as its customer sees it: SLA internals and escalation removed.
+    /// The ticket as its customer sees it: SLA internals, escalation and tags removed.
     pub fn for_customer(mut self) -> TicketDto {
         self.sla = self.sla.for_customer();
         self.escalated = false;
         self.escalation_level = 0;
+        self.tags = None;
         self
     }
 }
@@ -288,6 +289,10 @@ pub struct TicketDto {
     /// Set once the ticket was merged into another: the ticket that holds its conversation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub merged_into: Option<crate::links::TicketRefDto>,
+    /// Staff only (absent for customers): the ticket's tags, normalised and sorted
+    /// (`shared::tags`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<String>>,
 }
 
 /// A ticket as lists return it (`GET /api/tickets`): everything a row shows, without the
@@ -321,6 +326,10 @@ pub struct TicketSummaryDto {
     /// Set once the ticket was merged into another: the ticket that holds its conversation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub merged_into: Option<crate::links::TicketRefDto>,
+    /// Staff only (absent for customers): the ticket's tags, normalised and sorted
+    /// (`shared::tags`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<String>>,
 }
 
 impl From<TicketDto> for TicketSummaryDto {
@@ -347,6 +356,7 @@ impl From<TicketDto> for TicketSummaryDto {
             resolved_at: t.resolved_at,
             closed_at: t.closed_at,
             merged_into: t.merged_into,
+            tags: t.tags,
         }
     }
 }
@@ -437,6 +447,12 @@ pub struct TicketListQuery {
     // The bound is `validate::SearchText::MAX_CHARS`.
     #[cfg_attr(feature = "openapi", param(max_length = 200))]
     pub q: Option<String>,
+    /// Staff: comma-separated tags the ticket must all carry (at most 20; normalised like
+    /// any tag, so `Billing` finds `billing`). Customers get 400 `invalid_query`.
+    pub tags: Option<String>,
+    /// Staff: comma-separated tags of which the ticket must carry at least one (at most 20).
+    /// With `tags`, both must hold.
+    pub any_tags: Option<String>,
     /// Default `created_at`.
     pub sort: Option<TicketSort>,
     /// Default `desc` (`asc` for `sla_due`).
@@ -507,7 +523,8 @@ pub struct AssignRequest {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct HistoryEntryDto {
     pub id: Uuid,
-    /// `status`, `priority`, `category`, `assignee`, `sla`, `escalation`, `created`.
+    /// `status`, `priority`, `category`, `assignee`, `sla`, `escalation`, `created`, or `tag`
+    /// (a tag added: `to` is the tag; removed: `from` is the tag).
     pub field: String,
     pub from: Option<String>,
     pub to: Option<String>,

@@ -12,6 +12,7 @@ mod journey_form;
 mod navbar;
 mod sla;
 mod status;
+mod tags;
 mod tickets;
 mod toast;
 mod upload;
@@ -25,6 +26,7 @@ pub use sla::{Clock, EtaNote, SlaBadge, urgency_key, use_clock};
 pub use status::{
     EmptyState, ErrorPanel, FormAlert, LoadState, Loading, SessionProblem, load_state, set_title,
 };
+pub use tags::{TagChips, TagEditor, TagFilter};
 pub use tickets::{PriorityBadge, RowFor, StatusBadge, TicketRow, replace_in, row_key};
 pub use toast::{LiveToasts, ToastHost, Toasts, use_toasts};
 pub use upload::{ImagePicker, ImageUploads};

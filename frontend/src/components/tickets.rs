@@ -6,6 +6,7 @@ use shared::tickets::TicketDto;
 use shared::{Priority, TicketStatus};
 
 use crate::components::sla::{SlaBadge, use_clock};
+use crate::components::tags::TagChips;
 use crate::format::{ago, priority_label, status_label, ticket_number};
 
 /// A ticket's status. `testid` marks the one a page is about (`ticket-status`).
@@ -78,6 +79,7 @@ pub fn TicketRow(ticket: TicketDto, href: String, audience: RowFor) -> impl Into
                     <StatusBadge status=ticket.status/>
                     <PriorityBadge priority=ticket.priority/>
                     <SlaBadge sla=ticket.sla.clone() status=ticket.status created_at=ticket.created_at/>
+                    <TagChips tags=ticket.tags.clone().unwrap_or_default()/>
                     <span class="muted ticket-who">{who}</span>
                     <span class="muted ticket-updated">
                         "Updated " {move || ago(clock.now(), updated)}
@@ -103,7 +105,7 @@ pub fn replace_in(list: &mut [TicketDto], ticket: &TicketDto) -> bool {
 /// (Some fields, such as the SLA flags set by the monitor, may change without `updated_at`.)
 pub fn row_key(t: &TicketDto) -> String {
     format!(
-        "{}:{}:{}:{}:{}:{}:{}:{:?}:{}",
+        "{}:{}:{}:{}:{}:{}:{}:{:?}:{}:{:?}",
         t.id,
         t.updated_at.timestamp_millis(),
         t.status.as_str(),
@@ -116,5 +118,6 @@ pub fn row_key(t: &TicketDto) -> String {
             .as_ref()
             .map(|a| a.id.to_string())
             .unwrap_or_default(),
+        t.tags,
     )
 }

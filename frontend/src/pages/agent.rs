@@ -16,7 +16,8 @@ use uuid::Uuid;
 use crate::api::{self, Assignee, Page, TicketQuery};
 use crate::components::{
     EmptyState, ErrorPanel, LoadState, Loading, PriorityBadge, RequireRole, RowFor, SlaBadge,
-    TicketRow, load_state, replace_in, row_key, set_title, urgency_key, use_clock, use_toasts,
+    TagChips, TagFilter, TicketRow, load_state, replace_in, row_key, set_title, urgency_key,
+    use_clock, use_toasts,
 };
 use crate::format::{agent_status_label, ago, ticket_number};
 use crate::session::use_session;
@@ -41,9 +42,13 @@ fn Dashboard() -> impl IntoView {
     let me = session.user_untracked().map(|u| u.id).unwrap_or_default();
     let name = move || session.user().map(|u| u.name).unwrap_or_default();
 
+    // Both lists show only tickets carrying all these tags (comma-separated).
+    let tag_filter = RwSignal::new(String::new());
+    let tags = move || Some(tag_filter.get()).filter(|t| !t.trim().is_empty());
     let queue: TicketPage = LocalResource::new(move || {
         live.reloads();
         let query = TicketQuery {
+            tags: tags(),
             status: vec![TicketStatus::New],
             assignee: Some(Assignee::Nobody),
             sort: Some(TicketSort::Priority),
@@ -56,6 +61,7 @@ fn Dashboard() -> impl IntoView {
     let mine: TicketPage = LocalResource::new(move || {
         live.reloads();
         let query = TicketQuery {
+            tags: tags(),
             status: vec![TicketStatus::Open, TicketStatus::Pending],
             assignee: Some(Assignee::Agent(me)),
             sort: Some(TicketSort::SlaDue),
@@ -122,6 +128,9 @@ fn Dashboard() -> impl IntoView {
                 </div>
                 <StatusSwitch me=me/>
             </header>
+            <div class="dashboard-filters">
+                <TagFilter id="agent-tag-filter" value=tag_filter/>
+            </div>
             <div class="dashboard-grid">
                 <MyTickets mine=mine/>
                 <Queue queue=queue mine=mine/>
@@ -425,6 +434,7 @@ fn QueueRow(
                 <span class="ticket-meta">
                     <PriorityBadge priority=ticket.priority/>
                     <SlaBadge sla=ticket.sla.clone() status=ticket.status created_at=created/>
+                    <TagChips tags=ticket.tags.clone().unwrap_or_default()/>
                     <span class="muted">{ticket.customer.name.clone()}</span>
                     <span class="muted">"Opened " {move || ago(clock.now(), created)}</span>
                 </span>

@@ -21,7 +21,7 @@ pub fn MacrosPage() -> impl IntoView {
     }
 }
 
-/// "Sets status Resolved, priority High", or nothing.
+/// "Sets status Resolved, priority High; adds tags billing", or nothing.
 pub fn actions_summary(actions: &MacroActions) -> Option<String> {
     let mut parts = Vec::new();
     if let Some(s) = actions.status {
@@ -30,7 +30,15 @@ pub fn actions_summary(actions: &MacroActions) -> Option<String> {
     if let Some(p) = actions.priority {
         parts.push(format!("priority {}", priority_label(p)));
     }
-    (!parts.is_empty()).then(|| format!("Sets {}", parts.join(", ")))
+    let sets = (!parts.is_empty()).then(|| format!("Sets {}", parts.join(", ")));
+    let adds = (!actions.add_tags.is_empty())
+        .then(|| format!("adds tags {}", actions.add_tags.join(", ")));
+    match (sets, adds) {
+        (Some(s), Some(a)) => Some(format!("{s}; {a}")),
+        (Some(s), None) => Some(s),
+        (None, Some(a)) => Some(format!("A{}", &a[1..])),
+        (None, None) => None,
+    }
 }
 
 #[component]
@@ -48,6 +56,8 @@ fn Macros() -> impl IntoView {
     let body = RwSignal::new(String::new());
     let status = RwSignal::new(None::<TicketStatus>);
     let priority = RwSignal::new(None::<Priority>);
+    // Tags to add, comma-separated as typed (the server normalises them).
+    let add_tags = RwSignal::new(String::new());
     let shared_flag = RwSignal::new(false);
     let error = RwSignal::new(None::<String>);
     let saving = RwSignal::new(false);
@@ -60,6 +70,7 @@ fn Macros() -> impl IntoView {
         body.set(String::new());
         status.set(None);
         priority.set(None);
+        add_tags.set(String::new());
         shared_flag.set(false);
         error.set(None);
     };
@@ -69,6 +80,7 @@ fn Macros() -> impl IntoView {
         body.set(m.body);
         status.set(m.actions.status);
         priority.set(m.actions.priority);
+        add_tags.set(m.actions.add_tags.join(", "));
         shared_flag.set(m.shared);
         error.set(None);
     };
@@ -80,6 +92,13 @@ fn Macros() -> impl IntoView {
             actions: MacroActions {
                 status: status.get_untracked(),
                 priority: priority.get_untracked(),
+                add_tags: add_tags
+                    .get_untracked()
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|t| !t.is_empty())
+                    .map(str::to_owned)
+                    .collect(),
             },
             shared: shared_flag.get_untracked(),
         };
@@ -233,6 +252,13 @@ fn Macros() -> impl IntoView {
                                 .map(|p| view! { <option value=p.as_str() selected=move || priority.get() == Some(p)>{priority_label(p)}</option> })
                                 .collect_view()}
                         </select>
+                    </div>
+                    <div class="field">
+                        <label for="macro-add-tags">"Then add tags"</label>
+                        <input id="macro-add-tags" type="text" autocomplete="off"
+                            placeholder="e.g. follow-up, billing"
+                            prop:value=move || add_tags.get()
+                            on:input=move |ev| add_tags.set(event_target_value(&ev))/>
                     </div>
                     {move || (is_admin() && editing.get().is_none()).then(|| view! {
                         <label class="checkbox">

@@ -27,8 +27,8 @@ use crate::api::{self, ApiError};
 use crate::components::icons::{Icon, IconName};
 use crate::components::{
     AttachmentList, EmptyState, ErrorPanel, EtaNote, FormAlert, ImagePicker, ImageUploads,
-    LoadState, Loading, PriorityBadge, RequireRole, SlaBadge, StatusBadge, load_state, set_title,
-    use_clock, use_toasts,
+    LoadState, Loading, PriorityBadge, RequireRole, SlaBadge, StatusBadge, TagEditor, load_state,
+    set_title, use_clock, use_toasts,
 };
 use crate::format::{
     ago, local_time, priority_label, status_label, ticket_number, transition_label,
@@ -207,6 +207,7 @@ fn TicketDetail(id: Uuid, staff: bool) -> impl IntoView {
                     </div>
                     <aside class="ticket-side">
                         <Controls/>
+                        {staff.then(|| view! { <TagEditor id=id ticket=ticket/> })}
                         {staff.then(|| view! { <MergePanel id=id ticket=ticket/> <LinksPanel id=id/> })}
                         <Transcript/>
                         <Attachments/>

@@ -20,6 +20,7 @@ pub mod ticket_history;
 pub mod ticket_link;
 pub mod ticket_merge;
 pub mod ticket_message;
+pub mod ticket_tag;
 pub mod user;
 
 pub use agent::Entity as Agent;
@@ -44,4 +45,5 @@ pub use ticket_link::Entity as TicketLink;
 pub use ticket_merge::Entity as TicketMerge;
 pub use ticket_merge::message::Entity as TicketMergedMessage;
 pub use ticket_message::Entity as TicketMessage;
+pub use ticket_tag::Entity as TicketTag;
 pub use user::Entity as User;

@@ -19,6 +19,7 @@ pub mod merge;
 pub mod metrics;
 pub mod settings;
 pub mod sla;
+pub mod tags;
 pub mod tickets;
 pub mod users;
 
@@ -36,6 +37,8 @@ use utoipa_actix_web::service_config::ServiceConfig;
 /// | GET, POST | /tickets | signed in (visibility rules in `services::access`) |
 /// | GET, PATCH | /tickets/{id} | who may see the ticket |
 /// | GET | /tickets/{id}/history | who may see the ticket |
+/// | PUT | /tickets/{id}/tags | agent, admin who may see the ticket |
+/// | GET | /tags | agent, admin |
 /// | GET, POST | /tickets/{id}/messages | who may see the ticket |
 /// | POST | /upload | signed in |
 /// | GET, DELETE | /attachments/{id} | who may see it (delete: uploader or admin) |
@@ -58,6 +61,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 /// | GET | /tickets/export.csv | signed in (same visibility as /tickets) |
 /// | GET | /analytics/overview | admin (agents: their own) |
 /// | GET | /analytics/sla | admin |
+/// | GET | /analytics/tags | admin |
 /// | GET | /journeys, /journeys/{id} | signed in (inactive: admins) |
 /// | POST | /journeys | admin |
 /// | PUT | /journeys/{id} | admin |
@@ -108,6 +112,8 @@ pub fn config(cfg: &mut ServiceConfig<'_>) {
         .service(links::list)
         .service(links::create)
         .service(links::remove)
+        .service(tags::set)
+        .service(tags::list)
         .service(agents::list)
         .service(agents::create)
         .service(agents::me)
@@ -133,6 +139,7 @@ pub fn config(cfg: &mut ServiceConfig<'_>) {
         .service(journeys::submit)
         .service(analytics::overview)
         .service(analytics::sla)
+        .service(tags::analytics)
         .service(settings::get)
         .service(settings::update)
         .service(sla::list_calendars)

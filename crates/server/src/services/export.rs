@@ -1,7 +1,8 @@
 //! CSV export of the ticket list: the same filters and visibility as `GET /api/tickets`,
 //! streamed in chunks of rows (keyset over the ticket number), never built in memory. The
 //! caller's rights are checked again before each chunk, so losing access stops the stream.
-//! Customers get the SLA columns (deadlines, breaches, escalation) empty: internal state.
+//! Customers get the SLA columns (deadlines, breaches, escalation) and `tags` empty: internal
+//! state. Tags are space-separated (a tag never holds a space).
 
 use futures_util::{Stream, stream};
 use sea_orm::{
@@ -13,7 +14,7 @@ use crate::{
     auth::AuthUser,
     entity::{Ticket, ticket},
     error::ApiError,
-    services::{access, tickets},
+    services::{access, tags, tickets},
 };
 
 /// Rows fetched per database round trip.
@@ -21,7 +22,7 @@ const CHUNK: u64 = 500;
 
 pub const HEADER: &str = "number,id,subject,status,priority,category,customer,assigned_agent,\
 created_at,first_response_at,resolved_at,closed_at,response_due_at,resolution_due_at,\
-response_breached,resolution_breached,escalated\r\n";
+response_breached,resolution_breached,escalated,tags\r\n";
 
 /// One CSV field: quoted when needed, and defused when a spreadsheet would read it as a
 /// formula.
@@ -117,6 +118,12 @@ async fn chunk(st: &State) -> Result<(String, Option<i64>), ApiError> {
     // Customers never see internal SLA state: their rows leave those columns empty.
     let staff = st.actor.role.is_staff();
     let internal = |v: String| if staff { v } else { String::new() };
+    let mut tag_sets = if staff {
+        let ids: Vec<uuid::Uuid> = rows.iter().map(|t| t.id).collect();
+        tags::tags_of(&st.db, &ids).await?
+    } else {
+        Default::default()
+    };
     let mut out = String::with_capacity(rows.len() * 256);
     for t in &rows {
         let cells = [
@@ -139,6 +146,7 @@ async fn chunk(st: &State) -> Result<(String, Option<i64>), ApiError> {
             internal(t.response_breached.to_string()),
             internal(t.resolution_breached.to_string()),
             internal(t.escalated.to_string()),
+            field(&tag_sets.remove(&t.id).unwrap_or_default().join(" ")),
         ];
         out.push_str(&cells.join(","));
         out.push_str("\r\n");

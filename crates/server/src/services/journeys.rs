@@ -461,6 +461,8 @@ pub async fn submit(
         category: Some(outcome.category.clone()),
         customer_id: user.id,
         attachment_ids: outcome.attachment_ids(),
+        // Checked when the journey was saved; stored journeys from before tags have none.
+        tags: super::tags::parse_set(&outcome.tags)?,
         journey: Some(JourneyOrigin {
             journey_id: j.id,
             version: j.current_version,

@@ -31,7 +31,10 @@ use crate::{
     auth::AuthUser,
     entity::{CannedMacro, User, canned_macro, ticket},
     error::ApiError,
-    services::{access, fetch_page, like_pattern, mail::Mailer, messages, search_text, tickets},
+    services::{
+        access, begin_write, fetch_page, like_pattern, mail::Mailer, messages, search_text, tags,
+        tickets,
+    },
 };
 
 /// A checked create/edit request.
@@ -64,10 +67,12 @@ fn parse(req: &MacroRequest) -> Result<Parsed, ApiError> {
     if let Some(err) = ApiError::from_fields(errors) {
         return Err(err);
     }
+    let mut actions = req.actions.clone();
+    actions.add_tags = tags::parse_set(&actions.add_tags)?;
     Ok(Parsed {
         title: title.to_owned(),
         body: body.to_owned(),
-        actions: serde_json::to_value(&req.actions)
+        actions: serde_json::to_value(&actions)
             .map_err(|e| ApiError::Internal(anyhow::anyhow!("serialising macro actions: {e}")))?,
     })
 }
@@ -310,9 +315,18 @@ pub async fn apply(
         Some(edited) => edited,
         None => render_for(db, actor, &m, &t).await?,
     };
-    // Check the status change before anything is sent.
+    // Check the status change and the tags before anything is sent.
     if let Some(to) = actions.status {
         tickets::apply_status(&mut t.clone(), actor, to, Utc::now())?;
+    }
+    let add_tags = tags::parse_set(&actions.add_tags)?;
+    if !add_tags.is_empty() {
+        let mut after = tags::tags_of(db, &[t.id])
+            .await?
+            .remove(&t.id)
+            .unwrap_or_default();
+        after.extend(add_tags.iter().cloned());
+        tags::parse_set(&after)?;
     }
     let message = messages::create(
         db,
@@ -326,7 +340,7 @@ pub async fn apply(
         },
     )
     .await?;
-    let t = if actions.is_empty() {
+    let t = if actions.status.is_none() && actions.priority.is_none() {
         access::visible_ticket(db, actor, ticket_id, false).await?
     } else {
         tickets::update(
@@ -350,6 +364,20 @@ pub async fn apply(
             ),
             other => other,
         })?
+    };
+    let t = if add_tags.is_empty() {
+        t
+    } else {
+        let txn = begin_write(db).await?;
+        let locked = access::visible_ticket(&txn, actor, ticket_id, true).await?;
+        let now = Utc::now();
+        let t = if tags::add(&txn, locked.id, Some(actor.id), &add_tags, now).await? {
+            tags::announce(&txn, locked, now).await?
+        } else {
+            locked
+        };
+        txn.commit().await?;
+        t
     };
     CannedMacro::update_many()
         .col_expr(

@@ -19,6 +19,7 @@ pub mod seed;
 pub mod settings;
 pub mod sla;
 pub mod sla_monitor;
+pub mod tags;
 pub mod tickets;
 pub mod users;
 

@@ -33,7 +33,7 @@ use crate::{
     services::{
         access, assignment, begin_write, events, like_pattern,
         mail::{self, Mailer, Notice},
-        next_ticket_number, search_text, settings, sla as sla_terms,
+        next_ticket_number, search_text, settings, sla as sla_terms, tags,
     },
 };
 
@@ -62,6 +62,8 @@ pub struct NewTicket {
     pub customer_id: Uuid,
     pub journey: Option<JourneyOrigin>,
     pub attachment_ids: Vec<Uuid>,
+    /// Tags in stored form (`services::tags::parse_set`), e.g. from a journey end node.
+    pub tags: Vec<String>,
 }
 
 fn bounded_text(
@@ -156,6 +158,7 @@ impl NewTicket {
             customer_id: customer_id.unwrap_or(actor.id),
             journey: None,
             attachment_ids: req.attachment_ids,
+            tags: Vec::new(),
         })
     }
 }
@@ -327,9 +330,10 @@ pub async fn create_in<C: ConnectionTrait>(
     txn: &C,
     mailer: &Mailer,
     actor: &AuthUser,
-    new: NewTicket,
+    mut new: NewTicket,
     now: DateTime<Utc>,
 ) -> Result<(ticket::Model, TicketDto), ApiError> {
+    let new_tags = std::mem::take(&mut new.tags);
     let customer = if actor.role.is_staff() || new.customer_id != actor.id {
         match User::find_by_id(new.customer_id).one(txn).await? {
             Some(c) if c.role == user::UserRole::Customer && c.active => PersonDto {
@@ -417,6 +421,10 @@ pub async fn create_in<C: ConnectionTrait>(
     )
     .await?;
     link_attachments(txn, actor.id, &new.attachment_ids, t.id, None).await?;
+    // Tags at creation come from the journey's end node: a change by the system.
+    if !new_tags.is_empty() {
+        tags::write_set(txn, t.id, None, &new_tags, now).await?;
+    }
     let files = if new.attachment_ids.is_empty() {
         Vec::new()
     } else {
@@ -432,7 +440,8 @@ pub async fn create_in<C: ConnectionTrait>(
         .unwrap_or_default()
     };
     let people = HashMap::from([(customer.id, customer)]);
-    let dto = build_dto(t.clone(), &people, 0, files, now);
+    let mut dto = build_dto(t.clone(), &people, 0, files, now);
+    dto.tags = Some(new_tags);
     // For the `queue-updated` event; the partial queue index makes this count cheap.
     let queue_length = assignment::queue_length(txn).await?;
     events::emit_many(
@@ -834,6 +843,11 @@ pub fn condition(actor: &AuthUser, query: &TicketListQuery) -> Result<Condition,
             .add(ticket::Column::SlaAlertAt.lte(now));
         cond = cond.add(if soon { running } else { running.not() });
     }
+    if let Some(tagged) =
+        tags::list_condition(actor, query.tags.as_deref(), query.any_tags.as_deref())?
+    {
+        cond = cond.add(tagged);
+    }
     if let Some(q) = search_text(query.q.as_deref())? {
         let q = q.as_str();
         let mut any = Condition::any().add(
@@ -887,6 +901,7 @@ pub async fn to_dtos<C: ConnectionTrait>(
         .into_iter()
         .collect();
 
+    let mut tag_sets = tags::tags_of(db, &ids).await?;
     let mut attachments = attachments_by(
         db,
         Condition::all()
@@ -913,10 +928,12 @@ pub async fn to_dtos<C: ConnectionTrait>(
             let count = u64::try_from(counts.get(&t.id).copied().unwrap_or(0)).unwrap_or(0);
             let files = attachments.remove(&t.id).unwrap_or_default();
             let merged_into = merged.remove(&t.id);
-            TicketDto {
+            let mut dto = TicketDto {
                 merged_into,
                 ..build_dto(t, &people, count, files, now)
-            }
+            };
+            dto.tags = Some(tag_sets.remove(&dto.id).unwrap_or_default());
+            dto
         })
         .collect())
 }
@@ -1021,6 +1038,7 @@ pub fn build_dto(
         category: t.category,
         transcript: t.transcript,
         merged_into: None,
+        tags: Some(Vec::new()),
     }
 }
 
@@ -1100,8 +1118,12 @@ pub async fn history(
     paging: Paging,
 ) -> Result<(Vec<HistoryEntryDto>, u64), ApiError> {
     access::visible_ticket(db, actor, id, false).await?;
-    let select = TicketHistory::find()
-        .filter(ticket_history::Column::TicketId.eq(id))
+    let mut select = TicketHistory::find().filter(ticket_history::Column::TicketId.eq(id));
+    if !actor.role.is_staff() {
+        // Tags are internal: customers never see them, here neither.
+        select = select.filter(ticket_history::Column::Field.ne("tag"));
+    }
+    let select = select
         .order_by_asc(ticket_history::Column::CreatedAt)
         .order_by_asc(ticket_history::Column::Id);
     let (rows, count) = super::fetch_page(db, select, paging).await?;

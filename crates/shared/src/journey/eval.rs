@@ -47,6 +47,8 @@ pub struct Outcome {
     pub path: Vec<String>,
     /// One entry per question on the path, in path order.
     pub transcript: Vec<TranscriptEntry>,
+    /// The end node's tags.
+    pub tags: Vec<String>,
 }
 
 impl Outcome {
@@ -602,6 +604,7 @@ pub(crate) fn walk(
                     subject,
                     path,
                     transcript,
+                    tags: end.tags.clone(),
                 }));
             }
         }

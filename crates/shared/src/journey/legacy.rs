@@ -19,7 +19,7 @@
 //!   `nextNode`. A node without options is a free-text question following `nextNode`.
 //! - Where no next node is given (or it is `null`), the journey ends: every such place leads
 //!   to one end node. The ticket gets the document's `category` and `priority` (defaults
-//!   `general` and `medium`), and the first answer as its subject.
+//!   `general` and `medium`), its `tags` (default none), and the first answer as its subject.
 //! - Every question is required.
 //!
 //! [`parse_document`] takes either format: a `nodes` array means this one, anything else is
@@ -51,6 +51,9 @@ pub struct LegacyJourney {
     /// Their priority (default `medium`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub priority: Option<Priority>,
+    /// Their tags (normalised, at most 20), carried over to the end node.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
 }
 
 /// One question of the original format.
@@ -143,6 +146,7 @@ impl LegacyJourney {
                 // The answer to the first question (ids are `[A-Za-z0-9_-]`, so no escaping;
                 // an invalid id is reported by validation).
                 subject: format!("{{{start}}}"),
+                tags: self.tags.clone(),
             }),
         );
         Ok(JourneyDefinition {

@@ -433,6 +433,9 @@ pub struct EndNode {
     /// (option labels, trimmed text, "N images", or "" when unanswered); `{{` and `}}` are
     /// literal braces. The rendered subject is one line of at most 200 chars.
     pub subject: String,
+    /// Tags the ticket gets, in normalised form (`shared::tags`), at most 20.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
 }
 
 /// An answer to one question (JSON: a string or an array of strings).

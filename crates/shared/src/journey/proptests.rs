@@ -199,6 +199,7 @@ fn garbage_node(ent: &mut Ent<'_>, ids: &[String], strs: &[String]) -> Node {
             category: ent.pick(strs).clone(),
             priority: *ent.pick(&Priority::ALL),
             subject: ent.pick(strs).clone(),
+            tags: Vec::new(),
         }),
     }
 }
@@ -599,6 +600,7 @@ fn gen_valid(ent: &mut Ent<'_>, style: Style) -> JourneyDefinition {
                 category: format!("cat-{i}"),
                 priority: *ent.pick(&Priority::ALL),
                 subject: String::new(),
+                tags: Vec::new(),
             }),
         );
     }

@@ -1592,3 +1592,43 @@ fn steps_round_trip_through_json() {
         assert_eq!(back, step);
     }
 }
+
+#[test]
+fn end_node_tags_are_checked_and_reach_the_outcome() {
+    let mut v = base();
+    v["nodes"]["e"]["tags"] = json!(["orders", "damaged"]);
+    assert_eq!(codes(v.clone()), vec![]);
+    let o = eval_ok(&def(v), json!({"q": "it broke"}));
+    assert_eq!(o.tags, ["orders", "damaged"]);
+    for bad in [
+        json!(["Orders"]),
+        json!(["a b"]),
+        json!(["x", "x"]),
+        json!([""]),
+        json!(
+            (0..=crate::tags::MAX_TAGS_PER_TICKET)
+                .map(|i| format!("t{i}"))
+                .collect::<Vec<_>>()
+        ),
+    ] {
+        let mut v = base();
+        v["nodes"]["e"]["tags"] = bad.clone();
+        only(v, ProblemCode::InvalidTag, Some("e"));
+    }
+    // Without tags the document is written as before.
+    let plain = serde_json::to_value(def(base())).expect("serializes");
+    assert!(plain["nodes"]["e"].get("tags").is_none(), "{plain}");
+}
+
+#[test]
+fn legacy_documents_carry_their_tags_to_the_end_node() {
+    let d = parse_document(json!({
+        "category": "orders", "tags": ["legacy"],
+        "nodes": [{"id": "q", "question": "Tell us"}]
+    }))
+    .expect("converts");
+    let Some(Node::End(e)) = d.nodes.get("end") else {
+        panic!("no end node in {d:?}");
+    };
+    assert_eq!(e.tags, ["legacy"]);
+}

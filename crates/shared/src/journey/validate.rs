@@ -63,13 +63,16 @@ pub enum ProblemCode {
     InvalidTemplate,
     /// A subject placeholder does not name a question node.
     UnknownPlaceholder,
+    /// An end node's tag is not a valid tag, is not in its normalised form
+    /// (`shared::tags::normalize`), repeats, or the node has more than 20 tags.
+    InvalidTag,
     /// The document does not have the shape of a journey (wrong types, unknown fields,
     /// duplicate node ids); found while reading it, before any other check.
     Malformed,
 }
 
 impl ProblemCode {
-    pub const ALL: [ProblemCode; 22] = [
+    pub const ALL: [ProblemCode; 23] = [
         ProblemCode::TooManyNodes,
         ProblemCode::InvalidNodeId,
         ProblemCode::MissingStart,
@@ -91,6 +94,7 @@ impl ProblemCode {
         ProblemCode::InvalidRuleValue,
         ProblemCode::InvalidTemplate,
         ProblemCode::UnknownPlaceholder,
+        ProblemCode::InvalidTag,
         ProblemCode::Malformed,
     ];
 
@@ -119,6 +123,7 @@ impl ProblemCode {
             InvalidRuleValue => "invalid_rule_value",
             InvalidTemplate => "invalid_template",
             UnknownPlaceholder => "unknown_placeholder",
+            InvalidTag => "invalid_tag",
             Malformed => "malformed",
         }
     }
@@ -648,6 +653,7 @@ impl Validator<'_> {
 
     fn check_end(&mut self, id: &str, e: &EndNode) {
         self.text(id, "category", &e.category, limits::MAX_CATEGORY_LEN);
+        self.check_tags(id, &e.tags);
         self.text(id, "subject", &e.subject, limits::MAX_SUBJECT_LEN);
         match parse_template(&e.subject) {
             Err(message) => self.push(
@@ -667,6 +673,35 @@ impl Validator<'_> {
                         );
                     }
                 }
+            }
+        }
+    }
+
+    /// Tags are stored as written: each must already be in normalised form, once.
+    fn check_tags(&mut self, id: &str, tags: &[String]) {
+        if tags.len() > crate::tags::MAX_TAGS_PER_TICKET {
+            self.push(
+                Some(id),
+                ProblemCode::InvalidTag,
+                format!(
+                    "tags: {} tags; at most {} are allowed",
+                    tags.len(),
+                    crate::tags::MAX_TAGS_PER_TICKET
+                ),
+            );
+        }
+        let mut seen = BTreeSet::new();
+        for tag in tags {
+            let message = match crate::tags::normalize(tag) {
+                Err(e) => Some(format!("tags: {e}")),
+                Ok(n) if n != *tag => Some(format!("tags: `{}` is written `{n}`", shown(tag))),
+                Ok(_) if !seen.insert(tag.as_str()) => {
+                    Some(format!("tags: `{}` is listed twice", shown(tag)))
+                }
+                Ok(_) => None,
+            };
+            if let Some(message) = message {
+                self.push(Some(id), ProblemCode::InvalidTag, message);
             }
         }
     }

@@ -21,8 +21,8 @@ use uuid::Uuid;
 use crate::api::{self, ApiError, Assignee, Page, TicketQuery};
 use crate::components::icons::{Icon, IconName};
 use crate::components::{
-    EmptyState, ErrorPanel, Loading, PriorityBadge, RequireRole, SlaBadge, StatusBadge, replace_in,
-    row_key, set_title, use_clock, use_toasts,
+    EmptyState, ErrorPanel, Loading, PriorityBadge, RequireRole, SlaBadge, StatusBadge, TagChips,
+    TagFilter, replace_in, row_key, set_title, use_clock, use_toasts,
 };
 use crate::format::{self, ago, priority_label, status_label, ticket_number};
 use crate::session::use_session;
@@ -66,6 +66,8 @@ struct Filters {
     /// The chosen customer: id and what to show for it.
     customer: RwSignal<Option<(Uuid, String)>>,
     category: RwSignal<String>,
+    /// Tags the tickets must all carry, comma-separated as typed.
+    tags: RwSignal<String>,
     /// `""`, `"true"` or `"false"`.
     escalated: RwSignal<String>,
     /// `YYYY-MM-DD` days (local), inclusive.
@@ -129,6 +131,7 @@ impl Filters {
             agent: RwSignal::new(agent),
             customer: RwSignal::new(customer),
             category: RwSignal::new(get("category")),
+            tags: RwSignal::new(get("tags")),
             escalated: RwSignal::new(match get("escalated").as_str() {
                 v @ ("true" | "false") => v.to_owned(),
                 _ => String::new(),
@@ -174,6 +177,7 @@ impl Filters {
             },
             customer_id: self.customer.with(|c| c.as_ref().map(|(id, _)| *id)),
             category: Some(self.category.get()).filter(|c| !c.trim().is_empty()),
+            tags: Some(self.tags.get()).filter(|t| !t.trim().is_empty()),
             escalated: match self.escalated.get().as_str() {
                 "true" => Some(true),
                 "false" => Some(false),
@@ -227,6 +231,7 @@ impl Filters {
         self.agent.set(String::new());
         self.customer.set(None);
         self.category.set(String::new());
+        self.tags.set(String::new());
         self.escalated.set(String::new());
         self.from.set(String::new());
         self.to.set(String::new());
@@ -245,6 +250,7 @@ impl Filters {
             self.agent.with(|a| !a.is_empty()),
             self.customer.with(Option::is_some),
             self.category.with(|c| !c.trim().is_empty()),
+            self.tags.with(|t| !t.trim().is_empty()),
             self.escalated.with(|e| !e.is_empty()),
             self.from.with(|d| !d.is_empty()),
             self.to.with(|d| !d.is_empty()),
@@ -533,6 +539,11 @@ fn FilterPanel(filters: Filters, agents: Memo<Vec<AgentDto>>) -> impl IntoView {
                         }
                     />
                 </div>
+                <TagFilter
+                    id="filter-tags"
+                    value=filters.tags
+                    on_change=Callback::new(move |_| filters.first_page())
+                />
                 <div class="field">
                     <label for="filter-sla">"SLA"</label>
                     <select
@@ -943,6 +954,7 @@ fn AdminTicketRow(
                         </span>
                     })}
                     {ticket.category.clone().map(|c| view! { <span class="tag" data-testid="ticket-category">{c}</span> })}
+                    <TagChips tags=ticket.tags.clone().unwrap_or_default()/>
                     <span class="muted">{ticket.customer.name.clone()}</span>
                     <span class="muted" title=format::local_time(created)>
                         "Opened " {move || ago(clock.now(), created)}

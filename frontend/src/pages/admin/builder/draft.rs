@@ -150,6 +150,8 @@ pub struct NodeDraft {
     pub category: RwSignal<String>,
     pub priority: RwSignal<Priority>,
     pub subject: RwSignal<String>,
+    /// An end node's tags, comma-separated as typed.
+    pub tags: RwSignal<String>,
 }
 
 /// A problem to show: on a node (by key) or on the whole document.
@@ -300,6 +302,7 @@ impl Draft {
             category: RwSignal::new(String::new()),
             priority: RwSignal::new(Priority::Medium),
             subject: RwSignal::new(String::new()),
+            tags: RwSignal::new(String::new()),
         })
     }
 
@@ -358,6 +361,7 @@ impl Draft {
                 d.category.set(e.category.clone());
                 d.priority.set(e.priority);
                 d.subject.set(e.subject.clone());
+                d.tags.set(e.tags.join(", "));
             }
         }
         d
@@ -618,6 +622,15 @@ fn node_of(d: &NodeDraft, kinds: &BTreeMap<String, Kind>, issues: &mut Vec<Issue
             category: d.category.get(),
             priority: d.priority.get(),
             subject: d.subject.get(),
+            // Written as typed: validation names a tag that is not in its normalised form.
+            tags: d
+                .tags
+                .get()
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect(),
         }),
     }
 }
@@ -703,6 +716,7 @@ fn starter() -> JourneyDefinition {
             category: "general".to_owned(),
             priority: Priority::Medium,
             subject: "{question-1}".to_owned(),
+            tags: Vec::new(),
         }),
     );
     JourneyDefinition {

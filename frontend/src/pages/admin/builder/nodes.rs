@@ -805,6 +805,14 @@ fn EndBody(node: NodeDraft) -> impl IntoView {
                 placeholder="e.g. Damaged item in order {order-number}"
                 hint="{node-id} puts in the answer to that question; {{ and }} write a brace."
             />
+            <Text
+                id=fid("tags")
+                label="Tags"
+                value=node.tags
+                field="tags"
+                placeholder="e.g. damaged, orders"
+                hint="Comma-separated, lower-case letters, digits and -_./; the ticket gets them."
+            />
         </div>
     }
 }

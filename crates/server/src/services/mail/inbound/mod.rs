@@ -736,6 +736,7 @@ async fn new_ticket<C: ConnectionTrait>(
             customer_id: actor.id,
             journey: None,
             attachment_ids: ids,
+            tags: Vec::new(),
         },
         now,
     )
