@@ -76,6 +76,15 @@ pub enum ErrorCode {
     CalendarInUse,
     /// 400: an unsubscribe link's token is malformed or its signature does not match.
     InvalidUnsubscribeToken,
+    /// 400: a satisfaction survey link's token is malformed or its signature does not match.
+    InvalidSurveyToken,
+    /// 409: satisfaction surveys are switched off (admin setting).
+    SurveysDisabled,
+    /// 409: there is no survey to answer: the ticket is not resolved, or the link is about a
+    /// resolution that was reopened since.
+    SurveyNotOpen,
+    /// 409: the survey's window (7 days after the resolution) is over; the rating stands.
+    SurveyClosed,
     /// 429: too many requests; retry later.
     RateLimited,
     /// 500: something failed on the server; nothing internal is disclosed.
@@ -89,13 +98,18 @@ impl ErrorCode {
     pub fn status(self) -> u16 {
         use ErrorCode::*;
         match self {
-            BadRequest | InvalidJson | InvalidQuery | InvalidUnsubscribeToken => 400,
+            BadRequest
+            | InvalidJson
+            | InvalidQuery
+            | InvalidUnsubscribeToken
+            | InvalidSurveyToken => 400,
             Unauthorized | InvalidToken | TokenExpired | InvalidCredentials | AccountDisabled
             | AccessRevoked => 401,
             Forbidden => 403,
             NotFound | RouteNotFound => 404,
             Conflict | EmailTaken | InvalidTransition | TicketClosed | NotAssigned
-            | AlreadyAssigned | OverCapacity | CalendarInUse => 409,
+            | AlreadyAssigned | OverCapacity | CalendarInUse | SurveysDisabled | SurveyNotOpen
+            | SurveyClosed => 409,
             PayloadTooLarge => 413,
             UnsupportedMediaType => 415,
             ValidationFailed | InvalidEmail | WeakPassword | InvalidAttachment | InvalidJourney
@@ -141,6 +155,10 @@ impl ErrorCode {
             NoWorkingTime => "no_working_time",
             CalendarInUse => "calendar_in_use",
             InvalidUnsubscribeToken => "invalid_unsubscribe_token",
+            InvalidSurveyToken => "invalid_survey_token",
+            SurveysDisabled => "surveys_disabled",
+            SurveyNotOpen => "survey_not_open",
+            SurveyClosed => "survey_closed",
             RateLimited => "rate_limited",
             InternalError => "internal_error",
             ServiceUnavailable => "service_unavailable",

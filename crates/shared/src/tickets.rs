@@ -285,6 +285,10 @@ pub struct TicketDto {
     pub updated_at: DateTime<Utc>,
     pub resolved_at: Option<DateTime<Utc>>,
     pub closed_at: Option<DateTime<Utc>>,
+    /// The customer's satisfaction rating of the ticket's latest rated resolution (shown to
+    /// staff, and to the customer who gave it).
+    #[serde(default)]
+    pub csat: Option<crate::csat::CsatRatingDto>,
 }
 
 /// A ticket as lists return it (`GET /api/tickets`): everything a row shows, without the

@@ -131,6 +131,12 @@ pub enum Event {
     NewMessage {
         message: Box<MessageDto>,
     },
+    /// The customer rated a resolution of the ticket, or changed the rating (staff only).
+    CsatRated {
+        ticket_id: Uuid,
+        ticket_number: i64,
+        rating: crate::csat::CsatRatingDto,
+    },
 }
 
 impl Event {
@@ -145,6 +151,7 @@ impl Event {
             Event::SlaWarning { .. } => "sla-warning",
             Event::AgentStatusChanged { .. } => "agent-status-changed",
             Event::NewMessage { .. } => "new-message",
+            Event::CsatRated { .. } => "csat-rated",
         }
     }
 }

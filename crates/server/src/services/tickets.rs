@@ -884,11 +884,13 @@ pub async fn to_dtos<C: ConnectionTrait>(
     let mut attachments = attachments_by(
         db,
         Condition::all()
-            .add(attachment::Column::TicketId.is_in(ids))
+            .add(attachment::Column::TicketId.is_in(ids.clone()))
             .add(attachment::Column::MessageId.is_null()),
         |a| a.ticket_id,
     )
     .await?;
+
+    let mut ratings = crate::services::csat::latest_for(db, &ids).await?;
 
     let now = Utc::now();
     Ok(tickets
@@ -896,7 +898,11 @@ pub async fn to_dtos<C: ConnectionTrait>(
         .map(|t| {
             let count = u64::try_from(counts.get(&t.id).copied().unwrap_or(0)).unwrap_or(0);
             let files = attachments.remove(&t.id).unwrap_or_default();
-            build_dto(t, &people, count, files, now)
+            let csat = ratings.remove(&t.id);
+            TicketDto {
+                csat,
+                ..build_dto(t, &people, count, files, now)
+            }
         })
         .collect())
 }
@@ -1000,6 +1006,7 @@ pub fn build_dto(
         description: t.description,
         category: t.category,
         transcript: t.transcript,
+        csat: None,
     }
 }
 
