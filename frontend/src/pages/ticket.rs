@@ -26,9 +26,9 @@ use uuid::Uuid;
 use crate::api::{self, ApiError};
 use crate::components::icons::{Icon, IconName};
 use crate::components::{
-    AttachmentList, EmptyState, ErrorPanel, EtaNote, FormAlert, ImagePicker, ImageUploads,
-    LoadState, Loading, PriorityBadge, RequireRole, SlaBadge, StatusBadge, load_state, set_title,
-    use_clock, use_toasts,
+    AttachmentList, CsatPanel, EmptyState, ErrorPanel, EtaNote, FormAlert, ImagePicker,
+    ImageUploads, LoadState, Loading, PriorityBadge, RequireRole, SlaBadge, StatusBadge,
+    load_state, set_title, use_clock, use_toasts,
 };
 use crate::format::{
     ago, local_time, priority_label, status_label, ticket_number, transition_label,
@@ -196,6 +196,7 @@ fn TicketDetail(id: Uuid, staff: bool) -> impl IntoView {
                     </div>
                     <aside class="ticket-side">
                         <Controls/>
+                        <CsatPanel ticket=ticket staff=staff/>
                         <Transcript/>
                         <Attachments/>
                         {staff.then(|| view! { <History refresh=history_refresh/> })}
