@@ -14,7 +14,6 @@ mod backup;
 mod browser;
 mod browser_admin;
 mod browser_analytics;
-mod browser_csat;
 mod browser_sla;
 mod browser_support;
 mod caches;
