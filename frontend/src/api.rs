@@ -15,6 +15,7 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use shared::agents::{AgentDto, AgentStatus, CreateAgentRequest, Shift, StatusRequest};
 use shared::calendar::{CalendarDto, CalendarRequest, RecomputeRequest, RecomputeResult};
+use shared::csat::{CsatAnalytics, CsatRequest, CsatSurveyDto};
 use shared::journey::Problem;
 use shared::journeys::{JourneyDto, JourneyRequest, SubmitJourneyRequest};
 use shared::macros::{AppliedMacro, ApplyMacroRequest, MacroDto, MacroPreview, MacroRequest};
@@ -431,6 +432,7 @@ fn row_ticket(t: TicketSummaryDto) -> TicketDto {
         closed_at: t.closed_at,
         merged_into: t.merged_into,
         tags: t.tags,
+        csat: None,
     }
 }
 
@@ -1302,6 +1304,68 @@ pub async fn search_users(
 pub async fn get_user(session: Session, id: Uuid) -> Result<UserDto, ApiError> {
     authed(session, |bearer| {
         Request::get(&format!("/api/users/{id}"))
+            .header("Authorization", bearer)
+            .build()
+    })
+    .await
+}
+
+// ---------------------------------------------------------------------------------------------
+// Customer satisfaction
+
+/// `GET /api/tickets/{id}/csat`: the survey of the ticket's current resolution.
+pub async fn get_csat(session: Session, id: Uuid) -> Result<CsatSurveyDto, ApiError> {
+    authed(session, |bearer| {
+        Request::get(&format!("/api/tickets/{id}/csat"))
+            .header("Authorization", bearer)
+            .build()
+    })
+    .await
+}
+
+/// `PUT /api/tickets/{id}/csat`: the customer rates (or re-rates) the current resolution
+/// (409 `survey_closed` after 7 days, `surveys_disabled` when switched off).
+pub async fn rate_ticket(
+    session: Session,
+    id: Uuid,
+    req: &CsatRequest,
+) -> Result<CsatSurveyDto, ApiError> {
+    authed(session, |bearer| {
+        Request::put(&format!("/api/tickets/{id}/csat"))
+            .header("Authorization", bearer)
+            .json(req)
+    })
+    .await
+}
+
+/// `GET /api/csat?token=…`: the survey a signed link is about (no session needed).
+pub async fn get_survey_by_link(token: &str) -> Result<CsatSurveyDto, ApiError> {
+    send(Request::get("/api/csat").query([("token", token)]).build()).await
+}
+
+/// `PUT /api/csat?token=…`: rate by a signed link (no session needed).
+pub async fn rate_by_link(token: &str, req: &CsatRequest) -> Result<CsatSurveyDto, ApiError> {
+    send(
+        Request::put("/api/csat")
+            .query([("token", token)])
+            .json(req),
+    )
+    .await
+}
+
+/// `GET /api/analytics/csat?from=…&to=…`.
+pub async fn csat_analytics(
+    session: Session,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<CsatAnalytics, ApiError> {
+    let params = [
+        ("from", from.to_rfc3339_opts(SecondsFormat::Millis, true)),
+        ("to", to.to_rfc3339_opts(SecondsFormat::Millis, true)),
+    ];
+    authed(session, |bearer| {
+        Request::get("/api/analytics/csat")
+            .query(params.iter().map(|(k, v)| (*k, v.as_str())))
             .header("Authorization", bearer)
             .build()
     })

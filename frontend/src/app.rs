@@ -17,14 +17,16 @@
 //! | `/admin/settings` | SLA policies and queue settings | admin |
 //! | `/admin/calendars` | business-hours calendars for SLA policies, with a live preview | admin |
 //! | `/macros` | canned responses: the shared ones and your own | agent, admin |
-//! | `/admin/analytics` | volumes, times, SLA compliance, per-agent table, CSV export | admin |
+//! | `/admin/analytics` | volumes, times, SLA compliance, per-agent table, CSAT, CSV export | admin |
+//! | `/survey/:token` | rate a resolution by the signed link of the "resolved" mail | anyone (signed out too) |
 
 use leptos::prelude::*;
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::path;
 
 use crate::components::{
-    Clock, Lightbox, LightboxHost, LiveToasts, Navbar, ToastHost, Toasts, clear_image_cache,
+    Clock, Lightbox, LightboxHost, LiveToasts, Navbar, SurveyPage, ToastHost, Toasts,
+    clear_image_cache,
 };
 use crate::pages::{
     AccountPage, AdminDashboard, AdminTicketsPage, AgentDashboard, AgentsPage, AnalyticsPage,
@@ -82,6 +84,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/admin/analytics") view=AnalyticsPage/>
                     <Route path=path!("/macros") view=MacrosPage/>
                     <Route path=path!("/account") view=AccountPage/>
+                    <Route path=path!("/survey/:token") view=SurveyPage/>
                 </Routes>
             </main>
             <LiveToasts/>

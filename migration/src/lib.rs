@@ -23,6 +23,7 @@ mod m20261206_000001_sla_calendars;
 mod m20261207_000001_macros;
 mod m20261210_000001_ticket_tags;
 mod m20261212_000001_merges_and_links;
+mod m20261213_000001_csat;
 
 pub struct Migrator;
 
@@ -45,6 +46,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000001_macros::Migration),
             Box::new(m20261210_000001_ticket_tags::Migration),
             Box::new(m20261212_000001_merges_and_links::Migration),
+            Box::new(m20261213_000001_csat::Migration),
         ]
     }
 }

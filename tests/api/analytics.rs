@@ -478,7 +478,8 @@ async fn csv_export_streams_the_filtered_list(app: TestApp) {
         all.split("\r\n")
             .nth(1)
             .unwrap()
-            .ends_with(",false,false,false,")
+            // …then empty tags and, not rated, empty satisfaction cells.
+            .ends_with(",false,false,false,,,")
     );
     let (status, _, _) = csv(admin.token.clone(), "?priority=extreme").await;
     assert_eq!(status, 400);

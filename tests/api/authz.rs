@@ -136,6 +136,16 @@ const RULES: &[Rule] = &[
     rule("put", "/api/settings", "ffffa", empty),
     rule("get", "/api/analytics/sla", "ffffa", none),
     rule("get", "/api/analytics/tags", "ffffa", none),
+    rule("get", "/api/analytics/csat", "ffffa", none),
+    rule("get", "/api/tickets/{id}/csat", "ahaha", none),
+    // Only the ticket's customer rates (the open ticket answers `survey_not_open`); staff are
+    // refused, another customer finds nothing.
+    rule("put", "/api/tickets/{id}/csat", "ahfff", |_| {
+        Some(json!({"score": 5}))
+    }),
+    // The signed token is the credential (here: none, a 400).
+    public("get", "/api/csat", none),
+    public("put", "/api/csat", |_| Some(json!({"score": 5}))),
     rule("get", "/api/sla/calendars", "ffffa", none),
     rule("post", "/api/sla/calendars", "ffffa", empty),
     // The path names no calendar (the fixture's ticket id): admins pass and find nothing.

@@ -20,6 +20,7 @@ mod browser_support;
 mod browser_tags;
 mod caches;
 mod cli;
+mod csat;
 mod errors;
 mod event_order;
 mod floods;

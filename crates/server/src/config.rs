@@ -73,7 +73,7 @@ pub struct MailSettings {
     /// `MAIL_MESSAGE_ID_DOMAIN`: the right-hand side of our Message-IDs (default: the domain
     /// of `MAIL_FROM`).
     pub message_id_domain: String,
-    /// `MAIL_SECRET`: HMAC key for unsubscribe tokens and reply addresses.
+    /// `MAIL_SECRET`: HMAC key for unsubscribe tokens, reply addresses and survey links.
     pub secret: String,
     /// `MAIL_REPLY_ADDRESS`: a pattern with `{token}`, e.g. `support+{token}@example.com`;
     /// unset means no Reply-To.

@@ -87,6 +87,15 @@ pub enum ErrorCode {
     /// 400: a ticket tag is empty, too long or holds a character tags cannot have, or a
     /// ticket would carry too many tags (see `shared::tags`); `details.tag` names it.
     InvalidTag,
+    /// 400: a satisfaction survey link's token is malformed or its signature does not match.
+    InvalidSurveyToken,
+    /// 409: satisfaction surveys are switched off (admin setting).
+    SurveysDisabled,
+    /// 409: there is no survey to answer: the ticket is not resolved, or the link is about a
+    /// resolution that was reopened since.
+    SurveyNotOpen,
+    /// 409: the survey's window (7 days after the resolution) is over; the rating stands.
+    SurveyClosed,
     /// 429: too many requests; retry later.
     RateLimited,
     /// 500: something failed on the server; nothing internal is disclosed.
@@ -100,14 +109,19 @@ impl ErrorCode {
     pub fn status(self) -> u16 {
         use ErrorCode::*;
         match self {
-            BadRequest | InvalidJson | InvalidQuery | InvalidUnsubscribeToken | InvalidTag => 400,
+            BadRequest
+            | InvalidJson
+            | InvalidQuery
+            | InvalidUnsubscribeToken
+            | InvalidTag
+            | InvalidSurveyToken => 400,
             Unauthorized | InvalidToken | TokenExpired | InvalidCredentials | AccountDisabled
             | AccessRevoked => 401,
             Forbidden => 403,
             NotFound | RouteNotFound => 404,
             Conflict | EmailTaken | InvalidTransition | TicketClosed | NotAssigned
             | AlreadyAssigned | OverCapacity | CalendarInUse | TicketMerged
-            | CrossCustomerMerge | AlreadyLinked => 409,
+            | CrossCustomerMerge | AlreadyLinked | SurveysDisabled | SurveyNotOpen | SurveyClosed => 409,
             PayloadTooLarge => 413,
             UnsupportedMediaType => 415,
             ValidationFailed | InvalidEmail | WeakPassword | InvalidAttachment | InvalidJourney
@@ -157,6 +171,10 @@ impl ErrorCode {
             AlreadyLinked => "already_linked",
             InvalidUnsubscribeToken => "invalid_unsubscribe_token",
             InvalidTag => "invalid_tag",
+            InvalidSurveyToken => "invalid_survey_token",
+            SurveysDisabled => "surveys_disabled",
+            SurveyNotOpen => "survey_not_open",
+            SurveyClosed => "survey_closed",
             RateLimited => "rate_limited",
             InternalError => "internal_error",
             ServiceUnavailable => "service_unavailable",

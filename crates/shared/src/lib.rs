@@ -7,6 +7,7 @@
 pub mod agents;
 pub mod analytics;
 pub mod calendar;
+pub mod csat;
 pub mod envelope;
 pub mod error;
 pub mod journey;

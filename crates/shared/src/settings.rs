@@ -25,6 +25,14 @@ pub struct SettingsDto {
     pub sla_breach_mail: SlaBreachMail,
     /// With `digest`: the period in hours one digest covers (1..=168, default 24).
     pub sla_digest_hours: u32,
+    /// Customers are asked to rate resolved tickets (portal and the "resolved" mail's link).
+    /// Off: no prompt, no link, and rating is refused with `surveys_disabled`.
+    #[serde(default = "default_true")]
+    pub csat_enabled: bool,
+}
+
+fn default_true() -> bool {
+    true
 }
 
 /// How admins hear of SLA breaches by email (the assigned agent always gets one mail per
@@ -57,6 +65,7 @@ pub struct UpdateSettingsRequest {
     pub release_on_offline: Option<bool>,
     pub sla_breach_mail: Option<SlaBreachMail>,
     pub sla_digest_hours: Option<u32>,
+    pub csat_enabled: Option<bool>,
 }
 
 /// Longest allowed SLA target: one year.

@@ -293,6 +293,10 @@ pub struct TicketDto {
     /// (`shared::tags`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<String>>,
+    /// The customer's satisfaction rating of the ticket's latest rated resolution (shown to
+    /// staff, and to the customer who gave it).
+    #[serde(default)]
+    pub csat: Option<crate::csat::CsatRatingDto>,
 }
 
 /// A ticket as lists return it (`GET /api/tickets`): everything a row shows, without the

@@ -147,6 +147,12 @@ pub enum Event {
         ticket_id: Uuid,
         other: crate::links::TicketRefDto,
     },
+    /// The customer rated a resolution of the ticket, or changed the rating (staff only).
+    CsatRated {
+        ticket_id: Uuid,
+        ticket_number: i64,
+        rating: crate::csat::CsatRatingDto,
+    },
 }
 
 impl Event {
@@ -164,6 +170,7 @@ impl Event {
             Event::TicketMerged { .. } => "ticket-merged",
             Event::TicketLinked { .. } => "ticket-linked",
             Event::TicketUnlinked { .. } => "ticket-unlinked",
+            Event::CsatRated { .. } => "csat-rated",
         }
     }
 }

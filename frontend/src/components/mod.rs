@@ -1,10 +1,11 @@
 //! Building blocks shared by the pages: the navbar, route guards, form fields, loading / error /
 //! empty displays, toasts, SLA timers, ticket badges and rows, images (authenticated thumbnails,
-//! the lightbox, the upload picker) and the journey renderer. Page-specific markup lives in
+//! the lightbox, the upload picker), the journey renderer and the satisfaction survey. Page-specific markup lives in
 //! `pages/`, not here.
 
 mod attachments;
 pub mod charts;
+mod csat;
 mod field;
 mod guard;
 pub mod icons;
@@ -18,6 +19,7 @@ mod toast;
 mod upload;
 
 pub use attachments::{AttachmentList, Lightbox, LightboxHost, clear_image_cache};
+pub use csat::{CsatPanel, SurveyPage};
 pub use field::{FieldState, TextField};
 pub use guard::RequireRole;
 pub use journey_form::JourneyForm;

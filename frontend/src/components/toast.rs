@@ -291,6 +291,23 @@ pub fn LiveToasts() -> impl IntoView {
                     link(message.ticket_id),
                 );
             }
+            (
+                Event::CsatRated {
+                    ticket_id,
+                    ticket_number: number,
+                    rating,
+                },
+                Role::Admin | Role::Agent,
+            ) if !live.follows_ticket(*ticket_id) => {
+                toasts.info(
+                    format!(
+                        "Ticket {} was rated {} of 5 by its customer",
+                        ticket_number(*number),
+                        rating.score
+                    ),
+                    link(*ticket_id),
+                );
+            }
             (Event::SlaBreach { ticket, target }, Role::Admin | Role::Agent) => {
                 let which = match target {
                     SlaTargetKind::Response => "response",

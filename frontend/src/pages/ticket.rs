@@ -26,9 +26,9 @@ use uuid::Uuid;
 use crate::api::{self, ApiError};
 use crate::components::icons::{Icon, IconName};
 use crate::components::{
-    AttachmentList, EmptyState, ErrorPanel, EtaNote, FormAlert, ImagePicker, ImageUploads,
-    LoadState, Loading, PriorityBadge, RequireRole, SlaBadge, StatusBadge, TagEditor, load_state,
-    set_title, use_clock, use_toasts,
+    AttachmentList, CsatPanel, EmptyState, ErrorPanel, EtaNote, FormAlert, ImagePicker,
+    ImageUploads, LoadState, Loading, PriorityBadge, RequireRole, SlaBadge, StatusBadge, TagEditor,
+    load_state, set_title, use_clock, use_toasts,
 };
 use crate::format::{
     ago, local_time, priority_label, status_label, ticket_number, transition_label,
@@ -209,6 +209,7 @@ fn TicketDetail(id: Uuid, staff: bool) -> impl IntoView {
                         <Controls/>
                         {staff.then(|| view! { <TagEditor id=id ticket=ticket/> })}
                         {staff.then(|| view! { <MergePanel id=id ticket=ticket/> <LinksPanel id=id/> })}
+                        <CsatPanel ticket=ticket staff=staff/>
                         <Transcript/>
                         <Attachments/>
                         {staff.then(|| view! { <History refresh=history_refresh/> })}

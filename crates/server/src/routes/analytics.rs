@@ -4,6 +4,7 @@ use actix_web::{get, web};
 use shared::{
     Envelope, ErrorBody,
     analytics::{AnalyticsOverview, AnalyticsQuery, SlaBreakdown},
+    csat::CsatAnalytics,
 };
 
 use crate::{
@@ -58,5 +59,29 @@ pub async fn sla(
 ) -> Result<web::Json<Envelope<SlaBreakdown>>, ApiError> {
     let (from, to) = analytics::range(&query.into_inner(), state.clock.now())?;
     let breakdown = analytics::sla::breakdown(&state.db, from, to).await?;
+    Ok(web::Json(Envelope::ok(breakdown)))
+}
+
+/// Customer satisfaction for the resolutions in a range (default: the last 30 days; at most
+/// 366 days): overall, per agent (the ticket's agent when the rating was given), per category
+/// and per UTC day. The CSAT score is the share of ratings of 4 or 5.
+#[utoipa::path(
+    tag = "analytics",
+    security(("bearer" = [])),
+    params(AnalyticsQuery),
+    responses(
+        (status = 200, description = "The breakdown", body = Envelope<CsatAnalytics>),
+        (status = 400, description = "`invalid_query` (bad dates, from ≥ to, range too long)", body = ErrorBody),
+        (status = 403, description = "Not an admin", body = ErrorBody),
+    )
+)]
+#[get("/analytics/csat")]
+pub async fn csat(
+    state: web::Data<AppState>,
+    _admin: AdminUser,
+    query: web::Query<AnalyticsQuery>,
+) -> Result<web::Json<Envelope<CsatAnalytics>>, ApiError> {
+    let (from, to) = analytics::range(&query.into_inner(), state.clock.now())?;
+    let breakdown = analytics::csat::breakdown(&state.db, from, to).await?;
     Ok(web::Json(Envelope::ok(breakdown)))
 }

@@ -9,6 +9,7 @@ pub mod agents;
 pub mod analytics;
 pub mod attachments;
 pub mod auth;
+pub mod csat;
 pub mod health;
 pub mod inbound;
 pub mod journeys;
@@ -78,6 +79,10 @@ use utoipa_actix_web::service_config::ServiceConfig;
 /// | POST | /inbound/email | `Authorization: Bearer {MAIL_INGEST_TOKEN}` |
 /// | GET | /mail/inbound?status= | admin |
 /// | POST | /mail/inbound/{id}/reprocess | admin |
+/// | GET | /tickets/{id}/csat | who may see the ticket |
+/// | PUT | /tickets/{id}/csat | the ticket's customer |
+/// | GET, PUT | /csat?token= | anyone with a signed survey link |
+/// | GET | /analytics/csat | admin |
 /// | GET | /health | anyone |
 pub fn config(cfg: &mut ServiceConfig<'_>) {
     cfg.service(auth::register)
@@ -121,6 +126,10 @@ pub fn config(cfg: &mut ServiceConfig<'_>) {
         .service(agents::get)
         .service(agents::update)
         .service(agents::set_status)
+        .service(csat::get_for_ticket)
+        .service(csat::rate_ticket)
+        .service(csat::get_by_link)
+        .service(csat::rate_by_link)
         .service(macros::list)
         .service(macros::create)
         .service(macros::get)
@@ -140,6 +149,7 @@ pub fn config(cfg: &mut ServiceConfig<'_>) {
         .service(analytics::overview)
         .service(analytics::sla)
         .service(tags::analytics)
+        .service(analytics::csat)
         .service(settings::get)
         .service(settings::update)
         .service(sla::list_calendars)

@@ -1,4 +1,5 @@
-//! `/api/settings`: SLA policies, queue behaviour and how admins get SLA-breach mail (admins).
+//! `/api/settings`: SLA policies, queue behaviour, how admins get SLA-breach mail and whether
+//! customers are asked for satisfaction ratings (admins).
 
 use actix_web::{get, put, web};
 use shared::{
@@ -25,6 +26,7 @@ async fn current<C: sea_orm::ConnectionTrait>(db: &C) -> Result<SettingsDto, Api
         assignment_interval_secs: queue.assignment_interval_secs,
         sla_check_interval_secs: queue.sla_check_interval_secs,
         release_on_offline: queue.release_on_offline,
+        csat_enabled: settings::csat(db).await?.enabled,
     })
 }
 
@@ -122,6 +124,9 @@ pub async fn update(
             mail.digest_hours = v;
         }
         settings::put(&txn, settings::MAIL_ADMIN, &mail).await?;
+    }
+    if let Some(enabled) = req.csat_enabled {
+        settings::put(&txn, settings::CSAT, &settings::CsatSettings { enabled }).await?;
     }
     let dto = current(&txn).await?;
     txn.commit().await?;

@@ -2,7 +2,9 @@
 //! streamed in chunks of rows (keyset over the ticket number), never built in memory. The
 //! caller's rights are checked again before each chunk, so losing access stops the stream.
 //! Customers get the SLA columns (deadlines, breaches, escalation) and `tags` empty: internal
-//! state. Tags are space-separated (a tag never holds a space).
+//! state. Tags are space-separated (a tag never holds a space). The last columns carry the
+//! satisfaction rating of the ticket's latest rated resolution (score 1–5 and comment; empty
+//! when not rated).
 
 use futures_util::{Stream, stream};
 use sea_orm::{
@@ -14,7 +16,7 @@ use crate::{
     auth::AuthUser,
     entity::{Ticket, ticket},
     error::ApiError,
-    services::{access, tags, tickets},
+    services::{access, csat, tags, tickets},
 };
 
 /// Rows fetched per database round trip.
@@ -22,7 +24,7 @@ const CHUNK: u64 = 500;
 
 pub const HEADER: &str = "number,id,subject,status,priority,category,customer,assigned_agent,\
 created_at,first_response_at,resolved_at,closed_at,response_due_at,resolution_due_at,\
-response_breached,resolution_breached,escalated,tags\r\n";
+response_breached,resolution_breached,escalated,tags,csat_score,csat_comment\r\n";
 
 /// One CSV field: quoted when needed, and defused when a spreadsheet would read it as a
 /// formula.
@@ -109,6 +111,8 @@ async fn chunk(st: &State) -> Result<(String, Option<i64>), ApiError> {
             .flatten(),
     )
     .await?;
+    let ids: Vec<uuid::Uuid> = rows.iter().map(|t| t.id).collect();
+    let ratings = csat::latest_for(&st.db, &ids).await?;
     let name = |id: Option<uuid::Uuid>| {
         id.and_then(|id| people.get(&id).map(|p| p.name.clone()))
             .unwrap_or_default()
@@ -147,6 +151,16 @@ async fn chunk(st: &State) -> Result<(String, Option<i64>), ApiError> {
             internal(t.resolution_breached.to_string()),
             internal(t.escalated.to_string()),
             field(&tag_sets.remove(&t.id).unwrap_or_default().join(" ")),
+            ratings
+                .get(&t.id)
+                .map(|r| r.score.to_string())
+                .unwrap_or_default(),
+            field(
+                ratings
+                    .get(&t.id)
+                    .and_then(|r| r.comment.as_deref())
+                    .unwrap_or(""),
+            ),
         ];
         out.push_str(&cells.join(","));
         out.push_str("\r\n");

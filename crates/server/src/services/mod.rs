@@ -7,6 +7,7 @@ pub mod analytics;
 pub mod assignment;
 pub mod attachments;
 pub mod backup;
+pub mod csat;
 pub mod events;
 pub mod export;
 pub mod journeys;

@@ -17,6 +17,22 @@ pub const SLA_WARNING_PERCENT: &str = "sla_warning_percent";
 pub const QUEUE: &str = "queue";
 pub const ROUND_ROBIN: &str = "round_robin";
 pub const MAIL_ADMIN: &str = "mail_admin";
+pub const CSAT: &str = "csat";
+
+/// Customer satisfaction surveys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct CsatSettings {
+    /// Customers are asked to rate resolved tickets (on by default).
+    pub enabled: bool,
+}
+
+impl CsatSettings {
+    pub const DEFAULT: CsatSettings = CsatSettings { enabled: true };
+}
+
+pub async fn csat<C: ConnectionTrait>(db: &C) -> Result<CsatSettings, ApiError> {
+    Ok(get(db, CSAT).await?.unwrap_or(CsatSettings::DEFAULT))
+}
 
 /// How admins get SLA-breach mail.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]

@@ -905,7 +905,7 @@ pub async fn to_dtos<C: ConnectionTrait>(
     let mut attachments = attachments_by(
         db,
         Condition::all()
-            .add(attachment::Column::TicketId.is_in(ids))
+            .add(attachment::Column::TicketId.is_in(ids.clone()))
             .add(attachment::Column::MessageId.is_null()),
         |a| a.ticket_id,
     )
@@ -920,6 +920,7 @@ pub async fn to_dtos<C: ConnectionTrait>(
             .map(|t| t.id),
     )
     .await?;
+    let mut ratings = crate::services::csat::latest_for(db, &ids).await?;
 
     let now = Utc::now();
     Ok(tickets
@@ -933,6 +934,7 @@ pub async fn to_dtos<C: ConnectionTrait>(
                 ..build_dto(t, &people, count, files, now)
             };
             dto.tags = Some(tag_sets.remove(&dto.id).unwrap_or_default());
+            dto.csat = ratings.remove(&dto.id);
             dto
         })
         .collect())
@@ -1039,6 +1041,7 @@ pub fn build_dto(
         transcript: t.transcript,
         merged_into: None,
         tags: Some(Vec::new()),
+        csat: None,
     }
 }
 

@@ -30,6 +30,7 @@ use shared::{Envelope, ErrorBody, Priority, Role};
 use wasm_bindgen::JsCast;
 use web_sys::js_sys;
 
+use super::csat::CsatSection;
 use crate::api::ApiError;
 use crate::components::charts::{Bar, BarChart, CHART_CSS, Category, LineChart, Series, ValueKind};
 use crate::components::icons::{Icon, IconName};
@@ -506,6 +507,10 @@ fn Analytics() -> impl IntoView {
                     <section class="card">{move || per_day.get().map(|d| sla_chart(&d))}</section>
                 </div>
                 {move || agents.get().map(|agents| view! { <AgentTable agents=agents/> })}
+                <CsatSection
+                    from=Signal::derive(move || range.get().from)
+                    to=Signal::derive(move || range.get().to)
+                />
             }
             .into_any()
         } else if failure.with(Option::is_some) {

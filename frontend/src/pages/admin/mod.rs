@@ -13,6 +13,7 @@ mod agents;
 mod analytics;
 mod builder;
 mod calendars;
+mod csat;
 mod home;
 mod inbound;
 mod journeys;

@@ -1,7 +1,8 @@
 //! `/admin/settings`: the SLA policy (first response and resolution targets per priority, in
 //! minutes, and the business-hours calendar they count on), the share of a window after which
 //! staff are warned, override policies for a category or a journey outcome, and queue
-//! behaviour (assignment interval, SLA check interval, release on offline).
+//! behaviour (assignment interval, SLA check interval, release on offline) and whether
+//! customers are asked for satisfaction ratings.
 //!
 //! The form only checks that numbers are whole numbers; every rule (ranges, a response target
 //! no later than the resolution target) is the server's, and its messages from
@@ -100,6 +101,7 @@ fn SettingsForm(initial: SettingsDto) -> impl IntoView {
     let assignment = RwSignal::new(initial.assignment_interval_secs.to_string());
     let sla_check = RwSignal::new(initial.sla_check_interval_secs.to_string());
     let release = RwSignal::new(initial.release_on_offline);
+    let csat = RwSignal::new(initial.csat_enabled);
     let calendar = RwSignal::new(initial.sla_policies.calendar_id);
     let warning_percent = RwSignal::new(initial.sla_warning_percent.to_string());
     let overrides = RwSignal::new(
@@ -129,6 +131,7 @@ fn SettingsForm(initial: SettingsDto) -> impl IntoView {
         assignment.set(s.assignment_interval_secs.to_string());
         sla_check.set(s.sla_check_interval_secs.to_string());
         release.set(s.release_on_offline);
+        csat.set(s.csat_enabled);
         calendar.set(s.sla_policies.calendar_id);
         warning_percent.set(s.sla_warning_percent.to_string());
         overrides.set(
@@ -261,6 +264,7 @@ fn SettingsForm(initial: SettingsDto) -> impl IntoView {
                 SlaBreachMail::PerBreach
             }),
             sla_digest_hours: digest_hours.get_untracked().trim().parse().ok(),
+            csat_enabled: Some(csat.get_untracked()),
         });
     };
     let busy = save.pending();
@@ -392,6 +396,15 @@ fn SettingsForm(initial: SettingsDto) -> impl IntoView {
                     key="sla_digest_hours"
                     errors=errors
                 />
+                <label class="check">
+                    <input
+                        type="checkbox"
+                        id="csat-enabled"
+                        prop:checked=move || csat.get()
+                        on:change=move |ev| csat.set(event_target_checked(&ev))
+                    />
+                    <span>"Ask customers to rate resolved tickets (in the portal and by a link in the resolved mail)"</span>
+                </label>
             </section>
             <div class="actions">
                 <button type="submit" id="settings-save" class="btn btn-primary" disabled=move || busy.get()>

@@ -7,6 +7,7 @@
 //! moment, on SQLite and PostgreSQL alike, and costs a few thousand rows at most however many
 //! tickets the database holds. [`rollup`] keeps the stored days current (see the job).
 
+pub mod csat;
 pub mod rollup;
 pub mod sla;
 pub mod tally;

@@ -32,7 +32,10 @@ pub enum Content<'a> {
         author: &'a str,
         body: &'a str,
     },
-    Resolved,
+    /// `survey`: the signed link that rates this resolution (none when surveys are off).
+    Resolved {
+        survey: Option<String>,
+    },
     Assigned,
     CustomerReplied {
         author: &'a str,
@@ -55,7 +58,7 @@ impl Content<'_> {
         match self {
             Content::Opened { .. } => MailKind::TicketOpened,
             Content::AgentReply { .. } => MailKind::AgentReply,
-            Content::Resolved => MailKind::TicketResolved,
+            Content::Resolved { .. } => MailKind::TicketResolved,
             Content::Assigned => MailKind::TicketAssigned,
             Content::CustomerReplied { .. } => MailKind::CustomerReplied,
             Content::SlaBreached { .. } => MailKind::SlaBreached,
@@ -155,9 +158,8 @@ pub fn compose(
                 Block::Link("View the conversation".into(), ticket.link.clone()),
             ],
         ),
-        Content::Resolved => (
-            format!("{tag} Resolved: {title}"),
-            vec![
+        Content::Resolved { survey } => {
+            let mut blocks = vec![
                 Block::Para(format!(
                     "Your request #{n} \"{title}\" has been marked as resolved."
                 )),
@@ -167,8 +169,17 @@ pub fn compose(
                         .into(),
                 ),
                 Block::Link("Reopen or view the ticket".into(), ticket.link.clone()),
-            ],
-        ),
+            ];
+            if let Some(url) = survey {
+                blocks.push(Block::Para(
+                    "How did we do? Rate our help from 1 to 5 (you can change your rating \
+                     for 7 days):"
+                        .into(),
+                ));
+                blocks.push(Block::Link("Rate this resolution".into(), url.clone()));
+            }
+            (format!("{tag} Resolved: {title}"), blocks)
+        }
         Content::Assigned => (
             format!("{tag} Assigned to you: {title}"),
             vec![
@@ -289,7 +300,7 @@ mod tests {
                 author: "Ann",
                 body: "x",
             },
-            Content::Resolved,
+            Content::Resolved { survey: None },
             Content::Assigned,
             Content::CustomerReplied {
                 author: "Bob",
@@ -346,8 +357,29 @@ mod tests {
     #[test]
     fn unsubscribe_link_is_in_both_parts() {
         let url = "http://help.test/api/mail/unsubscribe?token=a.b.c";
-        let mail = compose(&ticket("Hi"), &Content::Resolved, "Eve", Some(url));
+        let mail = compose(
+            &ticket("Hi"),
+            &Content::Resolved { survey: None },
+            "Eve",
+            Some(url),
+        );
         assert!(mail.text.contains(url));
         assert!(mail.html.contains(url));
+    }
+
+    #[test]
+    fn the_resolved_mail_carries_the_survey_link_when_given() {
+        let url = "http://help.test/survey/abc.123.tag";
+        let survey = Some(url.to_owned());
+        let mail = compose(&ticket("Hi"), &Content::Resolved { survey }, "Eve", None);
+        assert!(mail.text.contains(&format!("Rate this resolution: {url}")));
+        assert!(mail.html.contains(&format!("href=\"{url}\"")));
+        let without = compose(
+            &ticket("Hi"),
+            &Content::Resolved { survey: None },
+            "Eve",
+            None,
+        );
+        assert!(!without.text.contains("Rate this resolution"));
     }
 }

@@ -81,7 +81,7 @@ pub async fn notify<C: ConnectionTrait>(
         return Ok(0);
     };
     let mut queued = 0;
-    for (recipient, content, cause) in recipients(db, notice).await? {
+    for (recipient, content, cause) in recipients(db, ctx, notice).await? {
         if Some(recipient.id) == actor && content.kind() != MailKind::TicketOpened {
             continue;
         }
@@ -192,6 +192,7 @@ fn notice_ticket<'a>(notice: Notice<'a>) -> &'a ticket::Model {
 /// Who gets what: (recipient, content, cause of the mail for its dedupe key).
 async fn recipients<'a, C: ConnectionTrait>(
     db: &C,
+    ctx: &MailContext,
     notice: Notice<'a>,
 ) -> Result<Vec<(user::Model, Content<'a>, String)>, ApiError> {
     let mut out = Vec::new();
@@ -233,9 +234,16 @@ async fn recipients<'a, C: ConnectionTrait>(
         Notice::Resolved(t) => {
             if let Some(customer) = User::find_by_id(t.customer_id).one(db).await? {
                 let at = t.resolved_at.map(|d| d.timestamp_micros()).unwrap_or(0);
+                // The satisfaction survey of this resolution, unless surveys are off.
+                let survey = match t.resolved_at {
+                    Some(resolved_at) if crate::services::settings::csat(db).await?.enabled => {
+                        Some(crate::services::csat::survey_url(ctx, t.id, resolved_at))
+                    }
+                    _ => None,
+                };
                 out.push((
                     customer,
-                    Content::Resolved,
+                    Content::Resolved { survey },
                     format!("resolved:{}:{at}", t.id),
                 ));
             }

@@ -1,11 +1,13 @@
 //! Signed tokens of the email channel, all HMAC-SHA256 under `MAIL_SECRET`: the one-click
-//! unsubscribe token (a user and a kind of mail) and the reply address token (a ticket).
+//! unsubscribe token (a user and a kind of mail), the reply address token (a ticket) and the
+//! satisfaction survey token (a ticket and one of its resolutions).
 //!
 //! Each token is checked without a database lookup; a forged or altered one never verifies.
 //! Every MAC is domain-separated by a purpose prefix, so one kind of token is never valid as
 //! another.
 
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+use chrono::{DateTime, Utc};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use shared::mail::MailKind;
@@ -67,6 +69,33 @@ impl Signer {
             .verify_slice(&tag)
             .ok()?;
         Some((user_id, kind))
+    }
+
+    /// `{ticket}.{resolved_at in µs}.{mac}`: the survey link of one resolution of a ticket.
+    /// It names the resolution, so a ticket reopened and resolved again needs a new link; it
+    /// expires with the survey's window, which the caller checks against the resolution.
+    pub fn survey_token(&self, ticket: Uuid, resolved_at: DateTime<Utc>) -> String {
+        let data = format!("{}.{}", ticket.simple(), resolved_at.timestamp_micros());
+        let tag = self.mac("survey", &data).finalize().into_bytes();
+        format!("{data}.{}", URL_SAFE_NO_PAD.encode(tag))
+    }
+
+    /// The ticket and resolution instant (µs since the epoch) a survey token names, if its
+    /// signature is ours.
+    pub fn verify_survey(&self, token: &str) -> Option<(Uuid, i64)> {
+        let mut parts = token.trim().splitn(3, '.');
+        let (ticket, at, tag) = (parts.next()?, parts.next()?, parts.next()?);
+        let tag = URL_SAFE_NO_PAD.decode(tag).ok()?;
+        let ticket_id = Uuid::try_parse(ticket).ok()?;
+        let micros: i64 = at.parse().ok()?;
+        // One spelling per token: the forms we issue, nothing else.
+        if ticket != ticket_id.simple().to_string() || at != micros.to_string() {
+            return None;
+        }
+        self.mac("survey", &format!("{ticket}.{at}"))
+            .verify_slice(&tag)
+            .ok()?;
+        Some((ticket_id, micros))
     }
 
     /// `{number}-{mac}`: the token of ticket `number`'s reply address.
@@ -152,6 +181,36 @@ mod tests {
         assert_eq!(signer.verify_unsubscribe(&token[..token.len() - 4]), None);
         for junk in ["", "a.b.c", "..", "x", &format!("{token}x")] {
             assert_eq!(signer.verify_unsubscribe(junk), None, "{junk}");
+        }
+    }
+
+    #[test]
+    #[allow(clippy::unwrap_used)]
+    fn survey_tokens_verify_and_name_ticket_and_resolution() {
+        let signer = keyed("secret");
+        let ticket = Uuid::new_v4();
+        let at = DateTime::<Utc>::from_timestamp_micros(1_765_000_000_123_456).unwrap();
+        let token = signer.survey_token(ticket, at);
+        assert_eq!(
+            signer.verify_survey(&token),
+            Some((ticket, at.timestamp_micros()))
+        );
+        // Another key, ticket or resolution, a cut tag, an unsubscribe token, garbage.
+        assert_eq!(keyed("other").verify_survey(&token), None);
+        let moved = token.replace("123456", "123457");
+        assert_eq!(signer.verify_survey(&moved), None);
+        let other = token.replace(
+            &ticket.simple().to_string(),
+            &Uuid::new_v4().simple().to_string(),
+        );
+        assert_eq!(signer.verify_survey(&other), None);
+        assert_eq!(signer.verify_survey(&token[..token.len() - 3]), None);
+        let unsubscribe = signer.unsubscribe_token(ticket, MailKind::TicketResolved);
+        assert_eq!(signer.verify_survey(&unsubscribe), None);
+        let padded = token.replacen('.', ".0", 1);
+        assert_eq!(signer.verify_survey(&padded), None);
+        for junk in ["", "a.b.c", "..", "x", &format!("{token}x")] {
+            assert_eq!(signer.verify_survey(junk), None, "{junk}");
         }
     }
 
