@@ -38,6 +38,7 @@ macro_rules! imap_tests {
 imap_tests! {
     a_customer_reply_from_the_mailbox_lands_in_the_thread: sqlite, postgres;
     a_poller_stopped_between_commit_and_flag_imports_nothing_twice: sqlite, postgres;
+    the_server_killed_between_commit_and_flag_imports_nothing_twice: sqlite, postgres;
     two_instances_poll_one_mailbox_once: postgres;
 }
 
@@ -267,6 +268,145 @@ async fn a_poller_stopped_between_commit_and_flag_imports_nothing_twice(backend:
     // The database belongs to the first instance, which drops it.
     second_cleanup.run().await;
     first_cleanup.run().await;
+}
+
+/// The `helpdesk` binary cargo built next to this test binary (`target/debug/helpdesk`; the
+/// workspace test run builds it). `None`, loudly, when it is missing and mail tests are not
+/// required.
+fn server_binary() -> Option<std::path::PathBuf> {
+    let exe = std::env::current_exe().unwrap();
+    // target/debug/deps/api-… → target/debug/helpdesk
+    let bin = exe.parent()?.parent()?.join("helpdesk");
+    if bin.exists() {
+        return Some(bin);
+    }
+    let why = format!(
+        "{} is missing: build it with `cargo build -p helpdesk-server --bin helpdesk`",
+        bin.display()
+    );
+    if std::env::var("HELPDESK_REQUIRE_MAIL").is_ok_and(|v| v == "1") {
+        panic!("{why}");
+    }
+    eprintln!("SKIPPED: {why}");
+    None
+}
+
+/// `helpdesk serve` on the test app's database, polling the support mailbox.
+fn serve(
+    bin: &std::path::Path,
+    app: &TestApp,
+    dovecot: &Dovecot,
+    abort_after: Option<u32>,
+) -> tokio::process::Child {
+    let mut cmd = tokio::process::Command::new(bin);
+    cmd.env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("DATABASE_URL", &app.db_url)
+        .env("BIND_ADDR", "127.0.0.1:0")
+        .env("JWT_SECRET", crate::helpers::JWT_SECRET)
+        .env("BCRYPT_COST", crate::helpers::BCRYPT_COST.to_string())
+        .env("STATIC_DIR", "no-such-dir")
+        .env("UPLOAD_DIR", app.upload_dir.display().to_string())
+        .env("RUST_LOG", "info")
+        .kill_on_drop(true)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::inherit());
+    for (k, v) in app_vars(dovecot, &[]).vars {
+        cmd.env(k, v);
+    }
+    if let Some(n) = abort_after {
+        cmd.env("HELPDESK_TEST_ABORT_AFTER_INGEST", n.to_string());
+    }
+    cmd.spawn().expect("the helpdesk binary starts")
+}
+
+fn seen(flags: &[String]) -> bool {
+    flags.iter().any(|f| f.contains("Seen"))
+}
+
+async fn the_server_killed_between_commit_and_flag_imports_nothing_twice(backend: Backend) {
+    let Some(bin) = server_binary() else {
+        return;
+    };
+    let Some(dovecot) = Dovecot::start(None).await else {
+        return;
+    };
+    // The in-process app only provides the database and looks at it; its jobs are off.
+    let mut o = app_vars(&dovecot, &[]);
+    o.vars.insert("BACKGROUND_JOBS", "false".to_owned());
+    o.vars.remove("MAIL_IMAP_URL");
+    let Some(mut app) = spawn_app_with(backend, o).await else {
+        return;
+    };
+    let cleanup = app.take_cleanup();
+    for n in 1..=3 {
+        let raw = format!(
+            "From: kill{n}@example.com\r\nTo: support@{DOMAIN}\r\nSubject: Crash {n}\r\nMessage-ID: <kill{n}@client.example>\r\n\
+             Date: Tue, 2 Dec 2026 10:00:00 +0000\r\nContent-Type: text/plain\r\n\r\nPlease help ({n}).\r\n"
+        );
+        dovecot.append(SUPPORT, raw.as_bytes()).await;
+    }
+
+    // The real server aborts right after committing the import of mail 2.
+    let mut first = serve(&bin, &app, &dovecot, Some(2));
+    let status = tokio::time::timeout(Duration::from_secs(60), first.wait())
+        .await
+        .expect("the server aborts at the hook")
+        .unwrap();
+    assert!(!status.success(), "{status:?}");
+    // Mail 1 is imported and flagged; mail 2 imported but not flagged; mail 3 untouched.
+    assert_eq!(inbound_count(&app).await, 2);
+    let mails = dovecot.mails(SUPPORT).await;
+    let flags: Vec<bool> = mails.iter().map(|m| seen(&m.1)).collect();
+    assert_eq!(flags, vec![true, false, false], "{}", dovecot.log());
+    let pos = MailMailbox::find().one(&app.db).await.unwrap().unwrap();
+    assert_eq!(pos.last_uid, i64::from(mails[0].0));
+
+    // The dead process's lease would lapse after MAIL_IMAP_POLL_SECS + 2 min; let that time
+    // pass at once instead of waiting for it.
+    let mut lease = pos.into_active_model();
+    lease.locked_until = Set(Some(chrono::Utc::now() - chrono::Duration::seconds(1)));
+    lease.update(&app.db).await.unwrap();
+
+    // Restarted without the hook: every mail flagged, each exactly one ticket.
+    let mut second = serve(&bin, &app, &dovecot, None);
+    wait_until("every mail \\Seen", || async {
+        dovecot.mails(SUPPORT).await.iter().all(|m| seen(&m.1))
+    })
+    .await;
+    wait_until("the position past the last mail", || async {
+        MailMailbox::find()
+            .one(&app.db)
+            .await
+            .unwrap()
+            .is_some_and(|p| p.last_uid == i64::from(mails[2].0))
+    })
+    .await;
+    second.kill().await.unwrap();
+    let _ = second.wait().await;
+    assert_eq!(inbound_count(&app).await, 3);
+    let rows = MailInbound::find().all(&app.db).await.unwrap();
+    let mut ids: Vec<_> = rows.iter().filter_map(|r| r.message_id.clone()).collect();
+    ids.sort();
+    assert_eq!(
+        ids,
+        vec![
+            "<kill1@client.example>",
+            "<kill2@client.example>",
+            "<kill3@client.example>"
+        ]
+    );
+    let mut tickets: Vec<_> = rows.iter().filter_map(|r| r.ticket_id).collect();
+    tickets.sort();
+    tickets.dedup();
+    assert_eq!(tickets.len(), 3, "{rows:?}");
+    let admin = app.user(Role::Admin).await;
+    let list = app
+        .get("/api/tickets?per_page=100", Some(&admin.token))
+        .await;
+    assert_eq!(list.assert_ok(200).as_array().unwrap().len(), 3);
+    assert_eq!(TicketMessage::find().count(&app.db).await.unwrap(), 0);
+    cleanup.run().await;
 }
 
 async fn two_instances_poll_one_mailbox_once(backend: Backend) {

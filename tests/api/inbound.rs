@@ -9,7 +9,8 @@ use serde_json::{Value, json};
 use server::{
     cli,
     config::Settings,
-    entity::{MailInbound, TicketMessage, User},
+    entity::{MailInbound, MailMessageId, TicketMessage, User},
+    services::mail::{Signer, sign::Audience},
 };
 use shared::Role;
 
@@ -47,6 +48,7 @@ inbound_tests!(
     auto_replies_and_our_own_mail_change_nothing,
     a_bounce_marks_the_address_and_stops_mail_to_it,
     forged_reply_addresses_and_guessed_tags_join_no_ticket,
+    signed_message_ids_thread_without_a_stored_row_and_forged_ones_do_not,
     hostile_mail_is_quarantined_never_lost_and_can_be_reprocessed,
     new_tickets_by_mail_are_rate_limited_per_sender,
     the_mail_ingest_command_exits_with_sysexits_codes,
@@ -60,7 +62,7 @@ pub fn inbound_vars(extra: &[(&'static str, String)]) -> Overrides {
         ("MAIL_TRANSPORT", "file".to_owned()),
         ("MAIL_FROM", format!("Help Desk <support@{DOMAIN}>")),
         ("MAIL_MESSAGE_ID_DOMAIN", DOMAIN.to_owned()),
-        ("MAIL_SECRET", "mail-secret-for-black-box-tests".to_owned()),
+        ("MAIL_SECRET", MAIL_SECRET.to_owned()),
         ("MAIL_REPLY_ADDRESS", format!("support+{{token}}@{DOMAIN}")),
         ("MAIL_INGEST_TOKEN", TOKEN.to_owned()),
         ("MAIL_NEW_TICKETS_PER_HOUR", "3".to_owned()),
@@ -118,11 +120,16 @@ fn msg_id() -> String {
     format!("<{}@client.example>", uuid::Uuid::new_v4().simple())
 }
 
+/// The signing key of every test app of this file and of `mail.rs`.
+pub const MAIL_SECRET: &str = "mail-secret-for-black-box-tests";
+
+fn signer() -> Signer {
+    Signer::new(MAIL_SECRET).unwrap()
+}
+
+/// The signed root Message-ID the server gives ticket `ticket_id`.
 pub fn root_id(ticket_id: &str) -> String {
-    format!(
-        "<ticket.{}@{DOMAIN}>",
-        uuid::Uuid::parse_str(ticket_id).unwrap().simple()
-    )
+    signer().root_message_id(DOMAIN, uuid::Uuid::parse_str(ticket_id).unwrap())
 }
 
 async fn messages(app: &TestApp, token: &str, ticket_id: &str) -> Vec<Value> {
@@ -550,6 +557,112 @@ async fn forged_reply_addresses_and_guessed_tags_join_no_ticket(app: TestApp) {
     let r = ingest(&app, &thief).await.assert_ok(200).clone();
     assert_eq!(r["status"], "rejected", "{r}");
     assert_eq!(messages(&app, &admin.token, &tid).await.len(), 1);
+}
+
+async fn signed_message_ids_thread_without_a_stored_row_and_forged_ones_do_not(app: TestApp) {
+    let customer = app.user(Role::Customer).await;
+    let agent = app.user(Role::Agent).await;
+    let t = app.ticket(&customer.token, "Lost invoice").await;
+    let tid = t["id"].as_str().unwrap().to_owned();
+    let n = t["number"].as_i64().unwrap();
+    app.post(
+        &format!("/api/tickets/{tid}/take"),
+        Some(&agent.token),
+        &json!({}),
+    )
+    .await
+    .assert_ok(200);
+    app.post(
+        &format!("/api/tickets/{tid}/messages"),
+        Some(&agent.token),
+        &json!({"body": "Which month?"}),
+    )
+    .await
+    .assert_ok(201);
+    let answer = server::entity::MailOutbox::find()
+        .all(&app.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|m| m.kind == "agent_reply")
+        .expect("the agent's reply is queued");
+    let uuid = uuid::Uuid::parse_str(&tid).unwrap();
+    // The id names the ticket and the customer as its audience, under our signature.
+    assert_eq!(
+        signer()
+            .verify_message_id(DOMAIN, &answer.message_id)
+            .map(|own| (own.ticket_id, own.audience)),
+        Some((uuid, Some(Audience::Customer)))
+    );
+    // Without any stored Message-ID (lost, or never written), the reply still threads.
+    MailMessageId::delete_many().exec(&app.db).await.unwrap();
+    let reply = mail(
+        &customer.email,
+        "support@help.test",
+        "Re: your question",
+        &[
+            ("Message-ID", &msg_id()),
+            ("In-Reply-To", &answer.message_id),
+        ],
+        "March.",
+    );
+    let r = ingest(&app, &reply).await.assert_ok(200).clone();
+    assert_eq!(r["action"], "reply", "{r}");
+    assert_eq!(r["ticket_id"], tid.as_str());
+    assert!(
+        r["reason"].as_str().unwrap().contains("signed Message-ID"),
+        "{r}"
+    );
+
+    // Ids in our domain that name the ticket but are not signed by us are ignored.
+    let forged = [
+        format!("<ticket.{}@{DOMAIN}>", uuid.simple()),
+        format!(
+            "<agent-reply.{}.c.{}.0123456789abcdef0123@{DOMAIN}>",
+            uuid.simple(),
+            uuid::Uuid::new_v4().simple()
+        ),
+        Signer::new("another-key")
+            .unwrap()
+            .root_message_id(DOMAIN, uuid),
+    ];
+    for id in &forged {
+        let fake = mail(
+            &customer.email,
+            "support@help.test",
+            "Re: Lost invoice",
+            &[("Message-ID", &msg_id()), ("In-Reply-To", id)],
+            "Forged.",
+        );
+        let r = ingest(&app, &fake).await.assert_ok(200).clone();
+        assert_eq!(r["action"], "new_ticket", "{id}: {r}");
+        assert_ne!(r["ticket_id"], tid.as_str());
+    }
+    // Threading falls through to the next rule: here the customer's own subject tag.
+    let tagged = mail(
+        &customer.email,
+        "support@help.test",
+        &format!("Re: [#{n}] Lost invoice"),
+        &[
+            ("Message-ID", &msg_id()),
+            ("In-Reply-To", &forged[1]),
+            ("References", &forged[0]),
+        ],
+        "Tagged.",
+    );
+    let r = ingest(&app, &tagged).await.assert_ok(200).clone();
+    assert_eq!(r["action"], "reply", "{r}");
+    assert_eq!(r["ticket_id"], tid.as_str());
+    assert!(r["reason"].as_str().unwrap().contains("subject tag"), "{r}");
+    let bodies: Vec<Value> = messages(&app, &agent.token, &tid)
+        .await
+        .iter()
+        .map(|m| m["body"].clone())
+        .collect();
+    assert_eq!(
+        bodies,
+        vec![json!("Which month?"), json!("March."), json!("Tagged.")]
+    );
 }
 
 async fn hostile_mail_is_quarantined_never_lost_and_can_be_reprocessed(app: TestApp) {

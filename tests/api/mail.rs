@@ -187,8 +187,7 @@ fn parse_all(raw: Vec<Vec<u8>>) -> Vec<Mail> {
 }
 
 fn root_id(ticket: &Value) -> String {
-    let id = uuid::Uuid::parse_str(ticket["id"].as_str().unwrap()).unwrap();
-    format!("<ticket.{}@{DOMAIN}>", id.simple())
+    crate::inbound::root_id(ticket["id"].as_str().unwrap())
 }
 
 async fn outbox(app: &TestApp, admin: &TestUser, query: &str) -> Vec<Value> {

@@ -39,6 +39,12 @@ use crate::{
 
 const DOMAIN: &str = "bench.test";
 const INGEST_TOKEN: &str = "bench-ingest-token-for-a-loopback-server";
+/// `MAIL_SECRET` of the bench server, so the replies can name our signed root Message-IDs.
+const MAIL_SECRET: &str = "bench-mail-secret-for-a-loopback-server";
+
+/// The log of the server that delivers and ingests (the report counts its problems when
+/// only the mail rows run).
+pub const LOG_NAME: &str = "server-mail.log";
 
 /// What the mail rows measure.
 #[derive(Debug, Clone, Copy)]
@@ -120,6 +126,7 @@ fn mail_env(sink: &Sink, jobs: bool) -> Vec<(String, String)> {
         ("MAIL_MESSAGE_ID_DOMAIN", DOMAIN.to_owned()),
         ("MAIL_REPLY_ADDRESS", format!("support+{{token}}@{DOMAIN}")),
         ("MAIL_INGEST_TOKEN", INGEST_TOKEN.to_owned()),
+        ("MAIL_SECRET", MAIL_SECRET.to_owned()),
         ("MAIL_ACKS_PER_HOUR", "100000".to_owned()),
         ("MAIL_NEW_TICKETS_PER_HOUR", "100000".to_owned()),
         ("BACKGROUND_JOBS", jobs.to_string()),
@@ -201,7 +208,7 @@ pub async fn scenarios(
     eprintln!("mail: delivering {} acknowledgements…", opened.len());
     let mut busy = config.clone();
     busy.extra_env = mail_env(&sink, true);
-    busy.log_name = "server-mail.log".to_owned();
+    busy.log_name = LOG_NAME.to_owned();
     let before = sink.received.load(Ordering::Relaxed);
     let started = Instant::now();
     let server = busy.serve(http).await?;
@@ -294,14 +301,14 @@ pub async fn scenarios(
 /// A customer's plain-text reply to ticket `id`'s acknowledgement.
 fn reply(id: &str, from: &str, i: usize) -> anyhow::Result<Vec<u8>> {
     let uuid: uuid::Uuid = id.parse()?;
+    let root = server::services::mail::Signer::new(MAIL_SECRET)?.root_message_id(DOMAIN, uuid);
     Ok(format!(
         "From: {from}\r\nTo: support@{DOMAIN}\r\nSubject: Re: Mail bench {i}\r\n\
-         Message-ID: <bench-reply-{i}-{}@client.example>\r\nIn-Reply-To: <ticket.{}@{DOMAIN}>\r\n\
+         Message-ID: <bench-reply-{i}-{}@client.example>\r\nIn-Reply-To: {root}\r\n\
          Date: Thu, 3 Dec 2026 12:00:00 +0000\r\nMIME-Version: 1.0\r\n\
          Content-Type: text/plain; charset=utf-8\r\n\r\n\
          Still broken, see below.\r\n\r\nOn Thu, 3 Dec 2026, Helpdesk wrote:\r\n> ##- reply above this line -##\r\n",
         uuid::Uuid::new_v4().simple(),
-        uuid.simple()
     )
     .into_bytes())
 }

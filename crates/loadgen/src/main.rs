@@ -102,6 +102,10 @@ struct Args {
     /// `--mail-notifications`, whose tickets they answer; 0: skip).
     #[arg(long, default_value_t = 1_000)]
     mail_inbound: usize,
+    /// Run only the mail rows (outbound and inbound), none of the HTTP and WebSocket
+    /// scenarios. The seed still runs: pair it with a small `--tickets`.
+    #[arg(long)]
+    mail_only: bool,
 
     /// The release server binary (default: `helpdesk` next to this program).
     #[arg(long)]
@@ -223,12 +227,16 @@ async fn run(args: Args) -> anyhow::Result<()> {
         .pool_idle_timeout(Duration::from_secs(2))
         .pool_max_idle_per_host(256)
         .build()?;
-    eprintln!("starting {} serve…", config.binary.display());
-    let server = config.serve(&http).await?;
-    let log_path = server.log_path.clone();
-    let rows = scenarios_on(&server, &http, &args, &seeded).await;
-    server.stop().await?;
-    let mut rows = rows?;
+    let (mut rows, log_path) = if args.mail_only {
+        (Vec::new(), config.work_dir.join(mail::LOG_NAME))
+    } else {
+        eprintln!("starting {} serve…", config.binary.display());
+        let server = config.serve(&http).await?;
+        let log_path = server.log_path.clone();
+        let rows = scenarios_on(&server, &http, &args, &seeded).await;
+        server.stop().await?;
+        (rows?, log_path)
+    };
     if args.mail_notifications > 0 || args.mail_inbound > 0 {
         rows.extend(
             mail::scenarios(

@@ -1,23 +1,28 @@
-//! Delivery: the transport (a pooled SMTP connection, or `.eml` files for demos) and one run
-//! of the worker, which claims due mail, sends it and records each outcome.
+//! Delivery: the transport (SMTP, or `.eml` files for demos) and one run of the worker, which
+//! claims due mail a batch at a time, sends it over one reused SMTP connection
+//! ([`super::smtp`]) and records the outcomes of a batch in one transaction.
 //!
 //! Outcomes: a 2xx marks the row `sent` (only if this worker still holds its lease); a
 //! permanent 5xx marks it `failed` with the SMTP reply; a 4xx, an I/O error or a timeout
 //! schedules another attempt with exponential backoff and jitter, until `MAIL_MAX_ATTEMPTS`.
+//!
+//! Outcomes are recorded at the end of each batch and at least every [`FLUSH_EVERY`], so a
+//! worker that dies mid-batch leaves at most that much sent-but-unrecorded mail, which is
+//! sent again after its lease (with the same Message-ID, so clients can tell). A mail is
+//! only sent while its lease has at least two SMTP timeouts left, so its outcome is always
+//! recorded before another worker may claim it.
 
 use std::time::Duration as StdDuration;
 
 use chrono::{DateTime, Duration, Utc};
-use lettre::{
-    AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Tokio1Executor, message::Mailbox,
-};
+use lettre::{AsyncFileTransport, AsyncTransport, Tokio1Executor, message::Mailbox};
 use sea_orm::DatabaseConnection;
 use uuid::Uuid;
 
 use crate::{
     config::{MailSettings, MailTransportKind},
     error::ApiError,
-    services::mail::{message, outbox},
+    services::mail::{message, outbox, smtp},
 };
 
 /// Longest an SMTP command may take.
@@ -28,7 +33,7 @@ const LEASE_STD: StdDuration = StdDuration::from_secs(outbox::LEASE.num_seconds(
 /// Where mail goes.
 #[derive(Clone)]
 pub enum Transport {
-    Smtp(AsyncSmtpTransport<Tokio1Executor>),
+    Smtp(smtp::Target),
     File(AsyncFileTransport<Tokio1Executor>),
 }
 
@@ -50,10 +55,8 @@ impl Transport {
     pub fn from_settings(settings: &MailSettings) -> anyhow::Result<Self> {
         Ok(match settings.transport {
             MailTransportKind::Smtp => Transport::Smtp(
-                AsyncSmtpTransport::<Tokio1Executor>::from_url(&settings.smtp_url)
-                    .map_err(|e| anyhow::anyhow!("SMTP_URL: {e}"))?
-                    .timeout(Some(SMTP_TIMEOUT))
-                    .build(),
+                smtp::Target::parse(&settings.smtp_url, SMTP_TIMEOUT)
+                    .map_err(|e| anyhow::anyhow!("SMTP_URL: {e}"))?,
             ),
             MailTransportKind::File => {
                 std::fs::create_dir_all(&settings.file_dir).map_err(|e| {
@@ -66,15 +69,30 @@ impl Transport {
             }
         })
     }
+}
 
-    async fn send(&self, msg: lettre::Message) -> Outcome {
+/// A run's connection: the SMTP session, or the file transport.
+enum Link<'a> {
+    Smtp(Box<smtp::Session>),
+    File(&'a AsyncFileTransport<Tokio1Executor>),
+}
+
+impl Link<'_> {
+    fn open(transport: &Transport) -> Link<'_> {
+        match transport {
+            Transport::Smtp(target) => Link::Smtp(Box::new(smtp::Session::new(target.clone()))),
+            Transport::File(file) => Link::File(file),
+        }
+    }
+
+    async fn send(&mut self, msg: lettre::Message) -> Outcome {
         match self {
-            Transport::Smtp(smtp) => match smtp.send(msg).await {
+            Link::Smtp(session) => match session.send(msg.envelope(), &msg.formatted()).await {
                 Ok(response) => {
                     let text: Vec<&str> = response.message().collect();
                     Outcome::Sent(format!("{} {}", response.code(), text.join(" ")))
                 }
-                Err(e) => {
+                Err(smtp::SendError::Smtp(e)) => {
                     let reply = e.status().map(|code| format!("{code} {e}"));
                     if e.is_permanent() {
                         Outcome::Permanent {
@@ -88,14 +106,24 @@ impl Transport {
                         }
                     }
                 }
+                Err(e @ smtp::SendError::Connection(_)) => Outcome::Temporary {
+                    error: e.to_string(),
+                    reply: None,
+                },
             },
-            Transport::File(file) => match file.send(msg).await {
+            Link::File(file) => match file.send(msg).await {
                 Ok(id) => Outcome::Sent(format!("written as {id}.eml")),
                 Err(e) => Outcome::Temporary {
                     error: e.to_string(),
                     reply: None,
                 },
             },
+        }
+    }
+
+    async fn close(self) {
+        if let Link::Smtp(mut session) = self {
+            session.close().await;
         }
     }
 }
@@ -162,11 +190,26 @@ pub fn backoff(attempts: i32) -> Duration {
     Duration::seconds(base + jitter)
 }
 
-/// Sends every due mail, batch after batch, until none is left.
+/// Longest a sent mail waits for its outcome to be recorded.
+pub const FLUSH_EVERY: StdDuration = StdDuration::from_secs(1);
+
+/// Sends every due mail, batch after batch, until none is left, over one connection.
 pub async fn run(
     db: &DatabaseConnection,
     worker: &Worker,
     now: DateTime<Utc>,
+) -> Result<Report, ApiError> {
+    let mut link = Link::open(&worker.transport);
+    let result = batches(db, worker, now, &mut link).await;
+    link.close().await;
+    result
+}
+
+async fn batches(
+    db: &DatabaseConnection,
+    worker: &Worker,
+    now: DateTime<Utc>,
+    link: &mut Link<'_>,
 ) -> Result<Report, ApiError> {
     let mut report = Report::default();
     loop {
@@ -175,6 +218,8 @@ pub async fn run(
         if batch.is_empty() {
             return Ok(report);
         }
+        let mut pending: Vec<outbox::Attempt> = Vec::with_capacity(batch.len());
+        let mut oldest = std::time::Instant::now();
         for row in batch {
             // A slow server can eat the lease. A row whose lease could run out during its
             // send is left alone: after the lease it is claimed again (by any worker), and
@@ -184,21 +229,24 @@ pub async fn run(
                 continue;
             }
             let outcome = match message::build(&row, &worker.from) {
-                Ok(msg) => worker.transport.send(msg).await,
+                Ok(msg) => link.send(msg).await,
                 Err(e) => Outcome::Permanent {
                     error: e.to_string(),
                     reply: None,
                 },
             };
-            let recorded = match outcome {
+            let end = match outcome {
                 Outcome::Sent(reply) => {
                     report.sent += 1;
-                    outbox::mark_sent(db, row.id, &worker.id, reply, Utc::now()).await?
+                    outbox::End::Sent {
+                        reply,
+                        at: Utc::now(),
+                    }
                 }
                 Outcome::Permanent { error, reply } => {
                     log::warn!("mail {} to {} refused: {error}", row.id, row.recipient);
                     report.failed += 1;
-                    outbox::mark_failed(db, row.id, &worker.id, error, reply).await?
+                    outbox::End::Failed { error, reply }
                 }
                 Outcome::Temporary { error, reply } => {
                     if row.attempts >= worker.max_attempts as i32 {
@@ -209,23 +257,47 @@ pub async fn run(
                             row.attempts
                         );
                         report.failed += 1;
-                        outbox::mark_failed(db, row.id, &worker.id, error, reply).await?
+                        outbox::End::Failed { error, reply }
                     } else {
                         report.retried += 1;
-                        let at = now + backoff(row.attempts);
-                        outbox::mark_retry(db, row.id, &worker.id, error, reply, at).await?
+                        outbox::End::Retry {
+                            error,
+                            reply,
+                            at: now + backoff(row.attempts),
+                        }
                     }
                 }
             };
-            if !recorded {
-                report.lost += 1;
-                log::warn!(
-                    "mail {}: lease lost before its outcome was recorded",
-                    row.id
-                );
+            if pending.is_empty() {
+                oldest = std::time::Instant::now();
+            }
+            pending.push(outbox::Attempt { id: row.id, end });
+            if oldest.elapsed() >= FLUSH_EVERY {
+                flush(db, worker, &mut pending, &mut report).await?;
             }
         }
+        flush(db, worker, &mut pending, &mut report).await?;
     }
+}
+
+/// Records `pending` and counts the rows whose lease was lost meanwhile.
+async fn flush(
+    db: &DatabaseConnection,
+    worker: &Worker,
+    pending: &mut Vec<outbox::Attempt>,
+    report: &mut Report,
+) -> Result<(), ApiError> {
+    if pending.is_empty() {
+        return Ok(());
+    }
+    let recorded = outbox::record(db, &worker.id, pending).await?;
+    let lost = pending.len().saturating_sub(recorded);
+    if lost > 0 {
+        report.lost += lost;
+        log::warn!("{lost} mails: lease lost before their outcome was recorded");
+    }
+    pending.clear();
+    Ok(())
 }
 
 #[cfg(test)]
@@ -249,13 +321,14 @@ mod tests {
             inbound: Default::default(),
         };
         let transport = Transport::from_settings(&settings).unwrap();
+        let mut link = Link::open(&transport);
         let msg = lettre::Message::builder()
             .from(settings.from.parse().unwrap())
             .to("eve@example.com".parse().unwrap())
             .subject("[#1] hi")
             .body("hello".to_owned())
             .unwrap();
-        let Outcome::Sent(reply) = transport.send(msg).await else {
+        let Outcome::Sent(reply) = link.send(msg).await else {
             panic!("the file transport failed");
         };
         assert!(reply.ends_with(".eml"), "{reply}");

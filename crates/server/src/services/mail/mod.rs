@@ -5,7 +5,8 @@
 //!   caller's transaction (recipients, preferences, the actor rule).
 //! - [`compose`]: the words; [`message`]: the MIME message; [`sign`]: signed tokens.
 //! - [`outbox`]: the `mail_outbox` table (enqueue, claim with a lease, mark, list, resend).
-//! - [`deliver`]: the transport and one delivery run of the worker.
+//! - [`deliver`]: the transport and one delivery run of the worker; [`smtp`]: its SMTP
+//!   connection.
 //! - [`prefs`]: per-user switches and one-click unsubscribe.
 //! - [`inbound`]: the ingest of received mail (classify, thread, strip quotes, store) and
 //!   the IMAP poller.
@@ -20,6 +21,7 @@ pub mod notify;
 pub mod outbox;
 pub mod prefs;
 pub mod sign;
+pub mod smtp;
 
 use std::sync::Arc;
 

@@ -11,9 +11,10 @@
 //!   recorded as `suppressed`, never sent;
 //! - acknowledgements to one address are capped per hour (`MAIL_ACKS_PER_HOUR`), so a robot
 //!   that opens tickets cannot make us mail a stranger without end;
-//! - every queued mail's Message-ID is recorded with its ticket and audience
-//!   (`mail_message_ids`), so a reply to it threads, and a reply by staff to a staff-only
-//!   notification becomes an internal note.
+//! - every queued mail's Message-ID is signed and names its ticket and audience
+//!   ([`super::Signer::message_id`]), so a reply to it threads even without a stored row, and
+//!   a reply by staff to a staff-only notification becomes an internal note. The id is also
+//!   recorded in `mail_message_ids`.
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
@@ -36,6 +37,7 @@ use crate::{
         compose::{self, Content, TicketInfo},
         outbox::{self, NewMail},
         prefs,
+        sign::Audience,
     },
 };
 
@@ -327,11 +329,8 @@ async fn sla_people<C: ConnectionTrait>(
 
 /// The ticket's root Message-ID, which every mail about it references.
 pub fn root_message_id(ctx: &MailContext, ticket_id: Uuid) -> String {
-    format!(
-        "<ticket.{}@{}>",
-        ticket_id.simple(),
-        ctx.settings.message_id_domain
-    )
+    ctx.signer
+        .root_message_id(&ctx.settings.message_id_domain, ticket_id)
 }
 
 fn ticket_link(ctx: &MailContext, role: Role, ticket_id: Uuid) -> String {
@@ -375,11 +374,17 @@ fn render(
     let (message_id, in_reply_to, references) = if kind == MailKind::TicketOpened {
         (root, None, None)
     } else {
-        let id = format!(
-            "<{}.{}@{}>",
-            kind.as_str().replace('_', "-"),
-            Uuid::new_v4().simple(),
-            ctx.settings.message_id_domain
+        let audience = if recipient.role == user::UserRole::Customer {
+            Audience::Customer
+        } else {
+            Audience::Staff
+        };
+        let id = ctx.signer.message_id(
+            &ctx.settings.message_id_domain,
+            &kind.as_str().replace('_', "-"),
+            t.id,
+            Some(audience),
+            &Uuid::new_v4().simple().to_string(),
         );
         (id, Some(root.clone()), Some(root))
     };

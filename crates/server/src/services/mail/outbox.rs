@@ -28,8 +28,8 @@ use crate::{
 
 /// How long a claim holds a row. Longer than any SMTP conversation (lettre's timeout is 60 s).
 pub const LEASE: Duration = Duration::minutes(5);
-/// Rows claimed at once.
-pub const BATCH: u64 = 20;
+/// Rows claimed at once (and at most recorded at once).
+pub const BATCH: u64 = 100;
 
 /// A mail to queue.
 #[derive(Debug, Clone)]
@@ -142,100 +142,131 @@ pub async fn claim(
     Ok(claimed)
 }
 
-/// An update of a row `worker` still holds; false if the lease was lost meanwhile.
-async fn finish(
-    db: &DatabaseConnection,
-    id: Uuid,
-    worker: &str,
-    set: Vec<(mail_outbox::Column, sea_orm::Value)>,
-) -> Result<bool, ApiError> {
-    let mut update = MailOutbox::update_many()
-        .col_expr(
-            mail_outbox::Column::LockedBy,
-            Expr::value(Option::<String>::None),
-        )
-        .col_expr(
-            mail_outbox::Column::LockedUntil,
-            Expr::value(Option::<DateTime<Utc>>::None),
+/// What became of one claimed row.
+#[derive(Debug, Clone)]
+pub enum End {
+    /// The SMTP server accepted the mail.
+    Sent { reply: String, at: DateTime<Utc> },
+    /// The mail will never go out: a permanent refusal, an unbuildable message, or out of
+    /// tries.
+    Failed {
+        error: String,
+        reply: Option<String>,
+    },
+    /// A temporary failure: try again at `at`.
+    Retry {
+        error: String,
+        reply: Option<String>,
+        at: DateTime<Utc>,
+    },
+}
+
+/// One row's outcome, to record.
+#[derive(Debug, Clone)]
+pub struct Attempt {
+    pub id: Uuid,
+    pub end: End,
+}
+
+/// `CASE WHEN id = … THEN … ELSE col END` over `rows`: one value per row in one statement.
+fn per_row(
+    rows: &[(Uuid, sea_orm::Value)],
+    col: mail_outbox::Column,
+) -> sea_orm::sea_query::SimpleExpr {
+    let mut case = sea_orm::sea_query::CaseStatement::new();
+    for (id, value) in rows {
+        case = case.case(
+            Expr::col(mail_outbox::Column::Id).eq(*id),
+            Expr::value(value.clone()),
         );
-    for (col, value) in set {
-        update = update.col_expr(col, Expr::value(value));
     }
-    let done = update
-        .filter(mail_outbox::Column::Id.eq(id))
-        .filter(mail_outbox::Column::LockedBy.eq(worker))
-        .filter(mail_outbox::Column::Status.eq(OutboxStatus::Sending.as_str()))
-        .exec(db)
-        .await?;
-    Ok(done.rows_affected == 1)
+    case.finally(Expr::col(col)).into()
 }
 
-/// The SMTP server accepted the mail.
-pub async fn mark_sent(
+/// Records the outcomes of a worker's attempts in one transaction, one statement per kind of
+/// outcome. Only rows `worker` still holds are changed (the others passed to another worker
+/// when their lease ran out); returns how many were.
+pub async fn record(
     db: &DatabaseConnection,
-    id: Uuid,
     worker: &str,
-    reply: String,
-    now: DateTime<Utc>,
-) -> Result<bool, ApiError> {
+    attempts: &[Attempt],
+) -> Result<usize, ApiError> {
     use mail_outbox::Column as C;
-    finish(
-        db,
-        id,
-        worker,
-        vec![
-            (C::Status, OutboxStatus::Sent.as_str().into()),
-            (C::SmtpReply, Some(reply).into()),
-            (C::SentAt, Some(now).into()),
-        ],
-    )
-    .await
-}
-
-/// The mail will never go out: a permanent refusal, an unbuildable message, or out of tries.
-pub async fn mark_failed(
-    db: &DatabaseConnection,
-    id: Uuid,
-    worker: &str,
-    error: String,
-    smtp_reply: Option<String>,
-) -> Result<bool, ApiError> {
-    use mail_outbox::Column as C;
-    finish(
-        db,
-        id,
-        worker,
-        vec![
-            (C::Status, OutboxStatus::Failed.as_str().into()),
-            (C::LastError, Some(error).into()),
-            (C::SmtpReply, smtp_reply.into()),
-        ],
-    )
-    .await
-}
-
-/// A temporary failure: try again at `at`.
-pub async fn mark_retry(
-    db: &DatabaseConnection,
-    id: Uuid,
-    worker: &str,
-    error: String,
-    smtp_reply: Option<String>,
-    at: DateTime<Utc>,
-) -> Result<bool, ApiError> {
-    use mail_outbox::Column as C;
-    finish(
-        db,
-        id,
-        worker,
-        vec![
-            (C::Status, OutboxStatus::Pending.as_str().into()),
-            (C::LastError, Some(error).into()),
-            (C::SmtpReply, smtp_reply.into()),
-            (C::NextAttemptAt, at.into()),
-        ],
-    )
-    .await
+    if attempts.is_empty() {
+        return Ok(0);
+    }
+    let (mut sent, mut failed, mut retry) = (Vec::new(), Vec::new(), Vec::new());
+    for a in attempts {
+        match &a.end {
+            End::Sent { .. } => sent.push(a),
+            End::Failed { .. } => failed.push(a),
+            End::Retry { .. } => retry.push(a),
+        }
+    }
+    let txn = begin_write(db).await?;
+    let backend = txn.get_database_backend();
+    let mut recorded = 0;
+    for (status, group) in [
+        (OutboxStatus::Sent, sent),
+        (OutboxStatus::Failed, failed),
+        (OutboxStatus::Pending, retry),
+    ] {
+        if group.is_empty() {
+            continue;
+        }
+        let mut reply = Vec::new();
+        let mut error = Vec::new();
+        let mut time = Vec::new();
+        for a in &group {
+            match &a.end {
+                End::Sent { reply: r, at } => {
+                    reply.push((a.id, Some(r.clone()).into()));
+                    time.push((a.id, Some(*at).into()));
+                }
+                End::Failed { error: e, reply: r } => {
+                    reply.push((a.id, r.clone().into()));
+                    error.push((a.id, Some(e.clone()).into()));
+                }
+                End::Retry {
+                    error: e,
+                    reply: r,
+                    at,
+                } => {
+                    reply.push((a.id, r.clone().into()));
+                    error.push((a.id, Some(e.clone()).into()));
+                    time.push((a.id, (*at).into()));
+                }
+            }
+        }
+        let mut update = Query::update();
+        update
+            .table(MailOutbox)
+            .value(C::Status, status.as_str())
+            .value(C::LockedBy, Option::<String>::None)
+            .value(C::LockedUntil, Option::<DateTime<Utc>>::None)
+            .value(C::SmtpReply, per_row(&reply, C::SmtpReply));
+        match status {
+            OutboxStatus::Sent => {
+                update.value(C::SentAt, per_row(&time, C::SentAt));
+            }
+            OutboxStatus::Failed => {
+                update.value(C::LastError, per_row(&error, C::LastError));
+            }
+            _ => {
+                update
+                    .value(C::LastError, per_row(&error, C::LastError))
+                    .value(C::NextAttemptAt, per_row(&time, C::NextAttemptAt));
+            }
+        }
+        update
+            .and_where(Expr::col(C::Id).is_in(group.iter().map(|a| a.id)))
+            .and_where(Expr::col(C::LockedBy).eq(worker))
+            .and_where(Expr::col(C::Status).eq(OutboxStatus::Sending.as_str()));
+        let done = txn.execute_raw(backend.build(&update)).await?;
+        recorded += done.rows_affected() as usize;
+    }
+    txn.commit().await?;
+    Ok(recorded)
 }
 
 /// Newest first, optionally of one status.

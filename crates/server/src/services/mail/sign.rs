@@ -1,6 +1,7 @@
 //! Signed tokens of the email channel, all HMAC-SHA256 under `MAIL_SECRET`: the one-click
-//! unsubscribe token (a user and a kind of mail), the reply address token (a ticket) and the
-//! satisfaction survey token (a ticket and one of its resolutions).
+//! unsubscribe token (a user and a kind of mail), the reply address token (a ticket), our own
+//! Message-IDs (a ticket and who the mail went to) and the satisfaction survey token (a ticket
+//! and one of its resolutions).
 //!
 //! Each token is checked without a database lookup; a forged or altered one never verifies.
 //! Every MAC is domain-separated by a purpose prefix, so one kind of token is never valid as
@@ -17,6 +18,35 @@ type HmacSha256 = Hmac<Sha256>;
 
 /// Hex digits of the reply token's MAC: 48 bits, short enough for an address's local part.
 const REPLY_MAC_HEX: usize = 12;
+/// Hex digits of a Message-ID's MAC: 80 bits.
+const MESSAGE_ID_MAC_HEX: usize = 20;
+/// The `unique` part of a ticket's root Message-ID.
+const ROOT_UNIQUE: &str = "root";
+
+/// Who received a mail of ours, as its Message-ID records it: a reply by staff to a mail
+/// only staff saw becomes an internal note.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Audience {
+    Customer,
+    Staff,
+}
+
+/// What one of our signed Message-IDs says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OwnMessageId {
+    pub ticket_id: Uuid,
+    /// `None` for the ticket's root id, which every mail about the ticket references.
+    pub audience: Option<Audience>,
+}
+
+/// Whether `id` (`<local@host>`) is in `domain`, signed or not.
+pub fn in_domain(id: &str, domain: &str) -> bool {
+    id.trim()
+        .strip_prefix('<')
+        .and_then(|i| i.strip_suffix('>'))
+        .and_then(|i| i.rsplit_once('@'))
+        .is_some_and(|(_, host)| host.eq_ignore_ascii_case(domain))
+}
 
 /// The signing key, as an HMAC keyed once and cloned for every token.
 #[derive(Clone)]
@@ -132,6 +162,90 @@ impl Signer {
     }
 }
 
+impl Signer {
+    /// `<{label}.{ticket}.{audience}.{unique}.{mac}@{domain}>`: a Message-ID of ours that
+    /// names its ticket and audience and proves it, so a reply to it threads without any
+    /// stored row. `label` (a kind of mail) and `unique` must be lower-case letters, digits
+    /// and `-`; the caller makes `unique` unique (a fresh UUID), and the id is stored with the
+    /// queued mail, so every retry sends the same one.
+    pub fn message_id(
+        &self,
+        domain: &str,
+        label: &str,
+        ticket_id: Uuid,
+        audience: Option<Audience>,
+        unique: &str,
+    ) -> String {
+        let data = format!(
+            "{label}.{}.{}.{unique}",
+            ticket_id.simple(),
+            audience_code(audience)
+        );
+        format!("<{data}.{}@{domain}>", self.message_id_mac(&data))
+    }
+
+    /// The root Message-ID of ticket `ticket_id`: the acknowledgement's, and referenced by
+    /// every other mail about the ticket.
+    pub fn root_message_id(&self, domain: &str, ticket_id: Uuid) -> String {
+        self.message_id(domain, "ticket", ticket_id, None, ROOT_UNIQUE)
+    }
+
+    fn message_id_mac(&self, data: &str) -> String {
+        let tag = self.mac("message-id", data).finalize().into_bytes();
+        let hex: String = tag.iter().map(|b| format!("{b:02x}")).collect();
+        hex[..MESSAGE_ID_MAC_HEX].to_owned()
+    }
+
+    /// What `id` says, if it is one of ours in `domain` with a valid signature. Letter case
+    /// is ignored (every part we issue is lower-case).
+    pub fn verify_message_id(&self, domain: &str, id: &str) -> Option<OwnMessageId> {
+        let inner = id.trim().strip_prefix('<')?.strip_suffix('>')?;
+        let (local, host) = inner.rsplit_once('@')?;
+        if !host.eq_ignore_ascii_case(domain) {
+            return None;
+        }
+        let local = local.to_ascii_lowercase();
+        let (data, hex) = local.rsplit_once('.')?;
+        let mut parts = data.split('.');
+        let (label, ticket, audience, unique) =
+            (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
+        let plain = |s: &str| {
+            !s.is_empty()
+                && s.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        };
+        if parts.next().is_some() || !plain(label) || !plain(unique) {
+            return None;
+        }
+        let ticket_id = Uuid::try_parse(ticket).ok()?;
+        if ticket != ticket_id.simple().to_string() || hex.len() != MESSAGE_ID_MAC_HEX {
+            return None;
+        }
+        let audience = match audience {
+            "c" => Some(Audience::Customer),
+            "s" => Some(Audience::Staff),
+            "a" => None,
+            _ => return None,
+        };
+        let tag = decode_hex(hex)?;
+        self.mac("message-id", data)
+            .verify_truncated_left(&tag)
+            .ok()?;
+        Some(OwnMessageId {
+            ticket_id,
+            audience,
+        })
+    }
+}
+
+fn audience_code(audience: Option<Audience>) -> &'static str {
+    match audience {
+        Some(Audience::Customer) => "c",
+        Some(Audience::Staff) => "s",
+        None => "a",
+    }
+}
+
 fn decode_hex(hex: &str) -> Option<Vec<u8>> {
     if !hex.len().is_multiple_of(2) {
         return None;
@@ -225,6 +339,75 @@ mod tests {
             signer.verify_reply_address(PATTERN, &address.to_ascii_uppercase()),
             Some(1042)
         );
+    }
+
+    #[test]
+    fn own_message_ids_name_ticket_and_audience() {
+        let signer = keyed("secret");
+        let ticket = Uuid::new_v4();
+        let unique = Uuid::new_v4().simple().to_string();
+        let id = signer.message_id(
+            "help.test",
+            "agent-reply",
+            ticket,
+            Some(Audience::Customer),
+            &unique,
+        );
+        assert!(id.starts_with("<agent-reply."), "{id}");
+        assert!(id.ends_with("@help.test>"), "{id}");
+        let own = OwnMessageId {
+            ticket_id: ticket,
+            audience: Some(Audience::Customer),
+        };
+        assert_eq!(signer.verify_message_id("help.test", &id), Some(own));
+        assert_eq!(
+            signer.verify_message_id("HELP.test", &id.to_ascii_uppercase()),
+            Some(own)
+        );
+        let root = signer.root_message_id("help.test", ticket);
+        assert_eq!(root, signer.root_message_id("help.test", ticket));
+        assert_eq!(
+            signer.verify_message_id("help.test", &root),
+            Some(OwnMessageId {
+                ticket_id: ticket,
+                audience: None
+            })
+        );
+        assert!(in_domain(&root, "help.test"));
+        assert!(!in_domain(&root, "other.test"));
+    }
+
+    #[test]
+    fn forged_message_ids_are_refused() {
+        let signer = keyed("secret");
+        let ticket = Uuid::new_v4();
+        let id = signer.message_id("help.test", "note", ticket, Some(Audience::Staff), "u1");
+        let other = Uuid::new_v4().simple().to_string();
+        for forged in [
+            // Another ticket, another audience, another label, another domain, another key.
+            id.replace(&ticket.simple().to_string(), &other),
+            id.replace(".s.", ".c."),
+            id.replace("<note.", "<agent-reply."),
+            id.replace("@help.test", "@evil.test"),
+            keyed("other").message_id("help.test", "note", ticket, Some(Audience::Staff), "u1"),
+            // The unsigned form and malformed ones.
+            format!("<ticket.{}@help.test>", ticket.simple()),
+            format!("<ticket.{}.a.root@help.test>", ticket.simple()),
+            format!(
+                "<ticket.{}.a.root.0123456789abcdef0123@help.test>",
+                ticket.simple()
+            ),
+            id.replace(">", "x>"),
+            "<@help.test>".to_owned(),
+            "<..a...@help.test>".to_owned(),
+            "help.test".to_owned(),
+        ] {
+            assert_eq!(
+                signer.verify_message_id("help.test", &forged),
+                None,
+                "{forged}"
+            );
+        }
     }
 
     #[test]

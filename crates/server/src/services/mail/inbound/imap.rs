@@ -14,6 +14,12 @@
 //!   `MAIL_IMAP_POLL_SECS` as its timeout; otherwise a plain poll every `MAIL_IMAP_POLL_SECS`.
 //! - One poller per mailbox across instances: a lease row (`locked_by`, `locked_until`),
 //!   renewed every round; another instance takes over only after it lapses.
+//!
+//! Test hook (debug builds only, compiled out of release builds): with
+//! `HELPDESK_TEST_ABORT_AFTER_INGEST=N` in the environment the process aborts right after
+//! the N-th ingest commit of the poller, before that mail is flagged or moved and before the
+//! position is saved: a real crash at the worst moment, for the black-box test that
+//! restarts the binary and checks nothing is imported twice (tests/api/imap.rs).
 
 use std::{sync::Arc, time::Duration as StdDuration};
 
@@ -360,6 +366,8 @@ where
         } else {
             let raw = fetch_one(session, uid, "BODY.PEEK[]").await?;
             let outcome = super::ingest(inbox, &raw, Source::Imap).await?;
+            #[cfg(debug_assertions)]
+            crash_hook::after_ingest_commit();
             log::info!(
                 "IMAP {} uid {uid}: {}{}",
                 imap.key(),
@@ -395,6 +403,25 @@ where
         .and_then(|f| f.body())
         .map(<[u8]>::to_vec)
         .unwrap_or_default())
+}
+
+/// The debug-only crash point described in the module doc.
+#[cfg(debug_assertions)]
+mod crash_hook {
+    use std::sync::atomic::{AtomicU64, Ordering};
+
+    static COMMITS: AtomicU64 = AtomicU64::new(0);
+
+    pub fn after_ingest_commit() {
+        let n = COMMITS.fetch_add(1, Ordering::SeqCst) + 1;
+        let abort_at = std::env::var("HELPDESK_TEST_ABORT_AFTER_INGEST")
+            .ok()
+            .and_then(|v| v.trim().parse::<u64>().ok());
+        if abort_at == Some(n) {
+            log::error!("HELPDESK_TEST_ABORT_AFTER_INGEST={n}: aborting after the ingest commit");
+            std::process::abort();
+        }
+    }
 }
 
 /// `MAIL_IMAP_AFTER` for one imported mail.

@@ -1107,10 +1107,14 @@ mod fixture_tests {
         assert_eq!(
             candidates(&mail, &keys(&s)),
             vec![
-                Candidate::Reference(
-                    "<agent-reply.22222222222222222222222222222222@help.test>".into()
-                ),
-                Candidate::RootId(Uuid::try_parse(ROOT).unwrap()),
+                Candidate::Own {
+                    ticket_id: Uuid::try_parse(ROOT).unwrap(),
+                    audience: Some(Audience::Customer),
+                },
+                Candidate::Own {
+                    ticket_id: Uuid::try_parse(ROOT).unwrap(),
+                    audience: None,
+                },
                 Candidate::SubjectTag(1042),
             ]
         );
@@ -1157,7 +1161,10 @@ mod fixture_tests {
         assert_eq!(classify(&mail, &OURS), Class::Person);
         assert_eq!(
             candidates(&mail, &keys(&signer())).first(),
-            Some(&Candidate::RootId(Uuid::try_parse(ROOT).unwrap()))
+            Some(&Candidate::Own {
+                ticket_id: Uuid::try_parse(ROOT).unwrap(),
+                audience: None,
+            })
         );
         let b = bodies(&mail, &HashMap::new());
         assert_eq!(b.new_text, "It is smoking again.");

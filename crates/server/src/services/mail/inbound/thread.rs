@@ -1,9 +1,12 @@
 //! Which ticket a received mail belongs to. First match wins:
 //! 1. our signed reply address (`MAIL_REPLY_ADDRESS`) among the recipients, HMAC checked;
-//! 2. In-Reply-To, then References right to left: our own Message-IDs (the ticket's root id
-//!    names the ticket; every other id we sent or received is in `mail_message_ids`). A match
-//!    through a mail we *received* counts only when the sender takes part in that ticket, so
-//!    a stranger replying to someone else's thread cannot join it;
+//! 2. In-Reply-To, then References right to left: our own Message-IDs carry an HMAC naming
+//!    their ticket and audience ([`Signer::message_id`]) and thread with no stored row; an id
+//!    in our domain whose signature does not verify is forged and ignored. Every other id is
+//!    looked up in `mail_message_ids` (the ids we received, and the ids we sent, in case a
+//!    relay rewrote one). A match through a mail we *received* counts only when the sender
+//!    takes part in that ticket, so a stranger replying to someone else's thread cannot join
+//!    it;
 //! 3. the `[#1042]` subject tag, only when the sender takes part in that ticket (it is easy
 //!    to guess);
 //! 4. otherwise: no thread, which makes a new ticket.
@@ -20,27 +23,28 @@ use super::parse::Parsed;
 use crate::{
     entity::{MailMessageId, Ticket, ticket, user},
     error::ApiError,
-    services::{mail::Signer, merge},
+    services::{
+        mail::{Signer, sign},
+        merge,
+    },
 };
+
+pub use sign::Audience;
 
 /// A hint in the mail at the ticket it belongs to, in the order they are tried.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Candidate {
     /// A recipient is our reply address for this ticket number (signature checked).
     ReplyAddress(i64),
-    /// A referenced id is our root Message-ID of this ticket.
-    RootId(Uuid),
+    /// A referenced id is one of our signed Message-IDs (signature checked).
+    Own {
+        ticket_id: Uuid,
+        audience: Option<Audience>,
+    },
     /// A referenced id, to look up in `mail_message_ids`.
     Reference(String),
     /// `[#N]` in the subject.
     SubjectTag(i64),
-}
-
-/// Who received the mail a reply refers to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Audience {
-    Customer,
-    Staff,
 }
 
 /// How a mail was threaded.
@@ -79,16 +83,6 @@ pub fn subject_tag(subject: &str) -> Option<i64> {
     None
 }
 
-/// `<ticket.{uuid}@{domain}>` → the ticket id.
-fn root_ticket(id: &str, domain: &str) -> Option<Uuid> {
-    let inner = id.strip_prefix('<')?.strip_suffix('>')?;
-    let (local, host) = inner.rsplit_once('@')?;
-    if !host.eq_ignore_ascii_case(domain) {
-        return None;
-    }
-    Uuid::try_parse(local.strip_prefix("ticket.")?).ok()
-}
-
 /// The hints in `mail`, most specific first.
 pub fn candidates(mail: &Parsed, keys: &Keys<'_>) -> Vec<Candidate> {
     let mut out = Vec::new();
@@ -100,9 +94,13 @@ pub fn candidates(mail: &Parsed, keys: &Keys<'_>) -> Vec<Candidate> {
         }
     }
     for id in &mail.references {
-        match root_ticket(id, keys.message_id_domain) {
-            Some(t) => out.push(Candidate::RootId(t)),
-            None => out.push(Candidate::Reference(id.clone())),
+        if let Some(own) = keys.signer.verify_message_id(keys.message_id_domain, id) {
+            out.push(Candidate::Own {
+                ticket_id: own.ticket_id,
+                audience: own.audience,
+            });
+        } else if !sign::in_domain(id, keys.message_id_domain) {
+            out.push(Candidate::Reference(id.clone()));
         }
     }
     if let Some(n) = subject_tag(&mail.subject) {
@@ -128,10 +126,13 @@ pub async fn decide<C: ConnectionTrait>(
             Candidate::ReplyAddress(n) => {
                 by_number(db, *n).await?.map(|t| (t, "reply address", None))
             }
-            Candidate::RootId(id) => Ticket::find_by_id(*id)
+            Candidate::Own {
+                ticket_id,
+                audience,
+            } => Ticket::find_by_id(*ticket_id)
                 .one(db)
                 .await?
-                .map(|t| (t, "our Message-ID", None)),
+                .map(|t| (t, "our signed Message-ID", *audience)),
             Candidate::Reference(id) => {
                 let Some(row) = MailMessageId::find_by_id(id.clone()).one(db).await? else {
                     continue;
@@ -196,11 +197,37 @@ mod tests {
     }
 
     #[test]
-    fn root_ids_name_a_ticket_only_on_our_domain() {
-        let id = Uuid::new_v4();
-        let ours = format!("<ticket.{}@help.test>", id.simple());
-        assert_eq!(root_ticket(&ours, "help.test"), Some(id));
-        assert_eq!(root_ticket(&ours, "other.test"), None);
-        assert_eq!(root_ticket("<ticket.nope@help.test>", "help.test"), None);
+    #[allow(clippy::unwrap_used)]
+    fn signed_ids_are_candidates_and_forged_ones_in_our_domain_are_dropped() {
+        let signer = Signer::new("secret").unwrap();
+        let keys = Keys {
+            signer: &signer,
+            reply_pattern: None,
+            message_id_domain: "help.test",
+        };
+        let ticket = Uuid::new_v4();
+        let signed = signer.message_id(
+            "help.test",
+            "agent-reply",
+            ticket,
+            Some(Audience::Customer),
+            "u1",
+        );
+        let forged = format!("<ticket.{}@help.test>", ticket.simple());
+        let foreign = "<abc@client.example>".to_owned();
+        let mail = Parsed {
+            references: vec![forged, signed, foreign.clone()],
+            ..Parsed::default()
+        };
+        assert_eq!(
+            candidates(&mail, &keys),
+            vec![
+                Candidate::Own {
+                    ticket_id: ticket,
+                    audience: Some(Audience::Customer)
+                },
+                Candidate::Reference(foreign),
+            ]
+        );
     }
 }
