@@ -76,6 +76,8 @@ pub enum ErrorCode {
     CalendarInUse,
     /// 400: an unsubscribe link's token is malformed or its signature does not match.
     InvalidUnsubscribeToken,
+    /// 400: a user's `time_zone` is not an IANA time zone name (such as `Europe/Berlin`).
+    InvalidTimeZone,
     /// 429: too many requests; retry later.
     RateLimited,
     /// 500: something failed on the server; nothing internal is disclosed.
@@ -89,7 +91,9 @@ impl ErrorCode {
     pub fn status(self) -> u16 {
         use ErrorCode::*;
         match self {
-            BadRequest | InvalidJson | InvalidQuery | InvalidUnsubscribeToken => 400,
+            BadRequest | InvalidJson | InvalidQuery | InvalidUnsubscribeToken | InvalidTimeZone => {
+                400
+            }
             Unauthorized | InvalidToken | TokenExpired | InvalidCredentials | AccountDisabled
             | AccessRevoked => 401,
             Forbidden => 403,
@@ -141,6 +145,7 @@ impl ErrorCode {
             NoWorkingTime => "no_working_time",
             CalendarInUse => "calendar_in_use",
             InvalidUnsubscribeToken => "invalid_unsubscribe_token",
+            InvalidTimeZone => "invalid_time_zone",
             RateLimited => "rate_limited",
             InternalError => "internal_error",
             ServiceUnavailable => "service_unavailable",
