@@ -234,6 +234,22 @@ pub async fn update_me(session: Session, req: &UpdateMeRequest) -> Result<UserDt
     Ok(auth.user)
 }
 
+/// `PUT /api/auth/me` with only `time_zone` (an IANA name, `""` clears it). The token stays
+/// valid through such a change, so the session keeps its own.
+pub async fn set_time_zone(session: Session, time_zone: &str) -> Result<UserDto, ApiError> {
+    let req = UpdateMeRequest {
+        time_zone: Some(time_zone.to_owned()),
+        ..Default::default()
+    };
+    let auth: AuthResponse = authed(session, |bearer| {
+        Request::put("/api/auth/me")
+            .header("Authorization", bearer)
+            .json(&req)
+    })
+    .await?;
+    Ok(auth.user)
+}
+
 /// `POST /api/auth/logout-everywhere`: revokes every token of the signed-in user (this one
 /// too) and closes their live connections everywhere; the session then ends here as well.
 pub async fn sign_out_everywhere(session: Session) -> Result<(), ApiError> {

@@ -103,12 +103,17 @@ impl Session {
         self.notice.set(None);
     }
 
-    /// Stores a fresh token and user; returns the path to continue to.
+    /// Stores a fresh token and user; returns the path to continue to. An account without a
+    /// time zone gets the browser's, so mail can show times in it (changeable on the account
+    /// page).
     pub fn sign_in(&self, auth: AuthResponse) -> String {
         storage_set(Some(&auth.token));
         self.token.set_value(Some(auth.token));
         self.notice.set(None);
         let home = home_for(auth.user.role);
+        if auth.user.time_zone.is_none() {
+            spawn_local(self.record_time_zone());
+        }
         self.state.set(AuthState::SignedIn(auth.user));
         self.return_to
             .try_update_value(Option::take)
@@ -159,6 +164,19 @@ impl Session {
         self.return_to.set_value(None);
         self.notice.set(notice);
         self.state.set(AuthState::SignedOut);
+    }
+
+    /// Stores the browser's time zone on the account (`PUT /api/auth/me`). Best effort: the
+    /// account page shows it and can set it again.
+    async fn record_time_zone(self) {
+        match api::set_time_zone(self, &crate::format::browser_time_zone()).await {
+            // Unless someone else signed in (or out) meanwhile.
+            Ok(user) if self.user_untracked().is_some_and(|u| u.id == user.id) => {
+                self.set_user(user)
+            }
+            Ok(_) => {}
+            Err(err) => leptos::logging::warn!("could not record the time zone: {}", err.message()),
+        }
     }
 
     /// Confirms the stored token with `GET /api/auth/me`.

@@ -21,6 +21,7 @@ mod m20261205_000002_user_version;
 mod m20261205_000003_list_indexes;
 mod m20261206_000001_sla_calendars;
 mod m20261207_000001_macros;
+mod m20261209_000001_user_time_zone;
 mod m20261210_000001_ticket_tags;
 mod m20261212_000001_merges_and_links;
 mod m20261213_000001_csat;
@@ -44,6 +45,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000003_list_indexes::Migration),
             Box::new(m20261206_000001_sla_calendars::Migration),
             Box::new(m20261207_000001_macros::Migration),
+            Box::new(m20261209_000001_user_time_zone::Migration),
             Box::new(m20261210_000001_ticket_tags::Migration),
             Box::new(m20261212_000001_merges_and_links::Migration),
             Box::new(m20261213_000001_csat::Migration),

@@ -16,7 +16,8 @@ crate::db_tests!(
     overview_matches_a_hand_computed_fixture,
     rollups_give_the_live_answer_and_follow_later_changes,
     csv_export_streams_the_filtered_list,
-    csv_export_stops_when_access_is_revoked
+    csv_export_stops_when_access_is_revoked,
+    a_reopened_ticket_resolved_again_counts_once
 );
 
 fn at(d: u32, h: u32) -> DateTime<Utc> {
@@ -519,4 +520,100 @@ async fn csv_export_stops_when_access_is_revoked(app: TestApp) {
     let err = next.expect_err("no rows after the deactivation");
     assert_eq!(err.code(), shared::ErrorCode::InvalidToken);
     assert!(stream.next().await.is_none());
+}
+
+/// The agent's resolved tickets (`GET /api/agents`) and the overview's per-agent row.
+async fn resolved_counts(app: &TestApp, admin: &TestUser, agent: &TestUser) -> (Value, Value) {
+    let list = app.get("/api/agents", Some(&admin.token)).await;
+    let metrics = list
+        .assert_ok(200)
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["id"] == agent.id.as_str())
+        .unwrap()["metrics"]
+        .clone();
+    let o = app.get("/api/analytics/overview", Some(&admin.token)).await;
+    let row = o.assert_ok(200)["agents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["agent_id"] == agent.id.as_str())
+        .cloned()
+        .unwrap_or(Value::Null);
+    (metrics["tickets_resolved"].clone(), row["resolved"].clone())
+}
+
+async fn a_reopened_ticket_resolved_again_counts_once(app: TestApp) {
+    let admin = app.user(Role::Admin).await;
+    let agent = app.user(Role::Agent).await;
+    let customer = app.user(Role::Customer).await;
+    let status = |token: &str, id: &str, to: &str| {
+        let (app, token, id, to) = (&app, token.to_owned(), id.to_owned(), to.to_owned());
+        async move {
+            app.patch(
+                &format!("/api/tickets/{id}"),
+                Some(&token),
+                &json!({ "status": to }),
+            )
+            .await
+            .assert_ok(200);
+        }
+    };
+    let t = app.ticket(&customer.token, "Keeps coming back").await;
+    let id = t["id"].as_str().unwrap().to_owned();
+    status(&agent.token, &id, "open").await;
+    status(&agent.token, &id, "resolved").await;
+    assert_eq!(
+        resolved_counts(&app, &admin, &agent).await,
+        (json!(1), json!(1))
+    );
+    let first = app
+        .get("/api/agents", Some(&admin.token))
+        .await
+        .assert_ok(200)
+        .clone();
+    // The customer reopens it; the agent resolves it again: still one resolved ticket, and
+    // its resolution time is that of the first resolution.
+    status(&customer.token, &id, "open").await;
+    status(&agent.token, &id, "resolved").await;
+    assert_eq!(
+        resolved_counts(&app, &admin, &agent).await,
+        (json!(1), json!(1))
+    );
+    let again = app.get("/api/agents", Some(&admin.token)).await;
+    let metrics = |v: &Value| {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["id"] == agent.id.as_str())
+            .unwrap()["metrics"]
+            .clone()
+    };
+    assert_eq!(metrics(again.assert_ok(200)), metrics(&first));
+    // A customer reply reopens it too; resolving it a third time changes nothing either.
+    app.post(
+        &format!("/api/tickets/{id}/messages"),
+        Some(&customer.token),
+        &json!({"body": "It broke again."}),
+    )
+    .await
+    .assert_ok(201);
+    status(&agent.token, &id, "resolved").await;
+    // The rollups agree with the live tally.
+    refresh_rollups(&app).await;
+    assert_eq!(
+        resolved_counts(&app, &admin, &agent).await,
+        (json!(1), json!(1))
+    );
+    // Another ticket resolved once counts as the second.
+    let other = app.ticket(&customer.token, "Different problem").await;
+    let other = other["id"].as_str().unwrap().to_owned();
+    status(&agent.token, &other, "open").await;
+    status(&agent.token, &other, "resolved").await;
+    refresh_rollups(&app).await;
+    assert_eq!(
+        resolved_counts(&app, &admin, &agent).await,
+        (json!(2), json!(2))
+    );
 }

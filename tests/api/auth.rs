@@ -22,6 +22,7 @@ crate::db_tests!(
     deactivated_user_is_locked_out,
     password_change_revokes_old_tokens,
     name_change_is_validated,
+    time_zone_is_an_iana_name,
 );
 
 async fn register_login_and_me(app: TestApp) {
@@ -323,4 +324,67 @@ async fn name_change_is_validated(app: TestApp) {
     app.put("/api/auth/me", Some(&user.token), &json!({"role": "admin"}))
         .await
         .assert_error(400, "invalid_json");
+}
+
+async fn time_zone_is_an_iana_name(app: TestApp) {
+    let user = app.user(Role::Customer).await;
+    let me = app.get("/api/auth/me", Some(&user.token)).await;
+    assert!(me.assert_ok(200)["time_zone"].is_null());
+    let resp = app
+        .put(
+            "/api/auth/me",
+            Some(&user.token),
+            &json!({"time_zone": " America/New_York "}),
+        )
+        .await;
+    assert_eq!(resp.assert_ok(200)["user"]["time_zone"], "America/New_York");
+    // The zone alone does not sign the user out, and the next request sees it.
+    let me = app.get("/api/auth/me", Some(&user.token)).await;
+    assert_eq!(me.assert_ok(200)["time_zone"], "America/New_York");
+    for bad in [
+        json!("Mars/Olympus"),
+        json!("+02:00"),
+        json!("europe/berlin"),
+        json!("Europe/Ber\tlin"),
+        json!("x".repeat(65)),
+    ] {
+        let resp = app
+            .put(
+                "/api/auth/me",
+                Some(&user.token),
+                &json!({"time_zone": bad}),
+            )
+            .await;
+        resp.assert_error(400, "invalid_time_zone");
+        assert!(
+            resp.body["details"]["fields"]["time_zone"].is_string(),
+            "{}",
+            resp.text
+        );
+    }
+    app.put("/api/auth/me", Some(&user.token), &json!({"time_zone": 7}))
+        .await
+        .assert_error(400, "invalid_json");
+    // With another bad field, every problem is listed.
+    let resp = app
+        .put(
+            "/api/auth/me",
+            Some(&user.token),
+            &json!({"time_zone": "Nowhere", "name": ""}),
+        )
+        .await;
+    resp.assert_error(422, "validation_failed");
+    let fields = &resp.body["details"]["fields"];
+    assert!(
+        fields["time_zone"].is_string() && fields["name"].is_string(),
+        "{}",
+        resp.text
+    );
+    // Nothing bad was stored; an empty string clears the zone.
+    let me = app.get("/api/auth/me", Some(&user.token)).await;
+    assert_eq!(me.assert_ok(200)["time_zone"], "America/New_York");
+    let resp = app
+        .put("/api/auth/me", Some(&user.token), &json!({"time_zone": ""}))
+        .await;
+    assert!(resp.assert_ok(200)["user"]["time_zone"].is_null());
 }

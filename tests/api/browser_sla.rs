@@ -1,6 +1,8 @@
 //! Real-browser tests of business-hours SLAs: an admin builds a calendar in the editor (the
 //! preview computed in the browser reacts, the server's validation errors show), puts the
-//! default policy on it, and a customer sees an honest "we aim to reply by …" on their ticket.
+//! default policy on it, picks override rules (journey outcome, category) from dropdowns, and a
+//! customer sees an honest "we aim to reply by …" on their ticket; signing in records the
+//! browser's time zone, which the account page changes.
 //!
 //! Like the other browser tests they need `dist/`, `chromium` and `chromedriver`, and skip
 //! loudly without them unless `HELPDESK_REQUIRE_BROWSER=1`.
@@ -127,6 +129,78 @@ async fn an_admin_builds_a_calendar_and_the_customer_sees_an_eta() {
         cal_id.as_str()
     );
 
+    // Override rules are picked, not typed: a journey and one of its outcomes, and a
+    // category the journeys give tickets, from dropdowns.
+    let journeys = app.get("/api/journeys?archived=true", Some(&token)).await;
+    let journey = journeys
+        .assert_ok(200)
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|j| {
+            j["definition"]["nodes"]
+                .as_object()
+                .is_some_and(|n| n.values().any(|n| n["type"] == "end"))
+        })
+        .expect("a seeded journey with an outcome")
+        .clone();
+    let journey_id = journey["id"].as_str().unwrap().to_owned();
+    let (end_id, end) = journey["definition"]["nodes"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .find(|(_, n)| n["type"] == "end")
+        .map(|(id, n)| (id.clone(), n.clone()))
+        .unwrap();
+    let category = end["category"].as_str().unwrap().to_owned();
+    let fresh_row = "[data-testid=sla-overrides] .override-row[data-override='']";
+    click(&admin, "#override-add").await;
+    wait_for_count(&admin, "[data-testid=sla-overrides] .override-row", 1).await;
+    choose(
+        &admin,
+        &format!("{fresh_row} .override-kind"),
+        "journey_outcome",
+    )
+    .await;
+    let journey_option = format!("{fresh_row} .override-value option[value='{journey_id}']");
+    wait_for_count(&admin, &journey_option, 1).await;
+    choose(&admin, &format!("{fresh_row} .override-value"), &journey_id).await;
+    let end_option = format!("{fresh_row} .override-node option[value='{end_id}']");
+    wait_for_count(&admin, &end_option, 1).await;
+    choose(&admin, &format!("{fresh_row} .override-node"), &end_id).await;
+    type_into(
+        &admin,
+        &format!("{fresh_row} .override-name"),
+        "From the journey",
+    )
+    .await;
+    click(&admin, "#override-add").await;
+    wait_for_count(&admin, "[data-testid=sla-overrides] .override-row", 2).await;
+    let category_option = format!("{fresh_row} .override-value option[value='{category}']");
+    wait_for_count(&admin, &category_option, 1).await;
+    choose(&admin, &format!("{fresh_row} .override-value"), &category).await;
+    type_into(
+        &admin,
+        &format!("{fresh_row} .override-name"),
+        "By category",
+    )
+    .await;
+    screenshot(&admin, "override-rules").await;
+    click(&admin, "#settings-save").await;
+    wait_for_contains(&admin, "[data-testid=settings-saved]", "Settings saved").await;
+    let settings = app.get("/api/settings", Some(&token)).await;
+    let rules = settings.assert_ok(200)["sla_overrides"].clone();
+    assert_eq!(rules[0]["name"], "From the journey");
+    assert_eq!(
+        rules[0]["when"],
+        json!({"kind": "journey_outcome", "journey_id": journey_id, "node_id": end_id})
+    );
+    assert_eq!(rules[1]["name"], "By category");
+    assert_eq!(
+        rules[1]["when"],
+        json!({"kind": "category", "category": category})
+    );
+
     // A customer opens a request and is told when to expect a reply, in their time.
     let customer = driver.session().await;
     sign_in(&customer, &app, "customer2@helpdesk.local", "Customer123!").await;
@@ -155,6 +229,47 @@ async fn an_admin_builds_a_calendar_and_the_customer_sees_an_eta() {
         .expect("query");
     assert!(badges.is_empty(), "the customer sees an SLA badge");
     screenshot(&customer, "customer-eta").await;
+
+    // Signing in recorded the browser's time zone on the account, since none was stored…
+    let deadline = std::time::Instant::now() + WAIT;
+    let recorded = loop {
+        let me = app.get("/api/auth/me", Some(&customer_token)).await;
+        if let Some(tz) = me.assert_ok(200)["time_zone"].as_str() {
+            break tz.to_owned();
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no time zone recorded"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    let browser_zone: String = customer
+        .execute(
+            "return Intl.DateTimeFormat().resolvedOptions().timeZone;",
+            vec![],
+        )
+        .await
+        .expect("the browser's zone")
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert_eq!(recorded, browser_zone);
+    // …and the account page changes it with a picker.
+    customer
+        .goto(&app.url("/account"))
+        .await
+        .expect("open the account page");
+    wait_for_text(&customer, "[data-testid=saved-time-zone]", &recorded).await;
+    choose(&customer, "#account-time-zone", "Pacific/Auckland").await;
+    click(&customer, "#account-time-zone-submit").await;
+    wait_for_text(
+        &customer,
+        "[data-testid=saved-time-zone]",
+        "Pacific/Auckland",
+    )
+    .await;
+    let me = app.get("/api/auth/me", Some(&customer_token)).await;
+    assert_eq!(me.assert_ok(200)["time_zone"], "Pacific/Auckland");
 
     customer.close().await.ok();
     admin.close().await.ok();

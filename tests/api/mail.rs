@@ -63,6 +63,7 @@ macro_rules! mail_tests {
 
 mail_tests! {
     opening_a_ticket_mails_an_acknowledgement: Handler::Mailbox, true;
+    the_acknowledgement_promises_a_reply_in_the_customers_time: Handler::Mailbox, false;
     journey_submissions_and_staff_opened_tickets_are_acknowledged: Handler::Mailbox, false;
     public_replies_reach_the_customer_threaded_and_notes_never_do: Handler::Mailbox, false;
     preferences_switch_kinds_off: Handler::Mailbox, false;
@@ -302,6 +303,84 @@ async fn opening_a_ticket_mails_an_acknowledgement(app: TestApp, sink: &SmtpSink
         assert!(std::time::Instant::now() < deadline, "{metrics}");
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
+}
+
+async fn the_acknowledgement_promises_a_reply_in_the_customers_time(app: TestApp, sink: &SmtpSink) {
+    let admin = app.user(Role::Admin).await;
+    // The default policy runs on a Berlin office calendar.
+    let calendar = app
+        .post(
+            "/api/sla/calendars",
+            Some(&admin.token),
+            &json!({"name": "Berlin office", "time_zone": "Europe/Berlin",
+                    "week": {"mon": [{"start": "09:00", "end": "17:00"}],
+                             "tue": [{"start": "09:00", "end": "17:00"}],
+                             "wed": [{"start": "09:00", "end": "17:00"}],
+                             "thu": [{"start": "09:00", "end": "17:00"}],
+                             "fri": [{"start": "09:00", "end": "17:00"}]}}),
+        )
+        .await;
+    let calendar = calendar.assert_ok(201)["id"].clone();
+    let settings = app.get("/api/settings", Some(&admin.token)).await;
+    let mut policies = settings.assert_ok(200)["sla_policies"].clone();
+    policies["calendar_id"] = calendar;
+    app.put(
+        "/api/settings",
+        Some(&admin.token),
+        &json!({"sla_policies": policies}),
+    )
+    .await
+    .assert_ok(200);
+
+    // One customer said where they are; the other did not.
+    let abroad = app.user(Role::Customer).await;
+    app.put(
+        "/api/auth/me",
+        Some(&abroad.token),
+        &json!({"time_zone": "America/Los_Angeles"}),
+    )
+    .await
+    .assert_ok(200);
+    let unknown = app.user(Role::Customer).await;
+    let t_abroad = app.ticket(&abroad.token, "From California").await;
+    let t_unknown = app.ticket(&unknown.token, "From somewhere").await;
+    assert_eq!(deliver_now(&app).await.sent, 2);
+    let mails = parse_all(sink.wait_for(2).await);
+    let eta = |t: &Value| -> chrono::DateTime<Utc> {
+        t["sla"]["eta"]["at"].as_str().unwrap().parse().unwrap()
+    };
+    let format = "%a %-d %b %H:%M";
+
+    let ack = mails_to(&mails, &abroad);
+    assert_eq!(ack.len(), 1);
+    let theirs = eta(&t_abroad).with_timezone(&chrono_tz::America::Los_Angeles);
+    let promise = format!("we aim to reply by {} (your time)", theirs.format(format));
+    assert!(
+        ack[0].html.contains(&promise),
+        "{promise} in {}",
+        ack[0].html
+    );
+    // Los Angeles is never Berlin's local time: the check above would fail on the office's.
+    let office = eta(&t_abroad).with_timezone(&chrono_tz::Europe::Berlin);
+    assert_ne!(
+        theirs.format(format).to_string(),
+        office.format(format).to_string()
+    );
+
+    // Without a stored zone the mail names the calendar's zone instead of claiming theirs.
+    let ack = mails_to(&mails, &unknown);
+    assert_eq!(ack.len(), 1);
+    let office = eta(&t_unknown).with_timezone(&chrono_tz::Europe::Berlin);
+    let promise = format!(
+        "we aim to reply by {} (Europe/Berlin time)",
+        office.format(format)
+    );
+    assert!(
+        ack[0].html.contains(&promise),
+        "{promise} in {}",
+        ack[0].html
+    );
+    assert!(!ack[0].html.contains("(your time)"), "{}", ack[0].html);
 }
 
 async fn journey_submissions_and_staff_opened_tickets_are_acknowledged(

@@ -33,6 +33,7 @@ crate::db_tests!(
     customers_see_an_eta_and_no_internal_state,
     a_journey_outcome_selects_its_policy_before_the_category,
     analytics_split_compliance_by_policy_and_calendar,
+    an_escalation_raises_the_priority_but_keeps_the_deadlines,
 );
 
 /// Wednesdays 10:00–11:00 UTC only: a clock on it can only ever end inside that hour.
@@ -908,5 +909,103 @@ async fn a_journey_outcome_selects_its_policy_before_the_category(app: TestApp) 
     assert_eq!(
         slow.response_due_at,
         Some(slow.created_at + Duration::minutes(120))
+    );
+}
+
+async fn an_escalation_raises_the_priority_but_keeps_the_deadlines(app: TestApp) {
+    let admin = app.user(Role::Admin).await;
+    let customer = app.user(Role::Customer).await;
+    let agent = app.user(Role::Agent).await;
+    let off = Mailer::disabled();
+    let patch = |id: &str, body: Value| {
+        let (app, token, id) = (&app, agent.token.clone(), id.to_owned());
+        async move {
+            app.patch(&format!("/api/tickets/{id}"), Some(&token), &body)
+                .await
+                .assert_ok(200);
+        }
+    };
+    // Medium on the default 24/7 policy: 8 h to respond, 48 h to resolve.
+    let t = new_ticket(&app, &customer, "medium", Value::Null).await;
+    let id = t["id"].as_str().unwrap().to_owned();
+    patch(&id, json!({"status": "open"})).await;
+    let before = row(&app, &id).await;
+    assert_eq!(
+        before.resolution_due_at,
+        Some(before.created_at + Duration::hours(48))
+    );
+    let missed = before.response_due_at.unwrap() + Duration::minutes(1);
+    assert_eq!(
+        sla_monitor::run(&app.db, &off, missed).await.unwrap().len(),
+        1
+    );
+    let escalated = row(&app, &id).await;
+    assert_eq!(escalated.priority(), shared::Priority::High);
+    assert_eq!(escalated.escalation_level, 1);
+    assert_eq!(
+        (escalated.response_due_at, escalated.resolution_due_at),
+        (before.response_due_at, before.resolution_due_at)
+    );
+
+    // The next status changes keep the deadlines the ticket started with: only the time it
+    // spent paused moves them, not the raised priority's shorter targets.
+    patch(&id, json!({"status": "pending"})).await;
+    patch(&id, json!({"status": "open"})).await;
+    let after = row(&app, &id).await;
+    let paused = Duration::seconds(after.sla_paused_business_secs);
+    assert_eq!(after.priority(), shared::Priority::High);
+    assert_eq!(
+        after.resolution_due_at,
+        Some(before.resolution_due_at.unwrap() + paused)
+    );
+    assert_eq!(
+        after.response_due_at,
+        Some(before.response_due_at.unwrap() + paused)
+    );
+    assert!(after.resolution_due_at > Some(after.created_at + Duration::hours(24) + paused));
+
+    // Staff setting the priority by hand decide the SLA: the deadlines follow it, on the
+    // ticket's recorded terms, and the history says so.
+    patch(&id, json!({"priority": "urgent"})).await;
+    let manual = row(&app, &id).await;
+    assert_eq!(
+        manual.resolution_due_at,
+        Some(manual.created_at + Duration::hours(4) + paused)
+    );
+    let history = app
+        .get(&format!("/api/tickets/{id}/history"), Some(&admin.token))
+        .await;
+    assert!(history.text.contains("\"sla\""), "{}", history.text);
+
+    // An admin's recompute moves an escalated ticket onto the priority it has now.
+    let t2 = new_ticket(&app, &customer, "medium", Value::Null).await;
+    let id2 = t2["id"].as_str().unwrap().to_owned();
+    patch(&id2, json!({"status": "open"})).await;
+    let second = row(&app, &id2).await;
+    let missed = second.response_due_at.unwrap() + Duration::minutes(1);
+    // (By then the first ticket's urgent resolution target is missed too.)
+    let breaches = sla_monitor::run(&app.db, &off, missed).await.unwrap();
+    assert_eq!(
+        breaches.iter().filter(|b| b.ticket_id == second.id).count(),
+        1,
+        "{breaches:?}"
+    );
+    assert_eq!(row(&app, &id2).await.priority(), shared::Priority::High);
+    assert_eq!(
+        row(&app, &id2).await.resolution_due_at,
+        second.resolution_due_at
+    );
+    app.post("/api/sla/recompute", Some(&admin.token), &json!({}))
+        .await
+        .assert_ok(200);
+    let recomputed = row(&app, &id2).await;
+    assert_eq!(
+        recomputed.resolution_due_at,
+        Some(recomputed.created_at + Duration::hours(24))
+    );
+    // The first ticket stays where the hand-set priority put it.
+    assert_eq!(
+        row(&app, &id).await.resolution_due_at,
+        manual.resolution_due_at
     );
 }

@@ -101,12 +101,14 @@ impl Weekday {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AgentMetrics {
     pub open_tickets: u64,
+    /// Tickets resolved, each once: at its first resolution, for the agent assigned to it
+    /// then. Reopening a ticket and resolving it again adds nothing.
     pub tickets_resolved: u64,
     /// Average seconds from ticket creation to the agent's first public reply.
     pub avg_first_response_secs: Option<f64>,
-    /// Average seconds from creation to resolution.
+    /// Average seconds from creation to (first) resolution, time spent pending excluded.
     pub avg_resolution_secs: Option<f64>,
-    /// Share of resolved tickets that met both SLA targets, 0–100.
+    /// Share of resolved tickets that met both SLA targets at their first resolution, 0–100.
     pub sla_compliance_percent: Option<f64>,
 }
 

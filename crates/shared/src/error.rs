@@ -96,6 +96,8 @@ pub enum ErrorCode {
     SurveyNotOpen,
     /// 409: the survey's window (7 days after the resolution) is over; the rating stands.
     SurveyClosed,
+    /// 400: a user's `time_zone` is not an IANA time zone name (such as `Europe/Berlin`).
+    InvalidTimeZone,
     /// 429: too many requests; retry later.
     RateLimited,
     /// 500: something failed on the server; nothing internal is disclosed.
@@ -114,7 +116,8 @@ impl ErrorCode {
             | InvalidQuery
             | InvalidUnsubscribeToken
             | InvalidTag
-            | InvalidSurveyToken => 400,
+            | InvalidSurveyToken
+            | InvalidTimeZone => 400,
             Unauthorized | InvalidToken | TokenExpired | InvalidCredentials | AccountDisabled
             | AccessRevoked => 401,
             Forbidden => 403,
@@ -175,6 +178,7 @@ impl ErrorCode {
             SurveysDisabled => "surveys_disabled",
             SurveyNotOpen => "survey_not_open",
             SurveyClosed => "survey_closed",
+            InvalidTimeZone => "invalid_time_zone",
             RateLimited => "rate_limited",
             InternalError => "internal_error",
             ServiceUnavailable => "service_unavailable",

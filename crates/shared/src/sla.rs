@@ -180,6 +180,12 @@ pub struct SlaTerms {
     /// the same way.
     #[serde(default)]
     pub outcome: Option<Outcome>,
+    /// The priority the deadlines are set for: the ticket's priority at creation, or the one
+    /// staff set by hand later. An escalation raises the ticket's priority but not this one,
+    /// so the deadlines a ticket started with do not move on their own. `None` for terms
+    /// recorded before this field existed.
+    #[serde(default)]
+    pub priority: Option<crate::Priority>,
 }
 
 /// A journey's end node.

@@ -61,6 +61,10 @@ pub struct UserDto {
     pub active: bool,
     pub created_at: DateTime<Utc>,
     pub last_login_at: Option<DateTime<Utc>>,
+    /// The IANA time zone the user reads times in (mail shows the customer's ETA in it);
+    /// `None` until they (or the web app, at sign-in) set it.
+    #[serde(default)]
+    pub time_zone: Option<String>,
 }
 
 /// `POST /api/auth/register`: a customer creates their own account.
@@ -92,7 +96,7 @@ pub struct AuthResponse {
     pub user: UserDto,
 }
 
-/// `PUT /api/auth/me`: change one's own name and/or password.
+/// `PUT /api/auth/me`: change one's own name, password and/or time zone.
 ///
 /// A password change needs `current_password` and revokes every other token of the account.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -102,6 +106,10 @@ pub struct UpdateMeRequest {
     pub name: Option<String>,
     pub current_password: Option<String>,
     pub new_password: Option<String>,
+    /// An IANA time zone name (`Europe/Berlin`); `""` clears it. Anything else is 400
+    /// `invalid_time_zone`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time_zone: Option<String>,
 }
 
 /// `POST /api/users`: an admin creates an account of any role.

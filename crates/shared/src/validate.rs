@@ -164,9 +164,56 @@ impl SearchText {
     }
 }
 
+/// An IANA time zone name a user reads times in (`Europe/Berlin`, `America/New_York`,
+/// `UTC`), spelled as the tz database spells it (the lookup ignores surrounding spaces).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TimeZoneName(chrono_tz::Tz);
+
+impl TimeZoneName {
+    /// Longer than any name in the tz database.
+    pub const MAX_CHARS: usize = 64;
+
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let name = raw.trim();
+        if name.is_empty() || name.chars().count() > Self::MAX_CHARS {
+            return Err("an IANA time zone name such as Europe/Berlin".into());
+        }
+        name.parse::<chrono_tz::Tz>()
+            .map(Self)
+            .map_err(|_| format!("`{name}` is not an IANA time zone (such as Europe/Berlin)"))
+    }
+
+    pub fn tz(self) -> chrono_tz::Tz {
+        self.0
+    }
+
+    pub fn as_str(&self) -> &'static str {
+        self.0.name()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn time_zones_are_iana_names() {
+        assert_eq!(
+            TimeZoneName::parse(" Europe/Berlin ").map(|z| z.as_str()),
+            Ok("Europe/Berlin")
+        );
+        assert_eq!(TimeZoneName::parse("UTC").map(|z| z.as_str()), Ok("UTC"));
+        for bad in [
+            "",
+            "  ",
+            "Mars/Olympus",
+            "Europe/Ber\nlin",
+            "+02:00",
+            &"A/".repeat(40),
+        ] {
+            assert!(TimeZoneName::parse(bad).is_err(), "{bad:?}");
+        }
+    }
 
     #[test]
     fn email_is_normalised() {

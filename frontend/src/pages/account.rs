@@ -1,4 +1,5 @@
-//! `/account`: the signed-in user changes their name or password (`PUT /api/auth/me`), chooses
+//! `/account`: the signed-in user changes their name, password or time zone
+//! (`PUT /api/auth/me`), chooses
 //! which emails they get (`/api/auth/me/notifications`), or signs out on every device
 //! (`POST /api/auth/logout-everywhere`).
 //!
@@ -9,12 +10,13 @@ use leptos::prelude::*;
 use shared::ErrorCode;
 use shared::mail::{NotificationPreference, UpdateNotificationsRequest};
 use shared::users::UpdateMeRequest;
-use shared::validate::{DisplayName, Password};
+use shared::validate::{DisplayName, Password, TimeZoneName};
 
 use crate::api::{self, ApiError};
 use crate::components::{
     ErrorPanel, FieldState, FormAlert, Loading, RequireRole, TextField, set_title,
 };
+use crate::format;
 use crate::session::{role_label, use_session};
 
 #[component]
@@ -47,6 +49,7 @@ fn Account() -> impl IntoView {
             </header>
             <div class="grid-2">
                 <NameForm/>
+                <TimeZoneForm/>
                 <PasswordForm/>
                 <Notifications/>
                 <SignOutEverywhere/>
@@ -138,6 +141,87 @@ fn NameForm() -> impl IntoView {
     }
 }
 
+/// The zone emails show times in (the reply ETA of an acknowledgement, deadlines): the one
+/// stored on the account, else the browser's, preselected.
+#[component]
+fn TimeZoneForm() -> impl IntoView {
+    let session = use_session();
+    let stored = session.user_untracked().and_then(|u| u.time_zone);
+    let zone = RwSignal::new(stored.unwrap_or_else(format::browser_time_zone));
+    let error = RwSignal::new(None::<String>);
+    let success = RwSignal::new(None::<String>);
+    let save = Action::new_local(move |tz: &String| {
+        let tz = tz.clone();
+        async move {
+            match api::set_time_zone(session, &tz).await {
+                Ok(user) => {
+                    success.set(Some(format!(
+                        "Emails now show times in {}.",
+                        user.time_zone.as_deref().unwrap_or("your calendar's zone")
+                    )));
+                    session.set_user(user);
+                }
+                Err(err) => error.set(Some(err.message())),
+            }
+        }
+    });
+    let pending = save.pending();
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        if pending.get_untracked() {
+            return;
+        }
+        success.set(None);
+        let tz = zone.get_untracked();
+        if let Err(problem) = TimeZoneName::parse(&tz) {
+            error.set(Some(problem));
+            return;
+        }
+        error.set(None);
+        save.dispatch(tz);
+    };
+    let zones: Vec<&'static str> = shared::calendar::zone_names().collect();
+    let current = move || {
+        session
+            .user()
+            .and_then(|u| u.time_zone)
+            .unwrap_or_else(|| "not set".to_owned())
+    };
+    view! {
+        <form class="card form" on:submit=on_submit novalidate data-testid="time-zone-form">
+            <h2>"Time zone"</h2>
+            <FormAlert message=error/>
+            <FormSuccess message=success/>
+            <p class="muted">
+                "Emails show times (such as when we aim to reply) in this zone. Saved: "
+                <strong data-testid="saved-time-zone">{current}</strong> "."
+            </p>
+            <div class="field">
+                <label for="account-time-zone">"Time zone"</label>
+                <select
+                    id="account-time-zone"
+                    on:change=move |ev| zone.set(event_target_value(&ev))
+                    prop:value=move || zone.get()
+                >
+                    {zones
+                        .into_iter()
+                        .map(|z| view! { <option value=z selected=move || zone.get() == z>{z}</option> })
+                        .collect_view()}
+                </select>
+            </div>
+            <button
+                id="account-time-zone-submit"
+                type="submit"
+                class="btn btn-primary"
+                disabled=move || pending.get()
+                aria-busy=move || if pending.get() { "true" } else { "false" }
+            >
+                {move || if pending.get() { "Saving…" } else { "Save time zone" }}
+            </button>
+        </form>
+    }
+}
+
 #[component]
 fn PasswordForm() -> impl IntoView {
     let session = use_session();
@@ -215,6 +299,7 @@ fn PasswordForm() -> impl IntoView {
             name: None,
             current_password: Some(current.get()),
             new_password: Some(new.get()),
+            time_zone: None,
         });
     };
 

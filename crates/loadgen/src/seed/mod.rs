@@ -244,6 +244,7 @@ async fn insert_people(
         token_version: Set(0),
         last_login_at: Set(None),
         email_bouncing_at: Set(None),
+        time_zone: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
     };

@@ -19,6 +19,8 @@ pub struct Model {
     pub last_login_at: Option<DateTimeUtc>,
     /// When mail to this address last bounced; set, it stops all mail to the address.
     pub email_bouncing_at: Option<DateTimeUtc>,
+    /// The IANA zone the user reads times in; `None` when not known.
+    pub time_zone: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }
@@ -79,6 +81,7 @@ impl From<Model> for UserDto {
             active: m.active,
             created_at: m.created_at,
             last_login_at: m.last_login_at,
+            time_zone: m.time_zone,
         }
     }
 }

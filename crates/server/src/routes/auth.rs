@@ -118,16 +118,17 @@ pub async fn me(
     Ok(web::Json(Envelope::ok(current.into())))
 }
 
-/// Change one's own name and/or password.
+/// Change one's own name, password and/or time zone.
 ///
 /// Changing the password requires `current_password` and signs out every other session; the
-/// response carries a fresh token in that case.
+/// response carries a fresh token in that case. `time_zone` is an IANA name (`""` clears it).
 #[utoipa::path(
     tag = "auth",
     security(("bearer" = [])),
     request_body = UpdateMeRequest,
     responses(
         (status = 200, description = "Updated; a new token for the changed account", body = Envelope<AuthResponse>),
+        (status = 400, description = "`invalid_time_zone`: `time_zone` is not an IANA time zone name", body = ErrorBody),
         (status = 422, description = "`weak_password`, `validation_failed`, or `invalid_credentials` for a wrong current password", body = ErrorBody),
     )
 )]

@@ -12,7 +12,7 @@ use sea_orm::{
     EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
 };
 use shared::{
-    ErrorCode, Paging,
+    ErrorCode, Paging, Priority,
     calendar::{
         Calendar, CalendarDto, CalendarError, CalendarRequest, CalendarSpec, Hours, NAME_MAX_CHARS,
         RecomputeRequest, RecomputeResult,
@@ -266,6 +266,7 @@ pub async fn current_terms<C: ConnectionTrait>(
                 journey_id: j,
                 node_id: n.to_owned(),
             }),
+            priority: None,
         },
         calendar_id,
     ))
@@ -309,18 +310,58 @@ pub fn targets_of(t: &ticket::Model, fallback: &SlaPolicies) -> (SlaPolicies, u8
     }
 }
 
-/// Records `terms` on a ticket (deadlines are the caller's to set).
+/// Records `terms` on a ticket for its current priority (deadlines are the caller's to set).
 pub fn record_terms(
     t: &mut ticket::Model,
     terms: &SlaTerms,
     calendar_id: Option<Uuid>,
 ) -> Result<(), ApiError> {
+    let terms = SlaTerms {
+        priority: Some(t.priority()),
+        ..terms.clone()
+    };
     t.sla_policy = Some(terms.policy.clone());
     t.sla_calendar_id = calendar_id;
-    t.sla_terms = Some(
-        serde_json::to_value(terms)
-            .map_err(|e| ApiError::Internal(anyhow::anyhow!("serialising SLA terms: {e}")))?,
-    );
+    t.sla_terms = Some(terms_json(&terms)?);
+    Ok(())
+}
+
+fn terms_json(terms: &SlaTerms) -> Result<serde_json::Value, ApiError> {
+    serde_json::to_value(terms)
+        .map_err(|e| ApiError::Internal(anyhow::anyhow!("serialising SLA terms: {e}")))
+}
+
+/// The priority a ticket's deadlines are set for (see [`SlaTerms::priority`]). Escalation
+/// raises the ticket's priority, not this one. For terms recorded before the priority was, it
+/// is the priority before the escalations: one step down per escalation level.
+pub fn sla_priority(t: &ticket::Model) -> Priority {
+    if let Some(p) = stored_terms(t).and_then(|terms| terms.priority) {
+        return p;
+    }
+    let rank = t.priority_rank - i16::try_from(t.escalation_level).unwrap_or(i16::MAX);
+    Priority::from_rank(rank.max(0)).unwrap_or(Priority::Low)
+}
+
+/// Writes the priority the deadlines are set for into terms recorded without it, so a
+/// raise of the ticket's priority that follows (an escalation) cannot move them.
+pub fn pin_priority(t: &mut ticket::Model) -> Result<(), ApiError> {
+    if let Some(mut terms) = stored_terms(t)
+        && terms.priority.is_none()
+    {
+        terms.priority = Some(sla_priority(t));
+        t.sla_terms = Some(terms_json(&terms)?);
+    }
+    Ok(())
+}
+
+/// Staff set the ticket's priority by hand: its deadlines follow (the caller recomputes them
+/// with `tickets::set_deadlines`), on the terms it already runs on.
+pub fn set_priority(t: &mut ticket::Model, priority: Priority) -> Result<(), ApiError> {
+    t.priority_rank = priority.rank();
+    if let Some(mut terms) = stored_terms(t) {
+        terms.priority = Some(priority);
+        t.sla_terms = Some(terms_json(&terms)?);
+    }
     Ok(())
 }
 

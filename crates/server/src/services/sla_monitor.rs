@@ -109,6 +109,10 @@ pub async fn run(
             let Some(mut current) = Ticket::find_by_id(t.id).one(&txn).await? else {
                 continue;
             };
+            // Escalation raises the priority the queue sees, not the one the deadlines were
+            // set for: they stay where they are until staff change the priority by hand or
+            // an admin recomputes.
+            crate::services::sla::pin_priority(&mut current)?;
             let before = current.priority();
             let raised: Priority = before.raised();
             current.priority_rank = raised.rank();

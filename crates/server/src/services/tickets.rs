@@ -7,8 +7,8 @@ use chrono::{DateTime, Duration, Utc};
 use sea_orm::{
     ActiveModelTrait,
     ActiveValue::Set,
-    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect,
+    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect,
     sea_query::{Expr, ExprTrait, Func, LikeExpr},
 };
 use shared::{
@@ -164,12 +164,13 @@ impl NewTicket {
 }
 
 /// Sets both deadlines from the creation time, the targets of the ticket's recorded terms
-/// for its priority (`fallback` for tickets from before terms were recorded) and the business
-/// time spent paused, on the ticket's calendar.
+/// for the priority its SLA runs on (`sla::sla_priority`: not raised by escalations;
+/// `fallback` targets for tickets from before terms were recorded) and the business time
+/// spent paused, on the ticket's calendar.
 pub fn set_deadlines(t: &mut ticket::Model, fallback: &SlaPolicies) {
     let (targets, percent) = sla_terms::targets_of(t, fallback);
     let hours = sla_terms::hours_of(sla_terms::stored_terms(t).as_ref());
-    let target = targets.target(t.priority());
+    let target = targets.target(sla_terms::sla_priority(t));
     let paused = Duration::seconds(t.sla_paused_business_secs);
     let minutes = |m: u32| Duration::minutes(i64::from(m));
     let due = |m: u32| sla::clock(&hours, t.created_at, paused, minutes(m), percent).due;
@@ -580,7 +581,7 @@ pub async fn update(
             Some(t.priority().to_string()),
             Some(priority.to_string()),
         ));
-        t.priority_rank = priority.rank();
+        sla_terms::set_priority(&mut t, priority)?;
         let before = (t.response_due_at, t.resolution_due_at);
         set_deadlines(&mut t, &policies);
         if before != (t.response_due_at, t.resolution_due_at) {
@@ -639,7 +640,10 @@ pub async fn update(
     Ok(t)
 }
 
-/// Adds a resolution to the assigned agent's running metrics.
+/// Adds a resolution to the assigned agent's running metrics, once per ticket: a ticket
+/// counts at its first resolution (for the agent it was assigned to then, with that
+/// resolution's time and SLA result); resolving it again after a reopen adds nothing. Call it
+/// before the history row of this resolution is recorded.
 async fn credit_resolution<C: ConnectionTrait>(
     db: &C,
     t: &ticket::Model,
@@ -648,6 +652,16 @@ async fn credit_resolution<C: ConnectionTrait>(
     let Some(agent_id) = t.assigned_agent_id else {
         return Ok(());
     };
+    let resolved_before = TicketHistory::find()
+        .filter(ticket_history::Column::TicketId.eq(t.id))
+        .filter(ticket_history::Column::Field.eq("status"))
+        .filter(ticket_history::Column::ToValue.eq(TicketStatus::Resolved.as_str()))
+        .count(db)
+        .await?
+        > 0;
+    if resolved_before {
+        return Ok(());
+    }
     let secs = std::cmp::max((now - t.created_at).num_seconds() - t.sla_paused_secs, 0);
     let met = !t.response_breached
         && !t.resolution_breached

@@ -12,7 +12,7 @@ use sea_orm::{
 use shared::{
     ErrorCode, Paging, Role,
     users::{UpdateMeRequest, UpdateUserRequest, UserListQuery},
-    validate::{DisplayName, Email, Password},
+    validate::{DisplayName, Email, Password, TimeZoneName},
 };
 use uuid::Uuid;
 
@@ -90,6 +90,7 @@ pub async fn create_account(
         token_version: Set(0),
         last_login_at: Set(None),
         email_bouncing_at: Set(None),
+        time_zone: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
     }
@@ -188,6 +189,25 @@ pub async fn update_profile(
             "current password is required to set a new one".to_owned(),
         ));
     }
+    // `""` clears the zone; anything else must name one.
+    let time_zone = match req.time_zone.as_deref().map(str::trim) {
+        None => None,
+        Some("") => Some(None),
+        Some(raw) => match TimeZoneName::parse(raw) {
+            Ok(tz) => Some(Some(tz.as_str().to_owned())),
+            Err(m) if errors.is_empty() => {
+                return Err(ApiError::Detailed {
+                    code: ErrorCode::InvalidTimeZone,
+                    message: m.clone(),
+                    details: serde_json::json!({ "fields": { "time_zone": m } }),
+                });
+            }
+            Err(m) => {
+                errors.push(("time_zone", ErrorCode::InvalidTimeZone, m));
+                None
+            }
+        },
+    };
     if let Some(err) = ApiError::from_fields(errors) {
         return Err(err);
     }
@@ -195,6 +215,9 @@ pub async fn update_profile(
     let mut active = current.clone().into_active_model();
     if let Some(name) = name {
         active.name = Set(name.into_inner());
+    }
+    if let Some(time_zone) = time_zone {
+        active.time_zone = Set(time_zone);
     }
     let mut revoked = false;
     if let (Some(new_password), Some(current_password)) = (new_password, req.current_password) {

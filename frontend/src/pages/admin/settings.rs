@@ -2,7 +2,8 @@
 //! minutes, and the business-hours calendar they count on), the share of a window after which
 //! staff are warned, override policies for a category or a journey outcome, and queue
 //! behaviour (assignment interval, SLA check interval, release on offline) and whether
-//! customers are asked for satisfaction ratings.
+//! customers are asked for satisfaction ratings. Override rules pick their category, journey
+//! and outcome (end node) from dropdowns filled from the journeys.
 //!
 //! The form only checks that numbers are whole numbers; every rule (ranges, a response target
 //! no later than the resolution target) is the server's, and its messages from
@@ -13,6 +14,8 @@ use std::collections::BTreeMap;
 
 use leptos::prelude::*;
 use shared::calendar::{CalendarDto, RecomputeRequest};
+use shared::journey::Node;
+use shared::journeys::JourneyDto;
 use shared::settings::{SettingsDto, SlaBreachMail, UpdateSettingsRequest};
 use shared::sla::{SlaMatch, SlaOverride, SlaPolicies, SlaTarget};
 use shared::{Priority, Role};
@@ -114,6 +117,16 @@ fn SettingsForm(initial: SettingsDto) -> impl IntoView {
     let calendars = LocalResource::new(move || api::list_calendars(session));
     let calendar_list =
         Signal::derive(move || calendars.get().and_then(Result::ok).unwrap_or_default());
+    // Override rules pick journeys, their end nodes and categories from these (archived
+    // journeys too: a rule may still name one).
+    let journeys = LocalResource::new(move || api::admin_journeys(session, true, 1));
+    let journey_list = Signal::derive(move || {
+        journeys
+            .get()
+            .and_then(Result::ok)
+            .map(|p| p.items)
+            .unwrap_or_default()
+    });
     let digest = RwSignal::new(initial.sla_breach_mail == SlaBreachMail::Digest);
     let digest_hours = RwSignal::new(initial.sla_digest_hours.to_string());
     let errors: FieldErrors = RwSignal::new(BTreeMap::new());
@@ -333,7 +346,7 @@ fn SettingsForm(initial: SettingsDto) -> impl IntoView {
                     key=|o| o.key
                     children=move |o: OverrideInputs| {
                         let index = move || overrides.with(|l| l.iter().position(|x| x.key == o.key).unwrap_or(0));
-                        view! { <OverrideRow inputs=o index=Signal::derive(index) calendars=calendar_list errors=errors on_remove=Callback::new(move |()| overrides.update(|l| l.retain(|x| x.key != o.key)))/> }
+                        view! { <OverrideRow inputs=o index=Signal::derive(index) calendars=calendar_list journeys=journey_list errors=errors on_remove=Callback::new(move |()| overrides.update(|l| l.retain(|x| x.key != o.key)))/> }
                     }
                 />
                 <button type="button" class="btn btn-secondary" id="override-add"
@@ -510,7 +523,7 @@ impl OverrideInputs {
                     .get_untracked()
                     .trim()
                     .parse()
-                    .map_err(|_| "Enter the journey's id.".to_owned())?,
+                    .map_err(|_| "Choose a journey.".to_owned())?,
                 node_id: self.node.get_untracked().trim().to_owned(),
             }
         } else {
@@ -542,12 +555,65 @@ impl OverrideInputs {
     }
 }
 
+/// Every category the journeys' end nodes give tickets, sorted, each once.
+fn known_categories(journeys: &[JourneyDto]) -> Vec<String> {
+    let mut out: Vec<String> = journeys
+        .iter()
+        .flat_map(|j| j.definition.nodes.values())
+        .filter_map(|n| match n {
+            Node::End(end) => Some(end.category.clone()),
+            _ => None,
+        })
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// The end nodes (outcomes) of a journey: (node id, "node id: category, priority").
+fn outcomes(journey: &JourneyDto) -> Vec<(String, String)> {
+    journey
+        .definition
+        .nodes
+        .iter()
+        .filter_map(|(id, n)| match n {
+            Node::End(end) => Some((
+                id.clone(),
+                format!("{id}: {} ({})", end.category, priority_label(end.priority)),
+            )),
+            _ => None,
+        })
+        .collect()
+}
+
+/// `options` as `<option>`s, with `current` kept (marked) when it is set but not among them,
+/// so opening the page never silently changes a saved rule.
+fn options_keeping(
+    options: Vec<(String, String)>,
+    current: String,
+    placeholder: &'static str,
+) -> impl IntoView {
+    let missing = !current.is_empty() && !options.iter().any(|(v, _)| *v == current);
+    let selected = current.clone();
+    view! {
+        <option value="" selected=current.is_empty() disabled=true>{placeholder}</option>
+        {missing.then(|| view! {
+            <option value=current.clone() selected=true>{format!("{current} (no longer offered)")}</option>
+        })}
+        {options.into_iter().map(|(v, label)| {
+            let on = v == selected;
+            view! { <option value=v selected=on>{label}</option> }
+        }).collect_view()}
+    }
+}
+
 /// One override rule: name, what it matches, its calendar and targets.
 #[component]
 fn OverrideRow(
     inputs: OverrideInputs,
     index: Signal<usize>,
     calendars: Signal<Vec<CalendarDto>>,
+    journeys: Signal<Vec<JourneyDto>>,
     errors: FieldErrors,
     on_remove: Callback<()>,
 ) -> impl IntoView {
@@ -587,23 +653,55 @@ fn OverrideRow(
                 </div>
                 <div class="field">
                     <label for=format!("override-{k}-kind")>"Applies to"</label>
-                    <select id=format!("override-{k}-kind") class="override-kind" on:change=move |ev| o.kind.set(event_target_value(&ev))>
+                    <select id=format!("override-{k}-kind") class="override-kind" on:change=move |ev| {
+                        // A category is no journey id and vice versa: start the choice over.
+                        o.kind.set(event_target_value(&ev));
+                        o.value.set(String::new());
+                        o.node.set(String::new());
+                    }>
                         <option value="category" selected=move || o.kind.get() == "category">"Tickets with the category"</option>
                         <option value="journey_outcome" selected=move || o.kind.get() == "journey_outcome">"Tickets from a journey outcome"</option>
                     </select>
                 </div>
                 <div class="field">
                     <label for=format!("override-{k}-value")>
-                        {move || if o.kind.get() == "category" { "Category" } else { "Journey id" }}
+                        {move || if o.kind.get() == "category" { "Category" } else { "Journey" }}
                     </label>
-                    <input id=format!("override-{k}-value") type="text" class="override-value"
-                        prop:value=move || o.value.get() on:input=move |ev| o.value.set(event_target_value(&ev))/>
+                    <select id=format!("override-{k}-value") class="override-value"
+                        on:change=move |ev| {
+                            o.value.set(event_target_value(&ev));
+                            if o.kind.get_untracked() == "journey_outcome" {
+                                o.node.set(String::new());
+                            }
+                        }>
+                        {move || {
+                            let list = journeys.get();
+                            if o.kind.get() == "category" {
+                                let cats = known_categories(&list).into_iter().map(|c| (c.clone(), c)).collect();
+                                options_keeping(cats, o.value.get(), "Choose a category").into_any()
+                            } else {
+                                let js = list.iter().map(|j| (j.id.to_string(), j.name.clone())).collect();
+                                options_keeping(js, o.value.get(), "Choose a journey").into_any()
+                            }
+                        }}
+                    </select>
                 </div>
                 {move || (o.kind.get() == "journey_outcome").then(|| view! {
                     <div class="field">
-                        <label for=format!("override-{k}-node")>"End node id"</label>
-                        <input id=format!("override-{k}-node") type="text" class="override-node"
-                            prop:value=move || o.node.get() on:input=move |ev| o.node.set(event_target_value(&ev))/>
+                        <label for=format!("override-{k}-node")>"Outcome (end node)"</label>
+                        <select id=format!("override-{k}-node") class="override-node"
+                            on:change=move |ev| o.node.set(event_target_value(&ev))>
+                            {move || {
+                                let chosen = o.value.get();
+                                let ends = journeys
+                                    .get()
+                                    .iter()
+                                    .find(|j| j.id.to_string() == chosen)
+                                    .map(outcomes)
+                                    .unwrap_or_default();
+                                options_keeping(ends, o.node.get(), "Choose an outcome")
+                            }}
+                        </select>
                     </div>
                 })}
                 <div class="field">

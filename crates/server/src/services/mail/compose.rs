@@ -24,7 +24,8 @@ pub struct TicketInfo<'a> {
 /// What happened, with what the mail quotes.
 #[derive(Debug, Clone)]
 pub enum Content<'a> {
-    /// `eta`: "Tue 8 Dec 10:00 (Europe/Berlin time)", when the team aims to reply by.
+    /// `eta`: "Tue 8 Dec 10:00 (your time)" (or "(Europe/Berlin time)" when the reader's zone
+    /// is not known), when the team aims to reply by.
     Opened {
         eta: Option<String>,
     },

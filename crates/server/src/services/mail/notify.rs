@@ -23,6 +23,7 @@ use sea_orm::{
 use shared::{
     Role,
     mail::{MailKind, OutboxStatus},
+    validate::TimeZoneName,
     ws::SlaTargetKind,
 };
 use uuid::Uuid;
@@ -124,19 +125,29 @@ pub async fn notify<C: ConnectionTrait>(
     Ok(queued)
 }
 
-/// The customer's ETA in the ticket calendar's zone, named: the mail cannot know the
-/// reader's own zone (the portal shows it in theirs).
-fn eta_text(t: &ticket::Model) -> Option<String> {
-    t.sla_eta_at.map(|at| in_zone(t, at))
+/// The customer's ETA for `reader` (see [`in_zone`]).
+fn eta_text(t: &ticket::Model, reader: &user::Model) -> Option<String> {
+    t.sla_eta_at.map(|at| in_zone(t, reader, at))
 }
 
-/// "Tue 8 Dec 10:00 (Europe/Berlin time)": an instant in the zone of the ticket's calendar.
-fn in_zone(t: &ticket::Model, at: DateTime<Utc>) -> String {
+/// An instant as `reader` reads it: "Tue 8 Dec 10:00 (your time)" in the zone stored on their
+/// account; without one, "Tue 8 Dec 10:00 (Europe/Berlin time)" in the zone of the ticket's
+/// calendar, named (UTC for a policy that runs around the clock), never a bare time that
+/// pretends to be theirs.
+fn in_zone(t: &ticket::Model, reader: &user::Model, at: DateTime<Utc>) -> String {
+    const FORMAT: &str = "%a %-d %b %H:%M";
+    if let Some(tz) = reader
+        .time_zone
+        .as_deref()
+        .and_then(|z| TimeZoneName::parse(z).ok())
+    {
+        return format!("{} (your time)", at.with_timezone(&tz.tz()).format(FORMAT));
+    }
     let hours = crate::services::sla::hours_of(crate::services::sla::stored_terms(t).as_ref());
     let tz = hours.time_zone();
     format!(
         "{} ({} time)",
-        at.with_timezone(&tz).format("%a %-d %b %H:%M"),
+        at.with_timezone(&tz).format(FORMAT),
         tz.name()
     )
 }
@@ -201,7 +212,9 @@ async fn recipients<'a, C: ConnectionTrait>(
     match notice {
         Notice::TicketOpened(t) => {
             if let Some(customer) = User::find_by_id(t.customer_id).one(db).await? {
-                let content = Content::Opened { eta: eta_text(t) };
+                let content = Content::Opened {
+                    eta: eta_text(t, &customer),
+                };
                 out.push((customer, content, format!("opened:{}", t.id)));
             }
         }
@@ -283,12 +296,15 @@ async fn recipients<'a, C: ConnectionTrait>(
         } => {
             let target_name = target_name(target);
             let cause = format!("sla-warning:{}:{target_name}", t.id);
-            let due = t.sla_due_at.map(|due| in_zone(t, due)).unwrap_or_default();
             for person in sla_people(db, t, true).await? {
+                let due = t
+                    .sla_due_at
+                    .map(|due| in_zone(t, &person, due))
+                    .unwrap_or_default();
                 let content = Content::SlaWarning {
                     target: target_name,
                     percent,
-                    due: due.clone(),
+                    due,
                 };
                 out.push((person, content, cause.clone()));
             }
