@@ -1,5 +1,5 @@
 //! Building blocks shared by the pages: the navbar, route guards, form fields, loading / error /
-//! empty displays, toasts, SLA timers, ticket badges and rows, images (authenticated thumbnails,
+//! empty displays, toasts, SLA timers, ticket badges and rows, who else is on a ticket, images (authenticated thumbnails,
 //! the lightbox, the upload picker) and the journey renderer. Page-specific markup lives in
 //! `pages/`, not here.
 
@@ -10,6 +10,7 @@ mod guard;
 pub mod icons;
 mod journey_form;
 mod navbar;
+mod presence;
 mod sla;
 mod status;
 mod tickets;
@@ -21,6 +22,7 @@ pub use field::{FieldState, TextField};
 pub use guard::RequireRole;
 pub use journey_form::JourneyForm;
 pub use navbar::Navbar;
+pub use presence::{AlsoHere, CollisionWarning, TicketPresence};
 pub use sla::{Clock, EtaNote, SlaBadge, urgency_key, use_clock};
 pub use status::{
     EmptyState, ErrorPanel, FormAlert, LoadState, Loading, SessionProblem, load_state, set_title,
