@@ -11,10 +11,12 @@
 //!
 //! Pages do not see frames: they register handlers with [`Live::on_event`] (called for every
 //! event, in order, exactly once even when a replay overlaps live delivery) and follow one
-//! ticket's room with [`Live::follow_ticket`]. What is not here: toasts (see
-//! `components::toast`) and any REST calls.
+//! ticket's room with [`Live::follow_ticket`]. Staff announce themselves on a ticket with
+//! [`Live::announce`] (repeated after every reconnect) and read who else is there with
+//! [`Live::here`]. What is not here: toasts (see `components::toast`), the presence heartbeat
+//! and display (see `components::presence`) and any REST calls.
 
-use std::collections::{BTreeMap, HashSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashSet, VecDeque};
 use std::sync::Arc;
 
 use futures_util::StreamExt;
@@ -24,7 +26,7 @@ use gloo_net::websocket::futures::WebSocket;
 use gloo_timers::future::TimeoutFuture;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use shared::ws::{ClientMsg, EventMsg, ServerMsg};
+use shared::ws::{Activity, ClientMsg, EventMsg, PresentUser, ServerMsg};
 use shared::{ErrorBody, ErrorCode};
 use uuid::Uuid;
 use web_sys::js_sys;
@@ -77,6 +79,10 @@ pub struct Live {
     seen: StoredValue<(VecDeque<i64>, HashSet<i64>)>,
     /// Bumped on every start and stop; a connection loop from an older generation ends.
     generation: StoredValue<u64>,
+    /// Who is on each ticket, as the server last said (staff only; never stored).
+    presence: RwSignal<BTreeMap<Uuid, Vec<PresentUser>>>,
+    /// Tickets this tab has announced itself on; announced again after every welcome.
+    announced: StoredValue<BTreeSet<Uuid>>,
 }
 
 /// The handle provided by the app root.
@@ -98,6 +104,8 @@ impl Live {
             last_seq: StoredValue::new(None),
             seen: StoredValue::new((VecDeque::new(), HashSet::new())),
             generation: StoredValue::new(0),
+            presence: RwSignal::new(BTreeMap::new()),
+            announced: StoredValue::new(BTreeSet::new()),
         };
         provide_context(live);
 
@@ -168,6 +176,34 @@ impl Live {
                 });
             }
         });
+    }
+
+    /// Tells the server what this tab does on a ticket it follows (staff only): `viewing` (a
+    /// heartbeat), `typing`, or `left`. Sent again as `viewing` after a reconnect.
+    pub fn announce(&self, ticket_id: Uuid, activity: Activity) {
+        self.announced.update_value(|a| {
+            if activity == Activity::Left {
+                a.remove(&ticket_id);
+            } else {
+                a.insert(ticket_id);
+            }
+        });
+        if activity == Activity::Left {
+            self.presence.update(|p| {
+                p.remove(&ticket_id);
+            });
+        }
+        self.send(&ClientMsg::Presence {
+            id: None,
+            ticket_id,
+            activity,
+        });
+    }
+
+    /// Everyone on a ticket (this user included) as the server last said (tracked).
+    pub fn here(&self, ticket_id: Uuid) -> Vec<PresentUser> {
+        self.presence
+            .with(|p| p.get(&ticket_id).cloned().unwrap_or_default())
     }
 
     /// True while a page on screen follows this ticket (e.g. to skip a toast about it).
@@ -327,6 +363,27 @@ impl Live {
                         ticket_id,
                     });
                 }
+                // Presence died with the old connection: announce again (after the joins,
+                // which the server applies first) and take the lists the server sends back.
+                self.presence.set(BTreeMap::new());
+                let announced: Vec<Uuid> =
+                    self.announced.with_value(|a| a.iter().copied().collect());
+                for ticket_id in announced {
+                    self.send(&ClientMsg::Presence {
+                        id: None,
+                        ticket_id,
+                        activity: Activity::Viewing,
+                    });
+                }
+            }
+            ServerMsg::Presence { ticket_id, here } => {
+                self.presence.update(|p| {
+                    if here.is_empty() {
+                        p.remove(&ticket_id);
+                    } else {
+                        p.insert(ticket_id, here);
+                    }
+                });
             }
             ServerMsg::Event(event) => self.dispatch(event),
             ServerMsg::Resync { reason, last_seq } => {
@@ -339,6 +396,7 @@ impl Live {
                 id: None,
                 code,
                 message,
+                ..
             } if matches!(
                 code,
                 ErrorCode::TokenExpired
@@ -359,6 +417,7 @@ impl Live {
                 id: None,
                 code: ErrorCode::AccessRevoked,
                 message,
+                ..
             } => {
                 // The server closes this socket. Reconnecting with the current token tells
                 // whether it was revoked too (then the session ends as above) or is a fresh one

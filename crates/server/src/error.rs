@@ -192,7 +192,8 @@ impl ApiError {
         }
     }
 
-    fn body(&self) -> ErrorBody {
+    /// The JSON error body (also the content of a WebSocket `error` frame).
+    pub(crate) fn body(&self) -> ErrorBody {
         if let ApiError::Rejected(e) = self
             && let Some(inner) = e.as_error::<ApiError>()
         {

@@ -48,6 +48,33 @@ pub enum ClientMsg {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         id: Option<String>,
     },
+    /// Staff only: "I am on this ticket" (`viewing`, repeated as a heartbeat), "I am typing a
+    /// reply" (`typing`, repeated while keys are pressed) or "I left" (`left`). Needs the
+    /// ticket's room (`join-ticket-room`) first. Ephemeral: never in the event log.
+    Presence {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        id: Option<String>,
+        ticket_id: Uuid,
+        activity: Activity,
+    },
+}
+
+/// What a staff member announces about a ticket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Activity {
+    Viewing,
+    Typing,
+    Left,
+}
+
+/// One staff member present on a ticket.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct PresentUser {
+    pub user_id: Uuid,
+    pub name: String,
+    /// Typing a reply right now (a few seconds after their last keystroke at most).
+    pub typing: bool,
 }
 
 /// Server → client.
@@ -72,6 +99,9 @@ pub enum ServerMsg {
         id: Option<String>,
         code: ErrorCode,
         message: String,
+        /// Structured context, as in the REST error body (e.g. the limit that was hit).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        details: Option<serde_json::Value>,
     },
     /// The client missed more than can be replayed: reload state over REST, then resume from
     /// `last_seq`.
@@ -82,6 +112,13 @@ pub enum ServerMsg {
     Pong {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         id: Option<String>,
+    },
+    /// Staff only: everyone on the ticket right now (the receiver included), ordered by name.
+    /// Sent to the staff in the ticket's room whenever that set changes; has no `seq`, is
+    /// never replayed, and an empty `here` means nobody is left.
+    Presence {
+        ticket_id: Uuid,
+        here: Vec<PresentUser>,
     },
 }
 
@@ -260,6 +297,23 @@ mod tests {
                 ..
             }
         ));
+        let typing: ClientMsg = serde_json::from_str(
+            r#"{"type":"presence","ticket_id":"00000000-0000-0000-0000-000000000001","activity":"typing"}"#,
+        )
+        .expect("parses");
+        assert!(matches!(
+            typing,
+            ClientMsg::Presence {
+                activity: Activity::Typing,
+                ..
+            }
+        ));
+        assert!(
+            serde_json::from_str::<ClientMsg>(
+                r#"{"type":"presence","ticket_id":"00000000-0000-0000-0000-000000000001","activity":"dancing"}"#
+            )
+            .is_err()
+        );
         assert!(serde_json::from_str::<ClientMsg>(r#"{"type":"resume"}"#).is_err());
         assert!(serde_json::from_str::<ClientMsg>(r#"{"type":"nuke"}"#).is_err());
     }

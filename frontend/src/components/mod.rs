@@ -1,6 +1,7 @@
 //! Building blocks shared by the pages: the navbar, route guards, form fields, loading / error /
-//! empty displays, toasts, SLA timers, ticket badges and rows, images (authenticated thumbnails,
-//! the lightbox, the upload picker), the journey renderer and the satisfaction survey. Page-specific markup lives in
+//! empty displays, toasts, SLA timers, ticket badges and rows, who else is on a ticket, images
+//! (authenticated thumbnails, the lightbox, the upload picker), the journey renderer and the
+//! satisfaction survey. Page-specific markup lives in
 //! `pages/`, not here.
 
 mod attachments;
@@ -11,6 +12,7 @@ mod guard;
 pub mod icons;
 mod journey_form;
 mod navbar;
+mod presence;
 mod sla;
 mod status;
 mod tags;
@@ -24,6 +26,7 @@ pub use field::{FieldState, TextField};
 pub use guard::RequireRole;
 pub use journey_form::JourneyForm;
 pub use navbar::Navbar;
+pub use presence::{AlsoHere, CollisionWarning, TicketPresence};
 pub use sla::{Clock, EtaNote, SlaBadge, urgency_key, use_clock};
 pub use status::{
     EmptyState, ErrorPanel, FormAlert, LoadState, Loading, SessionProblem, load_state, set_title,

@@ -26,9 +26,9 @@ use uuid::Uuid;
 use crate::api::{self, ApiError};
 use crate::components::icons::{Icon, IconName};
 use crate::components::{
-    AttachmentList, CsatPanel, EmptyState, ErrorPanel, EtaNote, FormAlert, ImagePicker,
-    ImageUploads, LoadState, Loading, PriorityBadge, RequireRole, SlaBadge, StatusBadge, TagEditor,
-    load_state, set_title, use_clock, use_toasts,
+    AlsoHere, AttachmentList, CollisionWarning, CsatPanel, EmptyState, ErrorPanel, EtaNote,
+    FormAlert, ImagePicker, ImageUploads, LoadState, Loading, PriorityBadge, RequireRole, SlaBadge,
+    StatusBadge, TagEditor, TicketPresence, load_state, set_title, use_clock, use_toasts,
 };
 use crate::format::{
     ago, local_time, priority_label, status_label, ticket_number, transition_label,
@@ -90,6 +90,9 @@ fn TicketDetail(id: Uuid, staff: bool) -> impl IntoView {
     let session = use_session();
     let live = use_live();
     live.follow_ticket(id);
+    if staff {
+        TicketPresence::start(id);
+    }
 
     let loaded = LocalResource::new(move || {
         live.reloads();
@@ -200,6 +203,7 @@ fn TicketDetail(id: Uuid, staff: bool) -> impl IntoView {
                 }
             >
                 <TicketHeader/>
+                <AlsoHere/>
                 <div class="ticket-layout">
                     <div class="ticket-main">
                         <Conversation messages=messages/>
@@ -631,6 +635,7 @@ fn ReplyBox(on_posted: Callback<MessageDto>) -> impl IntoView {
     let chosen = RwSignal::new(None::<ChosenMacro>);
     let picker_open = RwSignal::new(false);
     let textarea = NodeRef::<leptos::html::Textarea>::new();
+    let presence = use_context::<TicketPresence>();
 
     let send = Action::new_local(move |internal: &bool| {
         let text = body.get_untracked().trim().to_owned();
@@ -672,6 +677,9 @@ fn ReplyBox(on_posted: Callback<MessageDto>) -> impl IntoView {
                     uploads.clear("");
                     chosen.set(None);
                     error.set(None);
+                    if let Some(p) = presence {
+                        p.sent();
+                    }
                     on_posted.run(message);
                 }
                 Err(err) => error.set(Some(err.message())),
@@ -694,6 +702,10 @@ fn ReplyBox(on_posted: Callback<MessageDto>) -> impl IntoView {
             } else {
                 "Please write a message first.".into()
             }));
+            return;
+        }
+        // Someone else answered the customer meanwhile: the warning asks first.
+        if !internal && presence.is_some_and(|p| p.hold_send()) {
             return;
         }
         error.set(None);
@@ -739,6 +751,7 @@ fn ReplyBox(on_posted: Callback<MessageDto>) -> impl IntoView {
                     </p>
                 })}
                 <FormAlert message=error/>
+                <CollisionWarning on_send=Callback::new(move |()| submit(false))/>
                 {move || (ctx.staff && !closed()).then(|| view! {
                     <MacroPicker open=picker_open on_pick=pick/>
                 })}
@@ -766,7 +779,13 @@ fn ReplyBox(on_posted: Callback<MessageDto>) -> impl IntoView {
                         prop:value=move || body.get()
                         disabled=closed
                         aria-describedby="reply-hint"
-                        on:input=move |ev| body.set(event_target_value(&ev))
+                        on:input=move |ev| {
+                            let text = event_target_value(&ev);
+                            if let Some(p) = presence {
+                                p.typed(!text.trim().is_empty());
+                            }
+                            body.set(text);
+                        }
                         on:keydown=move |ev: leptos::ev::KeyboardEvent| {
                             if ev.key() == "Enter" && (ev.ctrl_key() || ev.meta_key()) {
                                 ev.prevent_default();

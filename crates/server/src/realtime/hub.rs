@@ -12,6 +12,12 @@
 //! dropped (and their sockets closed) at the `access-revoked` entry, and a join is admitted
 //! only if no assignment between the session's permission check and the hub's position took
 //! the ticket away. See [`super::access`].
+//!
+//! The hub also keeps who is on which ticket ([`super::presence`]): staff in a ticket's room
+//! announce themselves, and whenever the set changes the staff in that room get a `presence`
+//! message. Presence is not part of the stream (no `seq`, never stored, never replayed); it
+//! ends with the session, with leaving the room, or when its announcements run out, and
+//! reaches other instances through [`super::presence_link`].
 
 use std::{
     collections::{HashMap, HashSet, VecDeque},
@@ -19,17 +25,22 @@ use std::{
         Arc, OnceLock,
         atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering},
     },
-    time::Duration,
+    time::{Duration, Instant},
 };
 
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
-use shared::Role;
+use shared::{
+    Role,
+    ws::{Activity, ServerMsg},
+};
 use tokio::sync::{broadcast, mpsc, oneshot};
 use uuid::Uuid;
 
 use super::{
     access::{self, Change},
     bus::EventBus,
+    presence::{self, PresenceBook, Refusal},
+    presence_link::{Incoming, Link},
 };
 use crate::{
     entity::{Event, event},
@@ -45,11 +56,26 @@ const POLL: Duration = Duration::from_millis(500);
 /// Recent assignments remembered to decide joins that were checked a moment ago.
 const ASSIGNMENT_LOG: usize = 65_536;
 
-/// One event ready to send: its `seq` and the serialized `{"type":"event",…}` text.
+/// One event ready to send: its `seq` and the serialized `{"type":"event",…}` text. A `seq` of
+/// 0 marks a message outside the stream (`presence`), sent as it comes.
 #[derive(Debug)]
 pub struct Outgoing {
     pub seq: i64,
     pub text: String,
+}
+
+/// The answer to a presence announcement.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PresenceOutcome {
+    Done,
+    /// Only staff announce presence.
+    NotStaff,
+    /// The session has not joined the ticket's room (or lost it).
+    NotInRoom,
+    /// The session is present on as many tickets as it may be.
+    TooManyTickets,
+    /// The session is no longer registered.
+    Gone,
 }
 
 /// What a session gets when it registers.
@@ -108,6 +134,13 @@ enum Command {
     Join(PendingJoin),
     Leave(u64, String),
     Snapshot(u64, oneshot::Sender<Option<Snapshot>>),
+    Presence {
+        id: u64,
+        ticket: Uuid,
+        activity: Activity,
+        name: String,
+        done: oneshot::Sender<PresenceOutcome>,
+    },
 }
 
 /// A join waiting for the hub to reach the position its permission check was made at.
@@ -183,7 +216,7 @@ impl Realtime {
             counters: Arc::new(Counters::default()),
             local_writes: Arc::new(AtomicU64::new(0)),
         };
-        let hub = Hub {
+        let mut hub = Hub {
             db,
             sessions: HashMap::new(),
             rooms: HashMap::new(),
@@ -193,8 +226,15 @@ impl Realtime {
             assignments: VecDeque::new(),
             assignments_from: 0,
             pending_joins: Vec::new(),
+            presence: PresenceBook::default(),
+            link: None,
+            last_republish: Instant::now(),
         };
-        tokio::spawn(hub.run(rx, bus.subscribe()));
+        let remote = Link::start(&hub.db).map(|(link, incoming)| {
+            hub.link = Some(link);
+            incoming
+        });
+        tokio::spawn(hub.run(rx, bus.subscribe(), remote));
         handle
     }
 
@@ -284,6 +324,28 @@ impl Realtime {
         answer.await.unwrap_or(JoinOutcome::Gone)
     }
 
+    /// Records what a session announced about a ticket (see [`PresenceOutcome`]).
+    pub async fn presence(
+        &self,
+        id: u64,
+        ticket: Uuid,
+        activity: Activity,
+        name: String,
+    ) -> PresenceOutcome {
+        let (done, answer) = oneshot::channel();
+        let cmd = Command::Presence {
+            id,
+            ticket,
+            activity,
+            name,
+            done,
+        };
+        if self.commands.send(cmd).await.is_err() {
+            return PresenceOutcome::Gone;
+        }
+        answer.await.unwrap_or(PresenceOutcome::Gone)
+    }
+
     pub async fn leave(&self, id: u64, room: String) {
         let _ = self.commands.send(Command::Leave(id, room)).await;
     }
@@ -328,6 +390,12 @@ struct Hub {
     assignments_from: i64,
     /// Joins whose check is ahead of the hub's position.
     pending_joins: Vec<PendingJoin>,
+    /// Who is on which ticket (ephemeral; never in the log).
+    presence: PresenceBook,
+    /// Presence to and from other instances (PostgreSQL only).
+    link: Option<Link>,
+    /// When this instance last published all its presence again.
+    last_republish: Instant,
 }
 
 impl Hub {
@@ -335,6 +403,7 @@ impl Hub {
         mut self,
         mut commands: mpsc::Receiver<Command>,
         mut wake: broadcast::Receiver<i64>,
+        mut remote: Option<mpsc::Receiver<Incoming>>,
     ) {
         // Start at the end of the log: history is replayed only on request (resume).
         match events::committed_position(&self.db).await {
@@ -359,7 +428,19 @@ impl Hub {
                     while wake.try_recv().is_ok() {}
                     self.dispatch().await;
                 }
-                _ = poll.tick() => self.dispatch().await,
+                incoming = async {
+                    match remote.as_mut() {
+                        Some(r) => r.recv().await,
+                        None => std::future::pending().await,
+                    }
+                } => match incoming {
+                    Some(incoming) => self.remote_presence(incoming),
+                    None => remote = None,
+                },
+                _ = poll.tick() => {
+                    self.dispatch().await;
+                    self.sweep_presence();
+                }
             }
         }
     }
@@ -414,6 +495,16 @@ impl Hub {
                 }
             }
             Command::Leave(id, room) => self.leave(id, &room),
+            Command::Presence {
+                id,
+                ticket,
+                activity,
+                name,
+                done,
+            } => {
+                let outcome = self.announce(id, ticket, activity, &name);
+                let _ = done.send(outcome);
+            }
             Command::Snapshot(id, done) => {
                 let snapshot = self.sessions.get(&id).map(|s| Snapshot {
                     position: self.position(),
@@ -470,6 +561,133 @@ impl Hub {
             s.rooms.remove(room);
         }
         self.drop_member(room, id);
+        // Whoever leaves a ticket's room (or is taken out of it) is no longer on the ticket.
+        if let Some(ticket) = ticket_of_room(room)
+            && self.presence.leave(id, ticket)
+        {
+            self.presence_changed(ticket);
+        }
+    }
+
+    /// Applies a presence announcement from a session: staff only, in the ticket's room.
+    fn announce(
+        &mut self,
+        id: u64,
+        ticket: Uuid,
+        activity: Activity,
+        name: &str,
+    ) -> PresenceOutcome {
+        let Some(s) = self.sessions.get(&id) else {
+            return PresenceOutcome::Gone;
+        };
+        if !s.role.is_staff() {
+            return PresenceOutcome::NotStaff;
+        }
+        let in_room = s.rooms.contains(&shared::ws::rooms::ticket(ticket));
+        if activity != Activity::Left && !in_room {
+            return PresenceOutcome::NotInRoom;
+        }
+        let user_id = s.user_id;
+        let arriving = !self.presence.is_present(id, ticket);
+        match self
+            .presence
+            .announce(id, user_id, name, ticket, activity, Instant::now())
+        {
+            Ok(true) => self.presence_changed(ticket),
+            // Nothing changed for the others, but a newcomer (another tab of someone already
+            // here) still needs to know who is here.
+            Ok(false) if arriving && activity != Activity::Left => {
+                self.show_presence_to(ticket, &[id]);
+            }
+            Ok(false) => {}
+            Err(Refusal::TooManyTickets) => return PresenceOutcome::TooManyTickets,
+        }
+        PresenceOutcome::Done
+    }
+
+    /// The local presence on a ticket changed: tell other instances and show it.
+    fn presence_changed(&mut self, ticket: Uuid) {
+        if let Some(link) = &self.link {
+            link.publish(ticket, self.presence.local_view(ticket));
+        }
+        self.show_presence(ticket);
+    }
+
+    /// Sends who is on a ticket to the staff in its room.
+    fn show_presence(&mut self, ticket: Uuid) {
+        let room = shared::ws::rooms::ticket(ticket);
+        let Some(members) = self.rooms.get(&room) else {
+            return;
+        };
+        let members: Vec<u64> = members.iter().copied().collect();
+        self.show_presence_to(ticket, &members);
+    }
+
+    /// Sends who is on a ticket to the given sessions, staff only. A full queue skips the
+    /// message without marking the session lagged: presence is not part of the stream, and
+    /// the next change sends the whole list again.
+    fn show_presence_to(&mut self, ticket: Uuid, ids: &[u64]) {
+        let msg = ServerMsg::Presence {
+            ticket_id: ticket,
+            here: self.presence.view(ticket),
+        };
+        let Ok(text) = serde_json::to_string(&msg) else {
+            return;
+        };
+        let out = Arc::new(Outgoing { seq: 0, text });
+        for id in ids {
+            let Some(s) = self.sessions.get(id) else {
+                continue;
+            };
+            if !s.role.is_staff() {
+                continue;
+            }
+            match s.tx.try_send(out.clone()) {
+                Ok(()) => {
+                    self.counters.queued.fetch_add(1, Ordering::Relaxed);
+                }
+                Err(_) => {
+                    self.counters.dropped.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+        }
+    }
+
+    /// Ends presence that ran out; republishes this instance's presence when it is time.
+    fn sweep_presence(&mut self) {
+        let now = Instant::now();
+        let expired = self.presence.expire(now);
+        for ticket in expired.local {
+            self.presence_changed(ticket);
+        }
+        for ticket in expired.remote {
+            self.show_presence(ticket);
+        }
+        if self.link.is_some() && now.duration_since(self.last_republish) >= presence::REPUBLISH {
+            self.last_republish = now;
+            self.republish();
+        }
+    }
+
+    /// Publishes this instance's presence on every ticket again.
+    fn republish(&self) {
+        if let Some(link) = &self.link {
+            for ticket in self.presence.local_tickets() {
+                link.publish(ticket, self.presence.local_view(ticket));
+            }
+        }
+    }
+
+    /// Applies what another instance published.
+    fn remote_presence(&mut self, incoming: Incoming) {
+        match incoming {
+            Incoming::Here { from, ticket, here } => {
+                if self.presence.set_remote(from, ticket, here, Instant::now()) {
+                    self.show_presence(ticket);
+                }
+            }
+            Incoming::Sync => self.republish(),
+        }
     }
 
     /// Takes a session out of a room's member list (and forgets the room once empty).
@@ -490,6 +708,9 @@ impl Hub {
         }
         self.session_count
             .store(self.sessions.len() as u64, Ordering::Relaxed);
+        for ticket in self.presence.drop_session(id) {
+            self.presence_changed(ticket);
+        }
     }
 
     /// Places newly committed events (PostgreSQL), then reads every event after `last_seq` and
@@ -667,6 +888,11 @@ impl Hub {
             self.remove(id);
         }
     }
+}
+
+/// The ticket of a `ticket:{id}` room.
+fn ticket_of_room(room: &str) -> Option<Uuid> {
+    room.strip_prefix("ticket:")?.parse().ok()
 }
 
 /// `{"type":"event","seq":…,"at":…,"event":…,"data":…}` from a stored event.

@@ -4,7 +4,9 @@
 //!   PostgreSQL LISTEN/NOTIFY across server instances);
 //! - [`hub`]: the task that owns the sessions and their rooms, reads new events from the
 //!   durable log in `seq` order and fans them out through bounded per-session queues;
-//! - [`session`]: one WebSocket connection: authentication, commands, heartbeat, resume.
+//! - [`session`]: one WebSocket connection: authentication, commands, heartbeat, resume;
+//! - [`presence`]: who is viewing a ticket or typing a reply (ephemeral, kept by the hub), and
+//!   [`presence_link`], which carries it between instances on PostgreSQL.
 //!
 //! The `events` table is the source of truth; the bus only carries wake-ups, so a lost
 //! notification delays delivery until the hub's next poll but never loses an event.
@@ -12,6 +14,8 @@
 pub mod access;
 pub mod bus;
 pub mod hub;
+pub mod presence;
+pub mod presence_link;
 pub mod session;
 
 pub use hub::Realtime;

@@ -11,6 +11,11 @@
 //! an open connection can never show more than a fresh connection would. When the user's access
 //! is revoked the hub drops the session and the socket closes with 1008 (policy); when the
 //! server shuts down, with 1012 (restart), so clients reconnect and resume elsewhere.
+//!
+//! Staff announce `presence` on tickets whose room they joined; the hub keeps it (see
+//! [`super::presence`]). A socket may send at most
+//! [`super::presence::MAX_MESSAGES_PER_SECOND`] presence messages a second: the excess is
+//! answered with `rate_limited` and goes no further.
 
 use std::{
     collections::{HashMap, HashSet, VecDeque},
@@ -24,12 +29,13 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, se
 use serde::Deserialize;
 use shared::{
     ErrorCode, Role,
-    ws::{ClientMsg, ServerMsg, rooms},
+    ws::{Activity, ClientMsg, ServerMsg, rooms},
 };
 
 use super::{
     access::{self as stream, Change},
-    hub::{EndReason, JoinOutcome, Outgoing, event_text_for},
+    hub::{EndReason, JoinOutcome, Outgoing, PresenceOutcome, event_text_for},
+    presence::{self, RateWindow},
 };
 use crate::{
     auth::{AuthUser, extract::authenticate},
@@ -199,6 +205,7 @@ async fn run(
         last_sent: 0,
         hub_id: reg.id,
         ended: reg.ended.clone(),
+        presence_rate: RateWindow::new(Instant::now()),
     };
     if session.text(json(&welcome)).await.is_err() {
         state.realtime.unregister(reg.id);
@@ -347,10 +354,19 @@ struct Conn {
     hub_id: u64,
     /// Set by the hub when it drops the session (revoked access, shutdown).
     ended: Arc<OnceLock<EndReason>>,
+    /// This socket's presence messages in the current second.
+    presence_rate: RateWindow,
 }
 
 impl Conn {
     async fn send_event(&mut self, session: &mut Session, out: &Outgoing) -> Result<(), Ended> {
+        if out.seq == 0 {
+            // Outside the stream (presence): nothing to order or de-duplicate.
+            return session
+                .text(out.text.clone())
+                .await
+                .map_err(|_| Ended::Socket);
+        }
         if out.seq <= self.last_sent {
             return Ok(());
         }
@@ -423,6 +439,71 @@ impl Conn {
                 self.replay(session, after_seq).await?;
                 self.ack(session, id).await
             }
+            ClientMsg::Presence {
+                id,
+                ticket_id,
+                activity,
+            } => match self.presence(ticket_id, activity).await {
+                Ok(()) => self.ack(session, id).await,
+                Err(err) => self.reply(session, error_from(id, &err)).await,
+            },
+        }
+    }
+
+    /// Passes a presence announcement to the hub, within this socket's limits.
+    async fn presence(
+        &mut self,
+        ticket_id: uuid::Uuid,
+        activity: Activity,
+    ) -> Result<(), ApiError> {
+        if !self.user.role.is_staff() {
+            return Err(ApiError::Forbidden(
+                "only agents and admins announce presence".into(),
+            ));
+        }
+        if !self.presence_rate.allow(Instant::now()) {
+            return Err(ApiError::Detailed {
+                code: ErrorCode::RateLimited,
+                message: format!(
+                    "at most {} presence messages a second",
+                    presence::MAX_MESSAGES_PER_SECOND
+                ),
+                details: serde_json::json!({"limit": presence::MAX_MESSAGES_PER_SECOND}),
+            });
+        }
+        let outcome = self
+            .state
+            .realtime
+            .presence(
+                self.hub_id,
+                ticket_id,
+                activity,
+                self.user.user.name.clone(),
+            )
+            .await;
+        match outcome {
+            PresenceOutcome::Done => Ok(()),
+            PresenceOutcome::NotStaff => Err(ApiError::Forbidden(
+                "only agents and admins announce presence".into(),
+            )),
+            // The room is joined only after the same check as `GET /api/tickets/{id}`.
+            PresenceOutcome::NotInRoom => Err(ApiError::Detailed {
+                code: ErrorCode::NotFound,
+                message: "not in this ticket's room: join it first (join-ticket-room)".into(),
+                details: serde_json::json!({"ticket_id": ticket_id}),
+            }),
+            PresenceOutcome::TooManyTickets => Err(ApiError::Detailed {
+                code: ErrorCode::RateLimited,
+                message: format!(
+                    "present on at most {} tickets at once; leave one first",
+                    presence::MAX_TICKETS_PER_SOCKET
+                ),
+                details: serde_json::json!({"max_tickets": presence::MAX_TICKETS_PER_SOCKET}),
+            }),
+            PresenceOutcome::Gone => Err(ApiError::Unauthorized(
+                ErrorCode::InvalidToken,
+                "this connection has ended".into(),
+            )),
         }
     }
 
@@ -634,9 +715,11 @@ async fn current_assignees(
 }
 
 fn error_from(id: Option<String>, err: &ApiError) -> ServerMsg {
+    let body = err.body();
     ServerMsg::Error {
         id,
-        code: err.code(),
-        message: err.to_string(),
+        code: body.code,
+        message: body.error,
+        details: body.details,
     }
 }
