@@ -124,7 +124,8 @@ impl ErrorCode {
             NotFound | RouteNotFound => 404,
             Conflict | EmailTaken | InvalidTransition | TicketClosed | NotAssigned
             | AlreadyAssigned | OverCapacity | CalendarInUse | TicketMerged
-            | CrossCustomerMerge | AlreadyLinked | SurveysDisabled | SurveyNotOpen | SurveyClosed => 409,
+            | CrossCustomerMerge | AlreadyLinked | SurveysDisabled | SurveyNotOpen
+            | SurveyClosed => 409,
             PayloadTooLarge => 413,
             UnsupportedMediaType => 415,
             ValidationFailed | InvalidEmail | WeakPassword | InvalidAttachment | InvalidJourney
