@@ -21,6 +21,9 @@ const PUBLIC: &[(&str, &str)] = &[
     // The signed token in the link is the credential (see tests/api/mail.rs).
     ("get", "/api/mail/unsubscribe"),
     ("post", "/api/mail/unsubscribe"),
+    // So is the satisfaction survey link's (see tests/api/csat.rs).
+    ("get", "/api/csat"),
+    ("put", "/api/csat"),
     ("get", "/api/health/live"),
     ("get", "/api/health/ready"),
 ];

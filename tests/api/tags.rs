@@ -486,7 +486,12 @@ async fn the_export_and_analytics_carry_tags(app: TestApp) {
     let csv = app.get("/api/tickets/export.csv", Some(&admin.token)).await;
     assert_eq!(csv.status.as_u16(), 200);
     let lines: Vec<&str> = csv.text.split("\r\n").filter(|l| !l.is_empty()).collect();
-    assert!(lines[0].ends_with(",escalated,tags"), "{}", lines[0]);
+    // Tags come after the SLA columns, before the satisfaction rating (empty here).
+    assert!(
+        lines[0].ends_with(",escalated,tags,csat_score,csat_comment"),
+        "{}",
+        lines[0]
+    );
     let row = |subject: &str| {
         lines
             .iter()
@@ -494,9 +499,9 @@ async fn the_export_and_analytics_carry_tags(app: TestApp) {
             .unwrap_or_else(|| panic!("{subject} not in {lines:?}"))
             .to_string()
     };
-    assert!(row("One").ends_with(",billing vip"), "{}", row("One"));
-    assert!(row("Two").ends_with(",billing"), "{}", row("Two"));
-    assert!(row("Three").ends_with(','), "{}", row("Three"));
+    assert!(row("One").ends_with(",billing vip,,"), "{}", row("One"));
+    assert!(row("Two").ends_with(",billing,,"), "{}", row("Two"));
+    assert!(row("Three").ends_with(",,,"), "{}", row("Three"));
     let filtered = app
         .get("/api/tickets/export.csv?tags=vip", Some(&admin.token))
         .await;
