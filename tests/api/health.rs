@@ -139,7 +139,14 @@ async fn spa_fallback_serves_index_but_never_for_api() {
     let mut app = spawn_app_with(Backend::Sqlite, overrides).await.unwrap();
     let cleanup = app.take_cleanup();
 
-    for path in ["/", "/login", "/agent", "/portal/tickets/123"] {
+    // A client route may hold dots (a signed survey link), and is still the SPA.
+    for path in [
+        "/",
+        "/login",
+        "/agent",
+        "/portal/tickets/123",
+        "/survey/0b5e.1796313324.WjAZwQ2nnUL1AE-VxoxbJITO0urbe8EDSyfoJEZOZIA",
+    ] {
         let resp = app.get(path, None).await;
         assert_eq!(resp.status.as_u16(), 200, "{path}");
         assert!(resp.text.contains("spa-index"), "{path}: {}", resp.text);

@@ -14,6 +14,7 @@ mod backup;
 mod browser;
 mod browser_admin;
 mod browser_analytics;
+mod browser_csat;
 mod browser_merge;
 mod browser_presence;
 mod browser_sla;

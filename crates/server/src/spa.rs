@@ -55,8 +55,8 @@ pub async fn serve(req: HttpRequest, dir: web::Data<StaticDir>) -> Result<HttpRe
                 return asset(&req, &file, &relative).await;
             }
         }
-        // A path with a file extension is a missing asset, not a client route.
-        if Path::new(&path).extension().is_none() {
+        // A path that names a file is a missing asset, not a client route.
+        if !names_a_file(&path) {
             return index(&req, &dir.0).await;
         }
     }
@@ -88,6 +88,16 @@ fn asset_path(path: &str) -> Option<PathBuf> {
         out.push(segment);
     }
     Some(out)
+}
+
+/// Whether the last segment ends like a file name (`.js`, `.wasm`, `.png`, `.woff2`: a dot and
+/// one to eight letters or digits). Client routes may hold dots too — a signed survey link is
+/// `/survey/<id>.<time>.<mac>` — but never such a short ending.
+fn names_a_file(path: &str) -> bool {
+    Path::new(path)
+        .extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| (1..=8).contains(&e.len()) && e.bytes().all(|b| b.is_ascii_alphanumeric()))
 }
 
 async fn index(req: &HttpRequest, dir: &Path) -> Result<HttpResponse, ApiError> {
@@ -213,6 +223,18 @@ mod tests {
         assert_eq!(asset_path("/a//b"), None);
         assert_eq!(asset_path("/a%2fb"), None);
         assert_eq!(asset_path("/a\\b"), None);
+    }
+
+    #[test]
+    fn file_names_are_told_from_client_routes() {
+        assert!(names_a_file("/missing.js"));
+        assert!(names_a_file("/fonts/a.woff2"));
+        assert!(names_a_file("/favicon.ico"));
+        assert!(!names_a_file("/agent"));
+        assert!(!names_a_file("/portal/tickets/123"));
+        assert!(!names_a_file(
+            "/survey/f1d9df04f2df41d9bb9cb8f04e93865a.1796313324094735.WjAZwQ2nnUL1AE-VxoxbJITO0urbe8EDSyfoJEZOZIA"
+        ));
     }
 
     #[test]
