@@ -80,6 +80,20 @@ async fn two_agents_see_each_other_and_are_warned_of_a_reply_while_typing() {
     wait_for_count(&alex, "[data-testid=reply-collision]", 0).await;
     wait_for_count(&blake, "[data-testid=messages] > li", 2).await;
 
+    // Alex leaves the ticket through the app: Blake is alone again.
+    click(&alex, "a.back-link").await;
+    wait_for_text(&alex, "h1[data-testid=page-title]", "Agent dashboard").await;
+    wait_for_count(&blake, "[data-testid=present-user]", 0).await;
+    // Alex comes back, then leaves the page altogether for another address: gone at once,
+    // not after the server's heartbeat timeout.
+    alex.goto(&app.url(&format!("/agent/tickets/{id}")))
+        .await
+        .expect("open the ticket again");
+    wait_for_contains(&blake, "[data-testid=also-here]", "Alex Agent").await;
+    alex.goto(&app.url("/agent")).await.expect("navigate away");
+    wait_for_text(&alex, "h1[data-testid=page-title]", "Agent dashboard").await;
+    wait_for_count(&blake, "[data-testid=present-user]", 0).await;
+
     alex.close().await.expect("close session");
     blake.close().await.expect("close session");
     cleanup.run().await;

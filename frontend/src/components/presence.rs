@@ -63,8 +63,21 @@ impl TicketPresence {
                 live.announce(ticket, Activity::Viewing);
             }
         });
+        // Leaving the page altogether (a reload, another address, closing the tab) runs no
+        // cleanup, and the browser may keep the page and its socket alive for a while
+        // (back/forward cache): say so before the page goes, and again on coming back.
+        let hidden = window_event_listener(leptos::ev::pagehide, move |_| {
+            live.announce(ticket, Activity::Left);
+        });
+        let shown = window_event_listener(leptos::ev::pageshow, move |e| {
+            if e.persisted() {
+                live.announce(ticket, Activity::Viewing);
+            }
+        });
         on_cleanup(move || {
             alive.try_update_value(|a| *a = false);
+            hidden.remove();
+            shown.remove();
             live.announce(ticket, Activity::Left);
         });
 
