@@ -227,6 +227,7 @@ pub async fn scenarios(
             opened.len() - delivered.min(opened.len())
         ),
         rate: format!("{:.1}", delivered as f64 / took.as_secs_f64().max(1e-9)),
+        per_second: Some(delivered as f64 / took.as_secs_f64().max(1e-9)),
         p50: "–".into(),
         p99: "–".into(),
         max: ms(took),

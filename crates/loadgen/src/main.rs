@@ -8,6 +8,8 @@
 //! It talks to 127.0.0.1 only; any other address is refused.
 
 mod app;
+mod ceiling;
+mod lists;
 mod load;
 mod loopback;
 mod machine;
@@ -80,6 +82,10 @@ struct Args {
     create_requests: usize,
     #[arg(long, default_value_t = 32)]
     create_clients: usize,
+    /// Statements of each database ceiling loop (1-row INSERT with the creation clients,
+    /// primary-key SELECT with the read clients; 0 skips both).
+    #[arg(long, default_value_t = 20_000)]
+    ceiling_requests: usize,
     /// WebSocket agent connections.
     #[arg(long, default_value_t = 5000)]
     ws_clients: usize,
@@ -412,8 +418,29 @@ async fn scenarios_on(
     rows.push(scenarios::queue_page(&ctx, read).await);
     eprintln!("ticket detail…");
     let sample = Arc::new(scenarios::sample_tickets(&ctx, 4).await?);
+    let mut ceilings = None;
+    if args.ceiling_requests > 0 {
+        eprintln!("database ceilings…");
+        let bounds = |clients| Bounds {
+            concurrency: clients,
+            requests: args.ceiling_requests,
+            time_limit: limit.min(ceiling::TIME_LIMIT),
+        };
+        let (ceiling_rows, measured) = ceiling::measure(
+            &seeded.database_url,
+            bounds(args.create_clients),
+            bounds(args.read_clients),
+            sample.iter().map(|(_, id)| *id).collect(),
+        )
+        .await?;
+        rows.extend(ceiling_rows);
+        ceilings = Some(measured);
+    }
     rows.push(scenarios::ticket_detail(&ctx, &sample, read, false).await);
     rows.push(scenarios::ticket_detail(&ctx, &sample, read, true).await);
+    eprintln!("admin ticket list…");
+    rows.push(lists::admin_list(&ctx, read, 1).await);
+    rows.push(lists::admin_list(&ctx, read, lists::deep_page(seeded.tickets)).await);
     eprintln!("analytics overview…");
     rows.push(
         scenarios::analytics(
@@ -427,17 +454,13 @@ async fn scenarios_on(
         .await,
     );
     eprintln!("ticket creation…");
-    rows.push(
-        scenarios::create_tickets(
-            &ctx,
-            Bounds {
-                concurrency: args.create_clients,
-                requests: args.create_requests,
-                time_limit: limit,
-            },
-        )
-        .await,
-    );
+    let create = Bounds {
+        concurrency: args.create_clients,
+        requests: args.create_requests,
+        time_limit: limit,
+    };
+    rows.push(scenarios::create_tickets(&ctx, create).await);
+    rows.push(lists::create_direct(&ctx, create).await);
     if args.ws_clients > 0 {
         eprintln!("websocket: {} connections…", args.ws_clients);
         rows.extend(
@@ -466,6 +489,9 @@ async fn scenarios_on(
             )
             .await?,
         );
+    }
+    if let Some(ceilings) = ceilings {
+        ceiling::annotate(&mut rows, &ceilings);
     }
     Ok(rows)
 }

@@ -39,6 +39,8 @@ pub struct Row {
     pub p99: String,
     pub max: String,
     pub notes: String,
+    /// Successful requests per second, for comparing rows (absent where a row is no rate).
+    pub per_second: Option<f64>,
 }
 
 impl Row {
@@ -61,6 +63,7 @@ impl Row {
             p99: pick(|s| s.p99).unwrap_or_else(|| "–".into()),
             max: pick(|s| s.max).unwrap_or_else(|| "–".into()),
             notes: notes.trim_start_matches(" · ").to_owned(),
+            per_second: (out.ok() > 0).then(|| out.rate()),
         }
     }
 }
@@ -86,7 +89,7 @@ fn bounds(concurrency: usize, requests: usize, time_limit: Duration) -> Bounds {
     }
 }
 
-fn load_text(b: &Bounds) -> String {
+pub(crate) fn load_text(b: &Bounds) -> String {
     format!(
         "{} clients, ≤ {} req, ≤ {} s",
         b.concurrency,
@@ -493,6 +496,7 @@ pub async fn websocket(ctx: &Arc<Ctx>, plan: WsPlan) -> anyhow::Result<Vec<Row>>
             load: format!("{} connections", plan.clients),
             requests: format!("{} / {}", latencies.len(), missing),
             rate: "–".to_owned(),
+            per_second: None,
             p50: pick(|s| s.p50),
             p99: pick(|s| s.p99),
             max: pick(|s| s.max),
@@ -503,6 +507,7 @@ pub async fn websocket(ctx: &Arc<Ctx>, plan: WsPlan) -> anyhow::Result<Vec<Row>>
             load: format!("{connected} connections"),
             requests: "–".to_owned(),
             rate: "–".to_owned(),
+            per_second: None,
             p50: "–".to_owned(),
             p99: "–".to_owned(),
             max: "–".to_owned(),
@@ -633,6 +638,7 @@ pub async fn assignment(ctx: &Arc<Ctx>, plan: DrainPlan) -> anyhow::Result<Row> 
         load: format!("{queued} queued tickets, {n} agents"),
         requests: format!("{assigned} assigned / {left} left"),
         rate: format!("{:.0} tickets/s", assigned as f64 / drained.as_secs_f64()),
+        per_second: Some(assigned as f64 / drained.as_secs_f64()),
         p50: "–".to_owned(),
         p99: "–".to_owned(),
         max: "–".to_owned(),

@@ -18,6 +18,7 @@ pub async fn first_load(http: &reqwest::Client, base: &str, static_dir: &Path) -
         load: "1 client, cold cache".to_owned(),
         requests: "—".to_owned(),
         rate: "—".to_owned(),
+        per_second: None,
         p50: "—".to_owned(),
         p99: "—".to_owned(),
         max: "—".to_owned(),
