@@ -61,7 +61,9 @@ const ASSIGNMENT_LOG: usize = 65_536;
 #[derive(Debug)]
 pub struct Outgoing {
     pub seq: i64,
-    pub text: String,
+    /// The frame as sent. Every socket the event goes to is handed the same buffer (cloning a
+    /// `ByteString` shares it), so fan-out copies no text per connection.
+    pub text: bytestring::ByteString,
 }
 
 /// The answer to a presence announcement.
@@ -634,7 +636,10 @@ impl Hub {
         let Ok(text) = serde_json::to_string(&msg) else {
             return;
         };
-        let out = Arc::new(Outgoing { seq: 0, text });
+        let out = Arc::new(Outgoing {
+            seq: 0,
+            text: text.into(),
+        });
         for id in ids {
             let Some(s) = self.sessions.get(id) else {
                 continue;
@@ -841,7 +846,7 @@ impl Hub {
         };
         let out = Arc::new(Outgoing {
             seq: e.position(),
-            text,
+            text: text.into(),
         });
         // Customers get the ticket without SLA internals; made once, when first needed.
         let mut customer_out: Option<Option<Arc<Outgoing>>> = None;
@@ -864,7 +869,7 @@ impl Hub {
                     event_text_for(&e, false).map(|text| {
                         Arc::new(Outgoing {
                             seq: e.position(),
-                            text,
+                            text: text.into(),
                         })
                     })
                 });

@@ -661,7 +661,14 @@ impl Conn {
                 my_rooms.remove(&rooms::ticket(ticket));
             }
             if send && let Some(text) = event_text_for(&e, role.is_staff()) {
-                self.send_event(session, &Outgoing { seq, text }).await?;
+                self.send_event(
+                    session,
+                    &Outgoing {
+                        seq,
+                        text: text.into(),
+                    },
+                )
+                .await?;
             }
         }
         Ok(())
