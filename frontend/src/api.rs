@@ -30,6 +30,7 @@ use shared::tickets::{
     AssignRequest, AttachmentDto, CreateMessageRequest, HistoryEntryDto, MessageDto, SortOrder,
     TicketDto, TicketSort, TicketSummaryDto, UpdateTicketRequest,
 };
+use shared::tokens::{CreateTokenRequest, CreatedToken, TokenDto};
 use shared::users::{AuthResponse, LoginRequest, RegisterRequest, UpdateMeRequest, UserDto};
 use shared::{Envelope, ErrorBody, ErrorCode, Priority, Role, TicketStatus};
 use uuid::Uuid;
@@ -698,6 +699,51 @@ pub async fn update_macro(
 pub async fn delete_macro(session: Session, id: Uuid) -> Result<(), ApiError> {
     let _: serde_json::Value = authed_lenient(session, |bearer| {
         Request::delete(&format!("/api/macros/{id}"))
+            .header("Authorization", bearer)
+            .build()
+    })
+    .await?;
+    Ok(())
+}
+
+/// `GET /api/tokens`: the caller's API tokens, or (admins, `all`) everyone's, newest first.
+pub async fn list_tokens(
+    session: Session,
+    all: bool,
+    page: u64,
+) -> Result<Page<TokenDto>, ApiError> {
+    let page = page.to_string();
+    authed_page(session, |bearer| {
+        let mut query = vec![("page", page.as_str()), ("per_page", "50")];
+        if all {
+            query.push(("all", "true"));
+        }
+        Request::get("/api/tokens")
+            .query(query)
+            .header("Authorization", bearer)
+            .build()
+    })
+    .await
+}
+
+/// `POST /api/tokens` (422 `validation_failed` on `name`, `scopes` or `expires_at`): the
+/// answer holds the secret, shown this once.
+pub async fn create_token(
+    session: Session,
+    req: &CreateTokenRequest,
+) -> Result<CreatedToken, ApiError> {
+    authed(session, |bearer| {
+        Request::post("/api/tokens")
+            .header("Authorization", bearer)
+            .json(req)
+    })
+    .await
+}
+
+/// `DELETE /api/tokens/{id}`: revoke.
+pub async fn revoke_token(session: Session, id: Uuid) -> Result<(), ApiError> {
+    let _: serde_json::Value = authed_lenient(session, |bearer| {
+        Request::delete(&format!("/api/tokens/{id}"))
             .header("Authorization", bearer)
             .build()
     })

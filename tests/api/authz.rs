@@ -213,6 +213,12 @@ const RULES: &[Rule] = &[
     rule("delete", "/api/attachments/{id}", "ahfha", none),
     // Deletes the fixture's macro (admins).
     rule("delete", "/api/macros/{id}", "ffffa", none),
+    rule("get", "/api/tokens", "ffaaa", none),
+    rule("post", "/api/tokens", "ffaaa", |_| {
+        Some(json!({"name": "", "scopes": []}))
+    }),
+    // The path names no token (the fixture's ticket id): staff pass and find nothing.
+    rule("delete", "/api/tokens/{id}", "ffhhh", none),
     // Last: it revokes the caller's own tokens.
     rule("post", "/api/auth/logout-everywhere", "aaaaa", empty),
 ];

@@ -45,5 +45,6 @@ mod realtime;
 mod sla;
 mod tags;
 mod tickets;
+mod tokens;
 mod users;
 mod ws_client;

@@ -19,7 +19,9 @@ use utoipa::{
         description = "REST API of the Helpdesk customer support system. Every response is an \
 envelope: `{\"success\": true, \"data\": ...}` on success (lists add `count`, `page`, `pages`), \
 `{\"success\": false, \"error\": \"...\", \"code\": \"snake_case\", \"details\": {...}}` on failure. \
-Authenticate with `Authorization: Bearer <token>` from `/api/auth/login`."
+Authenticate with `Authorization: Bearer <token>`: a login token from `/api/auth/login`, or \
+an API token (`hdk_…`) from `POST /api/tokens`, limited to its scopes (each operation's \
+`api_token` security requirement names the scope it needs)."
     ),
     modifiers(&BearerAuth),
     // The route table collects the schemas of request and response bodies, not those that
@@ -44,6 +46,7 @@ Authenticate with `Authorization: Bearer <token>` from `/api/auth/login`."
         (name = "settings", description = "SLA policies and queue behaviour (admins)"),
         (name = "sla", description = "Business-hours calendars and SLA recompute (admins)"),
         (name = "mail", description = "Email: notification preferences, unsubscribe, the outbox and received mail (admins), the ingest endpoint"),
+        (name = "tokens", description = "API tokens for integrations (admins) and personal use (agents); a login session only"),
         (name = "health", description = "Service health"),
     )
 )]
@@ -76,8 +79,8 @@ const SHARED_RESPONSES: &[(&str, &str, &str)] = &[
     (
         "Unauthorized",
         "401",
-        "No valid bearer token: `unauthorized` (none sent), `invalid_token`, `token_expired` \
-         or `account_disabled`",
+        "No valid bearer token: `unauthorized` (none sent), `invalid_token`, `token_expired`, \
+         `token_revoked` (an API token) or `account_disabled`",
     ),
     (
         "PayloadTooLarge",

@@ -128,6 +128,7 @@ pub fn openapi_document() -> utoipa::openapi::OpenApi {
         .service(utoipa_actix_web::scope("/api").configure(routes::config))
         .split_for_parts();
     openapi::add_common_responses(&mut api);
+    crate::auth::scopes::document(&mut api);
     api
 }
 

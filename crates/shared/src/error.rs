@@ -21,6 +21,8 @@ pub enum ErrorCode {
     InvalidToken,
     /// 401: the token's expiry is in the past.
     TokenExpired,
+    /// 401: the API token was revoked by its owner or an admin.
+    TokenRevoked,
     /// 401: email and password do not match an account (the same for both cases).
     InvalidCredentials,
     /// 401/403: the account has been deactivated by an administrator.
@@ -31,6 +33,11 @@ pub enum ErrorCode {
     AccessRevoked,
     /// 403: authenticated, but this role may not do this.
     Forbidden,
+    /// 403: the API token lacks the scope this route needs; `details.scope` names it.
+    InsufficientScope,
+    /// 403: this route takes only a login session (managing API tokens, one's own profile and
+    /// password), never an API token.
+    SessionRequired,
     /// 404: the resource does not exist or the caller may not see it.
     NotFound,
     /// 404: no route matches the path.
@@ -118,9 +125,9 @@ impl ErrorCode {
             | InvalidTag
             | InvalidSurveyToken
             | InvalidTimeZone => 400,
-            Unauthorized | InvalidToken | TokenExpired | InvalidCredentials | AccountDisabled
-            | AccessRevoked => 401,
-            Forbidden => 403,
+            Unauthorized | InvalidToken | TokenExpired | TokenRevoked | InvalidCredentials
+            | AccountDisabled | AccessRevoked => 401,
+            Forbidden | InsufficientScope | SessionRequired => 403,
             NotFound | RouteNotFound => 404,
             Conflict | EmailTaken | InvalidTransition | TicketClosed | NotAssigned
             | AlreadyAssigned | OverCapacity | CalendarInUse | TicketMerged
@@ -146,10 +153,13 @@ impl ErrorCode {
             Unauthorized => "unauthorized",
             InvalidToken => "invalid_token",
             TokenExpired => "token_expired",
+            TokenRevoked => "token_revoked",
             InvalidCredentials => "invalid_credentials",
             AccountDisabled => "account_disabled",
             AccessRevoked => "access_revoked",
             Forbidden => "forbidden",
+            InsufficientScope => "insufficient_scope",
+            SessionRequired => "session_required",
             NotFound => "not_found",
             RouteNotFound => "route_not_found",
             Conflict => "conflict",

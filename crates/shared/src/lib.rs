@@ -19,6 +19,7 @@ pub mod settings;
 pub mod sla;
 pub mod tags;
 pub mod tickets;
+pub mod tokens;
 pub mod users;
 pub mod validate;
 pub mod ws;

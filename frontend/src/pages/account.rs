@@ -1,7 +1,8 @@
 //! `/account`: the signed-in user changes their name, password or time zone
 //! (`PUT /api/auth/me`), chooses
 //! which emails they get (`/api/auth/me/notifications`), or signs out on every device
-//! (`POST /api/auth/logout-everywhere`).
+//! (`POST /api/auth/logout-everywhere`); staff also manage their API tokens
+//! ([`super::account_tokens`]).
 //!
 //! Independent forms, so a failed password change never discards an edited name and each
 //! shows its own server errors next to its own fields.
@@ -54,6 +55,12 @@ fn Account() -> impl IntoView {
                 <Notifications/>
                 <SignOutEverywhere/>
             </div>
+            {move || {
+                session
+                    .user()
+                    .is_some_and(|u| u.role.is_staff())
+                    .then(|| view! { <super::account_tokens::ApiTokens/> })
+            }}
         </section>
     }
 }

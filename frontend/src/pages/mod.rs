@@ -2,6 +2,7 @@
 //! through `crate::api` (and to live events only through `crate::ws`).
 
 mod account;
+mod account_tokens;
 mod admin;
 mod agent;
 mod login;

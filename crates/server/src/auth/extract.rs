@@ -4,6 +4,10 @@
 //! so a deactivated user, a changed password or a demotion takes effect on the very next
 //! request, on every server instance.
 //!
+//! The bearer credential is a login JWT or an API token (`hdk_…`, see [`super::api_token`]).
+//! An API token is also held to the scope its route needs: the extractor looks the matched
+//! route pattern up in [`super::scopes`], so no handler can forget it.
+//!
 //! Also [`JsonBody`]: a JSON body whose errors wait until the handler runs. Actix extracts a
 //! handler's arguments concurrently, so with a plain `web::Json` a malformed body could be
 //! answered (400) before the caller was found not to be allowed (401/403): who may call a
@@ -15,6 +19,7 @@ use actix_web::{FromRequest, HttpRequest, dev::Payload, http::header, web};
 use shared::{ErrorCode, Role};
 use uuid::Uuid;
 
+use super::{api_token, scopes};
 use crate::{entity::user, error::ApiError, state::AppState};
 
 /// Any authenticated, active user.
@@ -63,8 +68,17 @@ fn bearer(req: &HttpRequest) -> Result<String, ApiError> {
     }
 }
 
-/// Verifies a token and loads its user; shared by HTTP extractors and the WebSocket handshake.
-pub async fn authenticate(state: &AppState, token: &str) -> Result<AuthUser, ApiError> {
+/// Verifies a bearer credential and loads its user; shared by HTTP extractors and the
+/// WebSocket handshake. `need` is what the route asks of an API token (from
+/// [`scopes::need`]); a login JWT is not limited by it.
+pub async fn authenticate(
+    state: &AppState,
+    token: &str,
+    need: Option<scopes::Need>,
+) -> Result<AuthUser, ApiError> {
+    if api_token::is_api_token(token) {
+        return api_token::authenticate(state, token, need).await;
+    }
     let claims = state.jwt.verify(token)?;
     let user = state
         .users
@@ -99,10 +113,13 @@ impl FromRequest for AuthUser {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let state = req.app_data::<web::Data<AppState>>().cloned();
         let token = bearer(req);
+        let need = req
+            .match_pattern()
+            .and_then(|pattern| scopes::need(req.method(), &pattern));
         Box::pin(async move {
             let state = state
                 .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("AppState is not registered")))?;
-            authenticate(&state, &token?).await
+            authenticate(&state, &token?, need).await
         })
     }
 }

@@ -4,6 +4,7 @@
 
 pub mod agent;
 pub mod analytics;
+pub mod api_token;
 pub mod attachment;
 pub mod canned_macro;
 pub mod csat_rating;
@@ -27,6 +28,7 @@ pub mod user;
 pub use agent::Entity as Agent;
 pub use analytics::change::Entity as AnalyticsChange;
 pub use analytics::daily::Entity as AnalyticsDaily;
+pub use api_token::Entity as ApiToken;
 pub use attachment::Entity as Attachment;
 pub use canned_macro::Entity as CannedMacro;
 pub use csat_rating::Entity as CsatRating;

@@ -1,7 +1,8 @@
 //! One WebSocket connection at `GET /ws`.
 //!
 //! Authentication: `?token=<jwt>` or a first message `{"type":"auth","token":…}` within
-//! [`AUTH_TIMEOUT`]. Then the server sends `welcome`, joins the user's role rooms, and loops
+//! [`AUTH_TIMEOUT`]; the token may be an API token with the scope `tickets:read` (checked when
+//! the socket opens; the owner's revocation closes it like any session). Then the server sends `welcome`, joins the user's role rooms, and loops
 //! over client commands, hub events and a heartbeat. `?after_seq=N` (or a `resume` command)
 //! replays what the user missed. Live events that arrive before the client's first command are
 //! held back briefly so a replay requested right after `welcome` still comes out in order.
@@ -38,7 +39,7 @@ use super::{
     presence::{self, RateWindow},
 };
 use crate::{
-    auth::{AuthUser, extract::authenticate},
+    auth::{AuthUser, extract::authenticate, scopes},
     entity::{Event, EventRoom, Ticket, event, ticket},
     error::ApiError,
     services::{access, events, events::Revocation},
@@ -168,7 +169,10 @@ async fn run(
         None => Err(ApiError::unauthorized(
             "authenticate with ?token= or a first {\"type\":\"auth\"} message",
         )),
-        Some(token) => authenticate(&state, &token).await,
+        Some(token) => {
+            let need = scopes::need(&actix_web::http::Method::GET, "/ws");
+            authenticate(&state, &token, need).await
+        }
     };
     let user = match user {
         Ok(user) => user,

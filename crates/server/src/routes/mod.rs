@@ -22,6 +22,7 @@ pub mod settings;
 pub mod sla;
 pub mod tags;
 pub mod tickets;
+pub mod tokens;
 pub mod users;
 
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -83,7 +84,11 @@ use utoipa_actix_web::service_config::ServiceConfig;
 /// | PUT | /tickets/{id}/csat | the ticket's customer |
 /// | GET, PUT | /csat?token= | anyone with a signed survey link |
 /// | GET | /analytics/csat | admin |
+/// | GET, POST | /tokens | agent, admin, login session only (admins: `?all=true`) |
+/// | DELETE | /tokens/{id} | the token's owner or an admin, login session only |
 /// | GET | /health | anyone |
+///
+/// With an API token, each route also needs the scope `auth::scopes::ROUTES` gives it.
 pub fn config(cfg: &mut ServiceConfig<'_>) {
     cfg.service(auth::register)
         .service(auth::login)
@@ -161,6 +166,9 @@ pub fn config(cfg: &mut ServiceConfig<'_>) {
         .service(attachments::upload)
         .service(attachments::download)
         .service(attachments::remove)
+        .service(tokens::list)
+        .service(tokens::create)
+        .service(tokens::revoke)
         .service(health::health)
         .service(health::live)
         .service(health::ready);

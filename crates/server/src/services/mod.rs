@@ -4,6 +4,7 @@
 pub mod access;
 pub mod agents;
 pub mod analytics;
+pub mod api_tokens;
 pub mod assignment;
 pub mod attachments;
 pub mod backup;
