@@ -10,6 +10,7 @@ pub mod analytics;
 pub mod attachments;
 pub mod auth;
 pub mod csat;
+pub mod events;
 pub mod health;
 pub mod inbound;
 pub mod journeys;
@@ -161,6 +162,7 @@ pub fn config(cfg: &mut ServiceConfig<'_>) {
         .service(attachments::upload)
         .service(attachments::download)
         .service(attachments::remove)
+        .service(events::list)
         .service(health::health)
         .service(health::live)
         .service(health::ready);
