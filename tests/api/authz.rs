@@ -93,6 +93,7 @@ const RULES: &[Rule] = &[
     rule("patch", "/api/tickets/{id}", "ahaha", empty),
     rule("get", "/api/tickets/{id}/history", "ahaha", none),
     rule("get", "/api/tickets/{id}/messages", "ahaha", none),
+    rule("get", "/api/events", "aaaaa", none),
     rule("post", "/api/tickets/{id}/messages", "ahaha", |_| {
         Some(json!({"body": "matrix"}))
     }),

@@ -43,6 +43,8 @@ pub struct Settings {
     pub public_url: String,
     /// The email channel's settings (`MAIL_*`, `SMTP_URL`).
     pub mail: MailSettings,
+    /// Request rate limits under `/api` (`RATE_LIMIT_*`), per server instance.
+    pub rate_limits: crate::rate_limit::RateLimitSettings,
 }
 
 /// The development-only mail signing key; production refuses it when mail is on.
@@ -548,6 +550,16 @@ impl Settings {
             ),
             ("BACKGROUND_JOBS", self.background_jobs.to_string()),
             ("PUBLIC_URL", self.public_url.clone()),
+            (
+                "RATE_LIMIT_WINDOW_SECS",
+                self.rate_limits.window_secs.to_string(),
+            ),
+            ("RATE_LIMIT_TOKEN", self.rate_limits.per_token.to_string()),
+            ("RATE_LIMIT_USER", self.rate_limits.per_user.to_string()),
+            (
+                "RATE_LIMIT_ANONYMOUS",
+                self.rate_limits.per_address.to_string(),
+            ),
             ("MAIL_ENABLED", m.enabled.to_string()),
             (
                 "MAIL_TRANSPORT",
@@ -718,10 +730,30 @@ impl Settings {
 
         let public_url = public_url(var("PUBLIC_URL"))?;
         let mail = mail_settings(&var, app_env)?;
+        let limits = crate::rate_limit::RateLimitSettings::default();
+        let rate_limits = crate::rate_limit::RateLimitSettings {
+            window_secs: number(
+                &var,
+                "RATE_LIMIT_WINDOW_SECS",
+                limits.window_secs,
+                1,
+                86_400,
+            )?,
+            per_token: number(&var, "RATE_LIMIT_TOKEN", limits.per_token, 1, 1_000_000_000)?,
+            per_user: number(&var, "RATE_LIMIT_USER", limits.per_user, 1, 1_000_000_000)?,
+            per_address: number(
+                &var,
+                "RATE_LIMIT_ANONYMOUS",
+                limits.per_address,
+                1,
+                1_000_000_000,
+            )?,
+        };
 
         Ok(Self {
             public_url,
             mail,
+            rate_limits,
             database_url,
             bind_addr,
             app_env,
@@ -817,6 +849,7 @@ impl fmt::Debug for Settings {
             .field("background_jobs", &self.background_jobs)
             .field("public_url", &self.public_url)
             .field("mail", &self.mail)
+            .field("rate_limits", &self.rate_limits)
             .finish()
     }
 }

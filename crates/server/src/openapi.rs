@@ -47,6 +47,7 @@ an API token (`hdk_…`) from `POST /api/tokens`, limited to its scopes (each op
         (name = "sla", description = "Business-hours calendars and SLA recompute (admins)"),
         (name = "mail", description = "Email: notification preferences, unsubscribe, the outbox and received mail (admins), the ingest endpoint"),
         (name = "tokens", description = "API tokens for integrations (admins) and personal use (agents); a login session only"),
+        (name = "events", description = "The live event stream as a feed to poll"),
         (name = "health", description = "Service health"),
     )
 )]
@@ -93,6 +94,13 @@ const SHARED_RESPONSES: &[(&str, &str, &str)] = &[
         "`unsupported_media_type`: the body is not sent as `Content-Type: application/json`",
     ),
     (
+        "TooManyRequests",
+        "429",
+        "`rate_limited`: this API token, user or (anonymous) address sent more requests than \
+         its window allows; retry after `Retry-After` seconds. Every `/api` response carries \
+         `RateLimit-Limit`, `RateLimit-Remaining` and `RateLimit-Reset`",
+    ),
+    (
         "InternalError",
         "500",
         "`internal_error`: a fault on the server; it is logged and the body discloses nothing",
@@ -105,6 +113,21 @@ fields, wrong types, missing fields)";
 const BAD_PATH: &str = "`bad_request`: an id in the path is not a UUID";
 const BAD_QUERY: &str = "`invalid_query`: a query parameter is unknown, malformed or out of its \
 documented range";
+
+/// The headers of a `429 rate_limited` answer (see [`crate::rate_limit`]).
+fn add_rate_limit_headers(response: &mut Response) {
+    use utoipa::openapi::{Header, Object, Type};
+    for (name, description) in [
+        ("Retry-After", "Seconds to wait before the next request"),
+        ("RateLimit-Limit", "Requests allowed per window"),
+        ("RateLimit-Remaining", "Requests left in the current window"),
+        ("RateLimit-Reset", "Seconds until the current window ends"),
+    ] {
+        let mut header = Header::new(Object::with_type(Type::Integer));
+        header.description = Some(description.to_owned());
+        response.headers.insert(name.to_owned(), header);
+    }
+}
 
 fn error_response(description: &str) -> Response {
     let mut response = Response::new(description);
@@ -122,15 +145,19 @@ fn error_response(description: &str) -> Response {
 /// - a path parameter: 400 `bad_request` and 404;
 /// - query parameters: 400 `invalid_query`;
 /// - a bearer token: 401;
-/// - every operation: 500.
+/// - every operation: 429 (rate limits) and 500.
 ///
 /// A 400 the route documents keeps its description, extended by the causes it does not name.
 pub fn add_common_responses(openapi: &mut utoipa::openapi::OpenApi) {
     let components = openapi.components.get_or_insert_with(Default::default);
-    for (name, _, description) in SHARED_RESPONSES {
+    for (name, status, description) in SHARED_RESPONSES {
+        let mut response = error_response(description);
+        if *status == "429" {
+            add_rate_limit_headers(&mut response);
+        }
         components
             .responses
-            .insert((*name).to_owned(), RefOr::T(error_response(description)));
+            .insert((*name).to_owned(), RefOr::T(response));
     }
     for item in openapi.paths.paths.values_mut() {
         for op in [
@@ -162,7 +189,7 @@ fn add_to_operation(op: &mut Operation) {
     let (path_id, query) = (takes(ParameterIn::Path), takes(ParameterIn::Query));
     let secured = op.security.as_ref().is_some_and(|s| !s.is_empty());
 
-    let mut shared = vec!["InternalError"];
+    let mut shared = vec!["InternalError", "TooManyRequests"];
     if json_body {
         shared.extend(["PayloadTooLarge", "UnsupportedMediaType"]);
     }

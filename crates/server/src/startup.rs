@@ -199,6 +199,7 @@ impl Application {
             db,
             jwt: JwtKeys::new(&settings.jwt_secret),
             login_throttle: Default::default(),
+            rate_limits: Arc::new(crate::rate_limit::RateLimiter::new(settings.rate_limits)),
             users: Default::default(),
             lists: Default::default(),
             journey_versions: Default::default(),
@@ -291,7 +292,18 @@ fn build_server(listener: TcpListener, state: AppState) -> anyhow::Result<Server
             Some(origin) => Cors::default()
                 .allowed_origin(origin)
                 .allowed_methods(["GET", "POST", "PUT", "PATCH", "DELETE"])
-                .allowed_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
+                .allowed_headers([
+                    header::AUTHORIZATION,
+                    header::CONTENT_TYPE,
+                    header::HeaderName::from_static("idempotency-key"),
+                ])
+                .expose_headers([
+                    crate::rate_limit::LIMIT,
+                    crate::rate_limit::REMAINING,
+                    crate::rate_limit::RESET,
+                    header::RETRY_AFTER,
+                    header::HeaderName::from_static("idempotency-replayed"),
+                ])
                 .max_age(3600),
             // Same origin only: no CORS headers are ever sent.
             None => Cors::default(),
@@ -328,6 +340,8 @@ fn build_server(listener: TcpListener, state: AppState) -> anyhow::Result<Server
             .service(
                 web::scope("/api")
                     .wrap(middleware::from_fn(json_guard::refuse_nul_in_json))
+                    // Outside the body check: a caller over the limit is refused first.
+                    .wrap(middleware::from_fn(crate::rate_limit::limit))
                     .configure(|cfg| routes::config(&mut ServiceConfig::new(cfg)))
                     .default_service(web::to(api_not_found)),
             );

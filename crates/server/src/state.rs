@@ -32,6 +32,9 @@ pub struct AppState {
     pub journey_versions: Arc<services::journeys::VersionCache>,
     /// Rendered queue pages shared by all staff (see [`crate::list_cache`]).
     pub lists: Arc<ListCache>,
+    /// Request counters per API token, user and anonymous address (see
+    /// [`crate::rate_limit`]); this instance's only.
+    pub rate_limits: Arc<crate::rate_limit::RateLimiter>,
     /// Failed sign-in counters (per client address and email) for brute-force protection.
     pub login_throttle: Arc<LoginThrottle>,
     /// Time source for assignment, shifts and SLA checks (a manual clock in tests).

@@ -20,6 +20,13 @@ pub struct Envelope<T> {
     /// counts only as far as `count`. Absent when `count` is exact.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub count_capped: Option<bool>,
+    /// Lists with cursors: whether rows follow this page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub has_more: Option<bool>,
+    /// Lists with cursors: a relative link to the next page (`…&after=<cursor>`), present when
+    /// `has_more`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next: Option<String>,
 }
 
 impl<T> Envelope<T> {
@@ -32,6 +39,26 @@ impl<T> Envelope<T> {
             page: None,
             pages: None,
             count_capped: None,
+            has_more: None,
+            next: None,
+        }
+    }
+
+    /// One page of a list read after a cursor: no count, only whether more follow.
+    pub fn after_cursor(data: T, has_more: bool, next: Option<String>) -> Self {
+        Self {
+            has_more: Some(has_more),
+            next,
+            ..Self::ok(data)
+        }
+    }
+
+    /// Adds `has_more` and the `next` link to a page.
+    pub fn with_next(self, has_more: bool, next: Option<String>) -> Self {
+        Self {
+            has_more: Some(has_more),
+            next,
+            ..self
         }
     }
 
@@ -44,6 +71,8 @@ impl<T> Envelope<T> {
             page: Some(paging.page),
             pages: Some(paging.pages_for(count)),
             count_capped: None,
+            has_more: None,
+            next: None,
         }
     }
 

@@ -105,6 +105,18 @@ pub enum ErrorCode {
     SurveyClosed,
     /// 400: a user's `time_zone` is not an IANA time zone name (such as `Europe/Berlin`).
     InvalidTimeZone,
+    /// 400: an `Idempotency-Key` header is empty, longer than 255 characters or holds a
+    /// character other than printable ASCII.
+    InvalidIdempotencyKey,
+    /// 422: this `Idempotency-Key` was used before with a different request (another body or
+    /// another route); use a new key for a new request.
+    IdempotencyKeyReused,
+    /// 409: the first request with this `Idempotency-Key` is still running; retry shortly
+    /// (with the same key) to get its response.
+    IdempotencyInProgress,
+    /// 400: an `after` cursor is not one this list handed out (malformed or altered), or
+    /// belongs to another sort order.
+    InvalidCursor,
     /// 429: too many requests; retry later.
     RateLimited,
     /// 500: something failed on the server; nothing internal is disclosed.
@@ -124,19 +136,32 @@ impl ErrorCode {
             | InvalidUnsubscribeToken
             | InvalidTag
             | InvalidSurveyToken
-            | InvalidTimeZone => 400,
+            | InvalidTimeZone
+            | InvalidIdempotencyKey
+            | InvalidCursor => 400,
             Unauthorized | InvalidToken | TokenExpired | TokenRevoked | InvalidCredentials
             | AccountDisabled | AccessRevoked => 401,
             Forbidden | InsufficientScope | SessionRequired => 403,
             NotFound | RouteNotFound => 404,
-            Conflict | EmailTaken | InvalidTransition | TicketClosed | NotAssigned
-            | AlreadyAssigned | OverCapacity | CalendarInUse | TicketMerged
-            | CrossCustomerMerge | AlreadyLinked | SurveysDisabled | SurveyNotOpen
-            | SurveyClosed => 409,
+            Conflict
+            | EmailTaken
+            | InvalidTransition
+            | TicketClosed
+            | NotAssigned
+            | AlreadyAssigned
+            | OverCapacity
+            | CalendarInUse
+            | TicketMerged
+            | CrossCustomerMerge
+            | AlreadyLinked
+            | SurveysDisabled
+            | SurveyNotOpen
+            | SurveyClosed
+            | IdempotencyInProgress => 409,
             PayloadTooLarge => 413,
             UnsupportedMediaType => 415,
             ValidationFailed | InvalidEmail | WeakPassword | InvalidAttachment | InvalidJourney
-            | InvalidAnswers | InvalidCalendar | NoWorkingTime => 422,
+            | InvalidAnswers | InvalidCalendar | NoWorkingTime | IdempotencyKeyReused => 422,
             RateLimited => 429,
             InternalError => 500,
             ServiceUnavailable => 503,
@@ -190,6 +215,10 @@ impl ErrorCode {
             SurveyNotOpen => "survey_not_open",
             SurveyClosed => "survey_closed",
             InvalidTimeZone => "invalid_time_zone",
+            InvalidIdempotencyKey => "invalid_idempotency_key",
+            IdempotencyKeyReused => "idempotency_key_reused",
+            IdempotencyInProgress => "idempotency_in_progress",
+            InvalidCursor => "invalid_cursor",
             RateLimited => "rate_limited",
             InternalError => "internal_error",
             ServiceUnavailable => "service_unavailable",

@@ -10,6 +10,7 @@ pub mod calendar;
 pub mod csat;
 pub mod envelope;
 pub mod error;
+pub mod feed;
 pub mod journey;
 pub mod journeys;
 pub mod links;

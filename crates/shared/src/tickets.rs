@@ -461,6 +461,28 @@ pub struct TicketListQuery {
     pub sort: Option<TicketSort>,
     /// Default `desc` (`asc` for `sla_due`).
     pub order: Option<SortOrder>,
+    /// Continue after a cursor: the `after` of a previous page's `next` link (with the same
+    /// filters and order; not together with `page`; for `sort=created_at` or `number`). The
+    /// CSV export ignores it.
+    #[cfg_attr(feature = "openapi", param(max_length = 512))]
+    pub after: Option<String>,
+}
+
+/// `GET /api/tickets/{id}/messages`: pages by number or after a cursor.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[serde(deny_unknown_fields)]
+pub struct MessageListQuery {
+    /// 1-based page number (default 1, at most 1000000).
+    #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 1000000))]
+    pub page: Option<u64>,
+    /// Items per page (default 25, at most 100).
+    #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 100))]
+    pub per_page: Option<u64>,
+    /// Continue after a cursor: the `after` of a previous page's `next` link (not together
+    /// with `page`).
+    #[cfg_attr(feature = "openapi", param(max_length = 512))]
+    pub after: Option<String>,
 }
 
 /// One message of a ticket's conversation.

@@ -69,6 +69,8 @@ pub const ROUTES: &[(&str, &str, Need)] = &[
     ("DELETE", "/api/tickets/{id}/links/{other}", S(TicketsWrite)),
     ("PUT", "/api/tickets/{id}/tags", S(TicketsWrite)),
     ("GET", "/api/tags", S(TicketsRead)),
+    // The event feed: what a WebSocket would receive (which accepts `tickets:read` too).
+    ("GET", "/api/events", S(TicketsRead)),
     ("GET", "/api/tickets/{id}/csat", S(TicketsRead)),
     ("PUT", "/api/tickets/{id}/csat", S(TicketsWrite)),
     (

@@ -242,6 +242,10 @@ async fn sla_loop(state: AppState, mut stop: watch::Receiver<bool>) {
         if let Err(e) = events::prune(&state.db, cutoff).await {
             log::error!("pruning old events failed: {e}");
         }
+        let expired = state.clock.now() - crate::services::idempotency::TTL;
+        if let Err(e) = crate::services::idempotency::prune(&state.db, expired).await {
+            log::error!("pruning expired idempotency keys failed: {e}");
+        }
     }
 }
 

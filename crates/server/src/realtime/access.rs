@@ -2,11 +2,14 @@
 //! user's access being revoked. The hub (live delivery) and the replay of missed events read the
 //! same entries with these functions, so both cut a user off at the same point of the stream.
 
+use std::collections::{HashMap, HashSet};
+
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
 use shared::Role;
 use uuid::Uuid;
 
 use crate::{
-    entity::event,
+    entity::{Ticket, event, ticket},
     services::events::{ACCESS_REVOKED, AccessRevoked},
 };
 
@@ -48,6 +51,54 @@ pub fn ticket_of(e: &event::Model) -> Option<Uuid> {
 /// only unassigned tickets and their own; admins see all; a customer's ticket stays theirs.
 pub fn loses_ticket(role: Role, user: Uuid, assignee: Option<Uuid>) -> bool {
     role == Role::Agent && assignee.is_some_and(|a| a != user)
+}
+
+/// Whether a stored event reaches a user of `role` whose rooms are `my_rooms`, when read back
+/// (a resume, the REST event feed): one of its rooms is theirs, and, for an agent, its ticket
+/// is not someone else's now (`owners`: current assignees), unless it is the assignment that
+/// tells them the ticket moved on.
+pub fn may_receive(
+    e: &event::Model,
+    role: Role,
+    user: Uuid,
+    my_rooms: &HashSet<String>,
+    owners: &HashMap<Uuid, Option<Uuid>>,
+) -> bool {
+    let rooms: Vec<String> = serde_json::from_value(e.rooms.clone()).unwrap_or_default();
+    if !rooms.iter().any(|r| my_rooms.contains(r)) {
+        return false;
+    }
+    if role != Role::Agent {
+        return true;
+    }
+    let Some(ticket) = ticket_of(e) else {
+        return true;
+    };
+    let owner = owners.get(&ticket).copied().flatten();
+    if !loses_ticket(Role::Agent, user, owner) {
+        return true;
+    }
+    e.event_type == "ticket-assigned"
+}
+
+/// The current assignee of every ticket the events are about.
+pub async fn current_assignees(
+    db: &sea_orm::DatabaseConnection,
+    events: &[event::Model],
+) -> Result<HashMap<Uuid, Option<Uuid>>, sea_orm::DbErr> {
+    let ids: HashSet<Uuid> = events.iter().filter_map(ticket_of).collect();
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let rows: Vec<(Uuid, Option<Uuid>)> = Ticket::find()
+        .select_only()
+        .column(ticket::Column::Id)
+        .column(ticket::Column::AssignedAgentId)
+        .filter(ticket::Column::Id.is_in(ids))
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().collect())
 }
 
 /// Entry types a replay reads even before the client's `after_seq`, to bring the session's

@@ -5,6 +5,7 @@
 //! - [`hub`]: the task that owns the sessions and their rooms, reads new events from the
 //!   durable log in `seq` order and fans them out through bounded per-session queues;
 //! - [`session`]: one WebSocket connection: authentication, commands, heartbeat, resume;
+//! - [`feed`]: the same events read back for `GET /api/events` (polling clients);
 //! - [`presence`]: who is viewing a ticket or typing a reply (ephemeral, kept by the hub), and
 //!   [`presence_link`], which carries it between instances on PostgreSQL.
 //!
@@ -13,6 +14,7 @@
 
 pub mod access;
 pub mod bus;
+pub mod feed;
 pub mod hub;
 pub mod presence;
 pub mod presence_link;

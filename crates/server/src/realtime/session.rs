@@ -635,7 +635,7 @@ impl Conn {
                 .await;
         }
         let owners = match role {
-            Role::Agent => match current_assignees(db, &events).await {
+            Role::Agent => match stream::current_assignees(db, &events).await {
                 Ok(owners) => owners,
                 Err(e) => {
                     log::error!("replay failed: {e}");
@@ -678,51 +678,15 @@ impl Conn {
         Ok(())
     }
 
-    /// Whether a replayed event reaches this user: one of its rooms is theirs now, and (for an
-    /// agent) its ticket is not someone else's now, unless it is an assignment (which tells
-    /// them the ticket moved on).
+    /// Whether a replayed event reaches this user (see [`stream::may_receive`]).
     fn may_receive(
         &self,
         e: &event::Model,
         my_rooms: &HashSet<String>,
         owners: &HashMap<uuid::Uuid, Option<uuid::Uuid>>,
     ) -> bool {
-        let rooms: Vec<String> = serde_json::from_value(e.rooms.clone()).unwrap_or_default();
-        if !rooms.iter().any(|r| my_rooms.contains(r)) {
-            return false;
-        }
-        if self.user.role != Role::Agent {
-            return true;
-        }
-        let Some(ticket) = stream::ticket_of(e) else {
-            return true;
-        };
-        let owner = owners.get(&ticket).copied().flatten();
-        if !stream::loses_ticket(Role::Agent, self.user.id, owner) {
-            return true;
-        }
-        e.event_type == "ticket-assigned"
+        stream::may_receive(e, self.user.role, self.user.id, my_rooms, owners)
     }
-}
-
-/// The current assignee of every ticket the events are about.
-async fn current_assignees(
-    db: &sea_orm::DatabaseConnection,
-    events: &[event::Model],
-) -> Result<HashMap<uuid::Uuid, Option<uuid::Uuid>>, sea_orm::DbErr> {
-    let ids: HashSet<uuid::Uuid> = events.iter().filter_map(stream::ticket_of).collect();
-    if ids.is_empty() {
-        return Ok(HashMap::new());
-    }
-    let rows: Vec<(uuid::Uuid, Option<uuid::Uuid>)> = Ticket::find()
-        .select_only()
-        .column(ticket::Column::Id)
-        .column(ticket::Column::AssignedAgentId)
-        .filter(ticket::Column::Id.is_in(ids))
-        .into_tuple()
-        .all(db)
-        .await?;
-    Ok(rows.into_iter().collect())
 }
 
 fn error_from(id: Option<String>, err: &ApiError) -> ServerMsg {

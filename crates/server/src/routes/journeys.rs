@@ -1,7 +1,7 @@
 //! `/api/journeys`: guided intake flows. Admins manage them; customers walk the active ones
 //! and submit their answers to open a ticket.
 
-use actix_web::{HttpResponse, get, post, put, web};
+use actix_web::{HttpRequest, HttpResponse, get, post, put, web};
 use shared::{
     Envelope, ErrorBody,
     journeys::{JourneyDto, JourneyListQuery, JourneyRequest, SubmitJourneyRequest},
@@ -227,41 +227,47 @@ pub async fn archive(
 #[utoipa::path(
     tag = "journeys",
     security(("bearer" = [])),
-    params(("id" = Uuid, Path, description = "Journey id")),
+    params(("id" = Uuid, Path, description = "Journey id"), crate::idempotent::KeyHeader),
     request_body = SubmitJourneyRequest,
     responses(
-        (status = 201, description = "The new ticket", body = Envelope<TicketDto>),
+        (status = 201, description = "The new ticket (or, with `Idempotency-Replayed: true`, the response of the first request with this `Idempotency-Key`)", body = Envelope<TicketDto>),
+        (status = 400, description = "`invalid_idempotency_key`", body = ErrorBody),
         (status = 403, description = "Only customers submit journeys", body = ErrorBody),
         (status = 404, description = "No such active journey", body = ErrorBody),
-        (status = 422, description = "`invalid_answers` (details: reason, node_id) or `invalid_attachment`", body = ErrorBody),
+        (status = 409, description = "`idempotency_in_progress`: the first request with this key is still running", body = ErrorBody),
+        (status = 422, description = "`invalid_answers` (details: reason, node_id), `invalid_attachment` or `idempotency_key_reused`", body = ErrorBody),
     )
 )]
 #[post("/journeys/{id}/submit")]
 pub async fn submit(
+    req: HttpRequest,
     state: web::Data<AppState>,
     customer: CustomerUser,
     id: web::Path<Uuid>,
     body: JsonBody<SubmitJourneyRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let user = customer.0;
-    let answers = body.into_inner()?.answers;
-    let (_, dto) = journeys::submit(
-        &state.db,
-        &state.mail,
-        &user,
-        id.into_inner(),
-        answers,
-        &state.journey_versions,
-    )
-    .await?;
-    state.realtime.poke();
-    state.jobs.trigger_mail();
-    state.jobs.trigger_assignment();
-    // Customers get their copy without SLA internals.
-    let dto = if user.role.is_staff() {
-        dto
-    } else {
-        shared::tickets::TicketDto::for_customer(dto)
-    };
-    Ok(HttpResponse::Created().json(Envelope::ok(dto)))
+    let body = body.into_inner()?;
+    crate::idempotent::run(&state, &req, user.id, &body, async {
+        let (_, dto) = journeys::submit(
+            &state.db,
+            &state.mail,
+            &user,
+            id.into_inner(),
+            body.answers.clone(),
+            &state.journey_versions,
+        )
+        .await?;
+        state.realtime.poke();
+        state.jobs.trigger_mail();
+        state.jobs.trigger_assignment();
+        // Customers get their copy without SLA internals.
+        let dto = if user.role.is_staff() {
+            dto
+        } else {
+            shared::tickets::TicketDto::for_customer(dto)
+        };
+        Ok(HttpResponse::Created().json(Envelope::ok(dto)))
+    })
+    .await
 }

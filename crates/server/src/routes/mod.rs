@@ -10,6 +10,7 @@ pub mod analytics;
 pub mod attachments;
 pub mod auth;
 pub mod csat;
+pub mod events;
 pub mod health;
 pub mod inbound;
 pub mod journeys;
@@ -169,6 +170,7 @@ pub fn config(cfg: &mut ServiceConfig<'_>) {
         .service(tokens::list)
         .service(tokens::create)
         .service(tokens::revoke)
+        .service(events::list)
         .service(health::health)
         .service(health::live)
         .service(health::ready);

@@ -6,7 +6,7 @@ use shared::{
     envelope::PageQuery,
     tickets::{
         AssignRequest, CreateMessageRequest, CreateTicketRequest, HistoryEntryDto, MessageDto,
-        TicketDto, TicketListQuery, TicketSummaryDto, UpdateTicketRequest,
+        MessageListQuery, TicketDto, TicketListQuery, TicketSummaryDto, UpdateTicketRequest,
     },
 };
 use uuid::Uuid;
@@ -29,12 +29,18 @@ use crate::{
 /// it says 10,000 more and `count_capped` is `true`. Staff asking for unassigned tickets
 /// (`assigned_agent_id=none`, the queue) all get one shared page, with an `ETag`: send it back
 /// in `If-None-Match` and an unchanged page is a `304`.
+///
+/// Besides page numbers, the list pages by cursor: every page says `has_more`, and (sorted by
+/// `created_at` or `number`) carries `next`, a relative link to the following page
+/// (`…&after=<cursor>`). Cursor pages never skip or repeat a ticket while tickets are
+/// created, and carry no `count`.
 #[utoipa::path(
     tag = "tickets",
     security(("bearer" = [])),
     params(TicketListQuery),
     responses(
         (status = 200, description = "One page of tickets (without description and transcript: see `GET /api/tickets/{id}`)", body = Envelope<Vec<TicketSummaryDto>>),
+        (status = 400, description = "`invalid_cursor`: `after` is not a cursor of this list and order", body = ErrorBody),
         (status = 304, description = "Not modified: the queue page is still the one whose `ETag` was sent in `If-None-Match`"),
     )
 )]
@@ -50,7 +56,7 @@ pub async fn list(
     let shared_view =
         user.role.is_staff() && query.assigned_agent_id.as_deref().map(str::trim) == Some("none");
     if !shared_view {
-        let body = list_page(&state, &user, &query, paging).await?;
+        let body = list_page(&state, &user, &query, paging, req.query_string()).await?;
         return Ok(HttpResponse::Ok()
             .content_type("application/json")
             .body(body));
@@ -77,7 +83,7 @@ pub async fn list(
     let body = match state.lists.get(&key, stamp) {
         Some(body) => body,
         None => {
-            let body = list_page(&state, &user, &query, paging).await?;
+            let body = list_page(&state, &user, &query, paging, req.query_string()).await?;
             state.lists.put(key, stamp, body.clone());
             body
         }
@@ -89,18 +95,28 @@ pub async fn list(
         .body(body))
 }
 
-/// One rendered page of `GET /api/tickets`.
+/// One rendered page of `GET /api/tickets`: by page number, or after a cursor.
 async fn list_page(
     state: &AppState,
     user: &AuthUser,
     query: &TicketListQuery,
     paging: shared::Paging,
+    query_string: &str,
 ) -> Result<web::Bytes, ApiError> {
-    let (items, count, capped) = tickets::list(&state.db, user, query, paging).await?;
-    let dtos = tickets::to_dtos_for(&state.db, user, items).await?;
+    let codec = services::cursor::Codec::new(&state.settings.jwt_secret)?;
+    let page = tickets::list_page(&state.db, user, query, paging, &codec).await?;
+    let dtos = tickets::to_dtos_for(&state.db, user, page.rows).await?;
     let rows: Vec<TicketSummaryDto> = dtos.into_iter().map(Into::into).collect();
-    let page = Envelope::page_counted(rows, paging, count, capped);
-    serde_json::to_vec(&page)
+    let next = page
+        .next
+        .map(|c| services::cursor::next_link("/api/tickets", query_string, &c));
+    let envelope = match page.count {
+        Some((count, capped)) => {
+            Envelope::page_counted(rows, paging, count, capped).with_next(page.has_more, next)
+        }
+        None => Envelope::after_cursor(rows, page.has_more, next),
+    };
+    serde_json::to_vec(&envelope)
         .map(web::Bytes::from)
         .map_err(|e| ApiError::Internal(anyhow::anyhow!("encoding a ticket page: {e}")))
 }
@@ -110,30 +126,39 @@ async fn list_page(
 #[utoipa::path(
     tag = "tickets",
     security(("bearer" = [])),
+    params(crate::idempotent::KeyHeader),
     request_body = CreateTicketRequest,
     responses(
-        (status = 201, description = "Created", body = Envelope<TicketDto>),
-        (status = 422, description = "`validation_failed` or `invalid_attachment`", body = ErrorBody),
+        (status = 201, description = "Created (or, with `Idempotency-Replayed: true`, the response of the first request with this `Idempotency-Key`)", body = Envelope<TicketDto>),
+        (status = 400, description = "`invalid_idempotency_key`", body = ErrorBody),
+        (status = 409, description = "`idempotency_in_progress`: the first request with this key is still running", body = ErrorBody),
+        (status = 422, description = "`validation_failed`, `invalid_attachment` or `idempotency_key_reused`", body = ErrorBody),
     )
 )]
 #[post("/tickets")]
 pub async fn create(
+    req: HttpRequest,
     state: web::Data<AppState>,
     user: AuthUser,
     body: JsonBody<CreateTicketRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let new = NewTicket::parse(&user, body.into_inner()?)?;
-    let (_, dto) = tickets::create(&state.db, &state.mail, &user, new).await?;
-    state.realtime.poke();
-    state.jobs.trigger_mail();
-    state.jobs.trigger_assignment();
-    // Customers get their copy without SLA internals.
-    let dto = if user.role.is_staff() {
-        dto
-    } else {
-        shared::tickets::TicketDto::for_customer(dto)
-    };
-    Ok(HttpResponse::Created().json(Envelope::ok(dto)))
+    let body = body.into_inner()?;
+    let fingerprint = body.clone();
+    crate::idempotent::run(&state, &req, user.id, &fingerprint, async {
+        let new = NewTicket::parse(&user, body)?;
+        let (_, dto) = tickets::create(&state.db, &state.mail, &user, new).await?;
+        state.realtime.poke();
+        state.jobs.trigger_mail();
+        state.jobs.trigger_assignment();
+        // Customers get their copy without SLA internals.
+        let dto = if user.role.is_staff() {
+            dto
+        } else {
+            shared::tickets::TicketDto::for_customer(dto)
+        };
+        Ok(HttpResponse::Created().json(Envelope::ok(dto)))
+    })
+    .await
 }
 
 /// One ticket (404 also when it exists but is not visible to the caller).
@@ -219,25 +244,54 @@ pub async fn history(
 }
 
 /// The conversation, oldest first. Customers never see internal notes.
+///
+/// Pages by number (`page`), or after a cursor (`after`, from the `next` link of the previous
+/// page): messages added meanwhile come at the end, so a cursor never skips or repeats one.
 #[utoipa::path(
     tag = "tickets",
     security(("bearer" = [])),
-    params(("id" = Uuid, Path, description = "Ticket id"), PageQuery),
+    params(("id" = Uuid, Path, description = "Ticket id"), MessageListQuery),
     responses(
         (status = 200, description = "One page of messages", body = Envelope<Vec<MessageDto>>),
+        (status = 400, description = "`invalid_cursor`: `after` is not a cursor of this list", body = ErrorBody),
         (status = 404, description = "No such ticket, or not yours", body = ErrorBody),
     )
 )]
 #[get("/tickets/{id}/messages")]
 pub async fn list_messages(
+    req: HttpRequest,
     state: web::Data<AppState>,
     user: AuthUser,
     id: web::Path<Uuid>,
-    query: web::Query<PageQuery>,
+    query: web::Query<MessageListQuery>,
 ) -> Result<web::Json<Envelope<Vec<MessageDto>>>, ApiError> {
+    let query = query.into_inner();
     let paging = services::paging(query.page, query.per_page)?;
-    let (items, count) = messages::list(&state.db, &user, id.into_inner(), paging).await?;
-    Ok(web::Json(Envelope::page(items, paging, count)))
+    let codec = services::cursor::Codec::new(&state.settings.jwt_secret)?;
+    let after = match query.after.as_deref() {
+        None => None,
+        Some(_) if query.page.is_some() => {
+            return Err(ApiError::BadRequest(
+                shared::ErrorCode::InvalidQuery,
+                "use either page or after, not both".to_owned(),
+            ));
+        }
+        Some(cursor) => Some(codec.decode(cursor, messages::LIST)?),
+    };
+    let id = id.into_inner();
+    let page = messages::list(&state.db, &user, id, paging, after.as_ref()).await?;
+    let next = match page.last {
+        Some(last) if page.has_more => Some(services::cursor::next_link(
+            &format!("/api/tickets/{id}/messages"),
+            req.query_string(),
+            &codec.encode(&last),
+        )),
+        _ => None,
+    };
+    Ok(web::Json(match page.count {
+        Some(count) => Envelope::page(page.items, paging, count).with_next(page.has_more, next),
+        None => Envelope::after_cursor(page.items, page.has_more, next),
+    }))
 }
 
 /// Reply publicly, or (staff) add an internal note. The first public staff reply meets the
@@ -245,28 +299,34 @@ pub async fn list_messages(
 #[utoipa::path(
     tag = "tickets",
     security(("bearer" = [])),
-    params(("id" = Uuid, Path, description = "Ticket id")),
+    params(("id" = Uuid, Path, description = "Ticket id"), crate::idempotent::KeyHeader),
     request_body = CreateMessageRequest,
     responses(
-        (status = 201, description = "Added", body = Envelope<MessageDto>),
+        (status = 201, description = "Added (or, with `Idempotency-Replayed: true`, the response of the first request with this `Idempotency-Key`)", body = Envelope<MessageDto>),
+        (status = 400, description = "`invalid_idempotency_key`", body = ErrorBody),
         (status = 403, description = "Customers cannot write internal notes", body = ErrorBody),
         (status = 404, description = "No such ticket, or not yours", body = ErrorBody),
-        (status = 409, description = "`ticket_closed`", body = ErrorBody),
-        (status = 422, description = "`validation_failed` or `invalid_attachment`", body = ErrorBody),
+        (status = 409, description = "`ticket_closed` or `idempotency_in_progress`", body = ErrorBody),
+        (status = 422, description = "`validation_failed`, `invalid_attachment` or `idempotency_key_reused`", body = ErrorBody),
     )
 )]
 #[post("/tickets/{id}/messages")]
 pub async fn create_message(
+    http: HttpRequest,
     state: web::Data<AppState>,
     user: AuthUser,
     id: web::Path<Uuid>,
     body: JsonBody<CreateMessageRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let (id, req) = (id.into_inner(), body.into_inner()?);
-    let message = messages::create(&state.db, &state.mail, &user, id, req).await?;
-    state.realtime.poke();
-    state.jobs.trigger_mail();
-    Ok(HttpResponse::Created().json(Envelope::ok(message)))
+    let fingerprint = req.clone();
+    crate::idempotent::run(&state, &http, user.id, &fingerprint, async {
+        let message = messages::create(&state.db, &state.mail, &user, id, req).await?;
+        state.realtime.poke();
+        state.jobs.trigger_mail();
+        Ok(HttpResponse::Created().json(Envelope::ok(message)))
+    })
+    .await
 }
 
 /// Take an unassigned ticket from the queue (agents). When two agents race, exactly one wins.

@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait,
-    DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
+    DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 use shared::{
     ErrorCode, Paging, TicketStatus,
@@ -24,7 +24,7 @@ use crate::{
     entity::{Attachment, TicketMessage, attachment, ticket, ticket_message},
     error::ApiError,
     services::{
-        access, events,
+        access, cursor, events,
         mail::{self, Mailer, Notice},
         merge, settings, tickets,
     },
@@ -217,7 +217,8 @@ pub async fn list(
     actor: &AuthUser,
     ticket_id: Uuid,
     paging: Paging,
-) -> Result<(Vec<MessageDto>, u64), ApiError> {
+    after: Option<&cursor::Position>,
+) -> Result<MessagePage, ApiError> {
     access::visible_ticket(db, actor, ticket_id, false).await?;
     let mut select = TicketMessage::find()
         .filter(ticket_message::Column::TicketId.eq(ticket_id))
@@ -226,7 +227,38 @@ pub async fn list(
     if !actor.role.is_staff() {
         select = select.filter(ticket_message::Column::Internal.eq(false));
     }
-    let (rows, count) = super::fetch_page(db, select, paging).await?;
+    let (rows, count, has_more) = match after {
+        Some(position) => {
+            let (Some(at), Some(id)) = (position.at, position.id) else {
+                return Err(cursor::invalid());
+            };
+            // Strictly after (created_at, id) in the list's order.
+            select = select.filter(
+                Condition::any()
+                    .add(ticket_message::Column::CreatedAt.gt(at))
+                    .add(
+                        Condition::all()
+                            .add(ticket_message::Column::CreatedAt.eq(at))
+                            .add(ticket_message::Column::Id.gt(id)),
+                    ),
+            );
+            let mut rows = select.limit(paging.per_page + 1).all(db).await?;
+            let has_more = rows.len() as u64 > paging.per_page;
+            rows.truncate(usize::try_from(paging.per_page).unwrap_or(usize::MAX));
+            (rows, None, has_more)
+        }
+        None => {
+            let (rows, count) = super::fetch_page(db, select, paging).await?;
+            let has_more = paging.offset() + (rows.len() as u64) < count;
+            (rows, Some(count), has_more)
+        }
+    };
+    let last = rows.last().map(|m| cursor::Position {
+        list: LIST.to_owned(),
+        at: Some(m.created_at),
+        number: None,
+        id: Some(m.id),
+    });
     let people = tickets::people(db, rows.iter().map(|m| m.author_id)).await?;
     let mut attachments = if rows.is_empty() {
         HashMap::new()
@@ -244,20 +276,38 @@ pub async fn list(
         mail::inbound::origins(db, rows.iter().map(|m| m.id)).await?
     };
     let mut merged_from = merge::origins_of(db, rows.iter().map(|m| m.id)).await?;
-    Ok((
-        rows.into_iter()
-            .map(|m| MessageDto {
-                email: origins.remove(&m.id),
-                merged_from: merged_from.remove(&m.id),
-                author: tickets::person_or_deleted(&people, m.author_id),
-                attachments: attachments.remove(&m.id).unwrap_or_default(),
-                id: m.id,
-                ticket_id: m.ticket_id,
-                body: m.body,
-                internal: m.internal,
-                created_at: m.created_at,
-            })
-            .collect(),
+    let items = rows
+        .into_iter()
+        .map(|m| MessageDto {
+            email: origins.remove(&m.id),
+            merged_from: merged_from.remove(&m.id),
+            author: tickets::person_or_deleted(&people, m.author_id),
+            attachments: attachments.remove(&m.id).unwrap_or_default(),
+            id: m.id,
+            ticket_id: m.ticket_id,
+            body: m.body,
+            internal: m.internal,
+            created_at: m.created_at,
+        })
+        .collect();
+    Ok(MessagePage {
+        items,
         count,
-    ))
+        has_more,
+        last,
+    })
+}
+
+/// The name of the message list in its cursors (one order: oldest first).
+pub const LIST: &str = "messages:created_at:asc";
+
+/// One page of a conversation.
+pub struct MessagePage {
+    pub items: Vec<MessageDto>,
+    /// The total, for pages by number (`None` after a cursor).
+    pub count: Option<u64>,
+    /// Whether messages follow this page.
+    pub has_more: bool,
+    /// The key of the page's last message, for the `next` cursor.
+    pub last: Option<cursor::Position>,
 }

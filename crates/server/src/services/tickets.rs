@@ -31,7 +31,7 @@ use crate::{
     },
     error::ApiError,
     services::{
-        access, assignment, begin_write, events, like_pattern,
+        access, assignment, begin_write, cursor, events, like_pattern,
         mail::{self, Mailer, Notice},
         next_ticket_number, search_text, settings, sla as sla_terms, tags,
     },
@@ -744,17 +744,139 @@ pub async fn list(
     super::fetch_page_capped(db, select, paging).await
 }
 
+/// One page of the ticket list.
+pub struct TicketPage {
+    pub rows: Vec<ticket::Model>,
+    /// Pages by number: the (capped) count and whether it was capped; `None` after a cursor.
+    pub count: Option<(u64, bool)>,
+    /// Whether tickets follow this page.
+    pub has_more: bool,
+    /// The cursor of the page's last ticket, when the order has cursors and more follow.
+    pub next: Option<String>,
+}
+
+/// The sort and direction of a list query (defaults: `created_at`, descending; `sla_due`
+/// ascending).
+fn sort_of(query: &TicketListQuery) -> (TicketSort, sea_orm::Order) {
+    let sort = query.sort.unwrap_or(TicketSort::CreatedAt);
+    let order = match (query.order, sort) {
+        (Some(SortOrder::Asc), _) | (None, TicketSort::SlaDue) => sea_orm::Order::Asc,
+        _ => sea_orm::Order::Desc,
+    };
+    (sort, order)
+}
+
+/// The cursor list name of an order, if it has cursors: creation time and number, whose keys
+/// never change (an update moves a ticket in the other orders, which cursors cannot follow).
+fn cursor_list(sort: TicketSort, order: &sea_orm::Order) -> Option<String> {
+    let sort = match sort {
+        TicketSort::CreatedAt => "created_at",
+        TicketSort::Number => "number",
+        _ => return None,
+    };
+    let order = if *order == sea_orm::Order::Asc {
+        "asc"
+    } else {
+        "desc"
+    };
+    Some(format!("tickets:{sort}:{order}"))
+}
+
+/// A page of [`list`]: by page number, or after `query.after`'s cursor (keyset: the tickets
+/// strictly after that one in the order, so tickets created meanwhile shift nothing).
+pub async fn list_page(
+    db: &DatabaseConnection,
+    actor: &AuthUser,
+    query: &TicketListQuery,
+    paging: Paging,
+    codec: &cursor::Codec,
+) -> Result<TicketPage, ApiError> {
+    let (sort, order) = sort_of(query);
+    let list_name = cursor_list(sort, &order);
+    let encode = |t: &ticket::Model, list: &str| {
+        codec.encode(&cursor::Position {
+            list: list.to_owned(),
+            at: (sort == TicketSort::CreatedAt).then_some(t.created_at),
+            number: Some(t.number),
+            id: None,
+        })
+    };
+    let Some(after) = query.after.as_deref() else {
+        let (rows, count, capped) = list(db, actor, query, paging).await?;
+        let has_more = capped || paging.offset() + (rows.len() as u64) < count;
+        let next = match (&list_name, rows.last()) {
+            (Some(list), Some(last)) if has_more => Some(encode(last, list)),
+            _ => None,
+        };
+        return Ok(TicketPage {
+            rows,
+            count: Some((count, capped)),
+            has_more,
+            next,
+        });
+    };
+    if query.page.is_some() {
+        return Err(ApiError::BadRequest(
+            ErrorCode::InvalidQuery,
+            "use either page or after, not both".to_owned(),
+        ));
+    }
+    let Some(list_name) = list_name else {
+        return Err(ApiError::BadRequest(
+            ErrorCode::InvalidQuery,
+            "after works with sort=created_at (the default) or sort=number".to_owned(),
+        ));
+    };
+    let position = codec.decode(after, &list_name)?;
+    let number = position.number.ok_or_else(cursor::invalid)?;
+    let asc = order == sea_orm::Order::Asc;
+    let past_number = if asc {
+        ticket::Column::Number.gt(number)
+    } else {
+        ticket::Column::Number.lt(number)
+    };
+    let keyset = match sort {
+        TicketSort::CreatedAt => {
+            let at = position.at.ok_or_else(cursor::invalid)?;
+            let past_at = if asc {
+                ticket::Column::CreatedAt.gt(at)
+            } else {
+                ticket::Column::CreatedAt.lt(at)
+            };
+            Condition::any().add(past_at).add(
+                Condition::all()
+                    .add(ticket::Column::CreatedAt.eq(at))
+                    .add(past_number),
+            )
+        }
+        _ => Condition::all().add(past_number),
+    };
+    let mut rows = filtered(actor, query)?
+        .filter(keyset)
+        .limit(paging.per_page + 1)
+        .all(db)
+        .await?;
+    let has_more = rows.len() as u64 > paging.per_page;
+    rows.truncate(usize::try_from(paging.per_page).unwrap_or(usize::MAX));
+    let next = match rows.last() {
+        Some(last) if has_more => Some(encode(last, &list_name)),
+        _ => None,
+    };
+    Ok(TicketPage {
+        rows,
+        count: None,
+        has_more,
+        next,
+    })
+}
+
 /// The tickets the caller may see with the list filters and sort order applied.
 pub fn filtered(
     actor: &AuthUser,
     query: &TicketListQuery,
 ) -> Result<sea_orm::Select<Ticket>, ApiError> {
     let cond = condition(actor, query)?;
-    let sort = query.sort.unwrap_or(TicketSort::CreatedAt);
-    let order = match (query.order, sort) {
-        (Some(SortOrder::Asc), _) | (None, TicketSort::SlaDue) => sea_orm::Order::Asc,
-        _ => sea_orm::Order::Desc,
-    };
+    let (sort, order) = sort_of(query);
     let mut select = Ticket::find().filter(cond);
     select = match sort {
         TicketSort::CreatedAt => select.order_by(ticket::Column::CreatedAt, order.clone()),
