@@ -40,7 +40,7 @@ use super::{
 };
 use crate::{
     auth::{AuthUser, extract::authenticate, scopes},
-    entity::{Event, EventRoom, Ticket, event, ticket},
+    entity::{Event, EventRoom, event},
     error::ApiError,
     services::{access, events, events::Revocation},
     state::AppState,
