@@ -44,6 +44,7 @@ Authenticate with `Authorization: Bearer <token>` from `/api/auth/login`."
         (name = "settings", description = "SLA policies and queue behaviour (admins)"),
         (name = "sla", description = "Business-hours calendars and SLA recompute (admins)"),
         (name = "mail", description = "Email: notification preferences, unsubscribe, the outbox and received mail (admins), the ingest endpoint"),
+        (name = "webhooks", description = "Signed event deliveries to admin-registered HTTP endpoints, their delivery log, redelivery and test pings (admins)"),
         (name = "health", description = "Service health"),
     )
 )]

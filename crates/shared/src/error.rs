@@ -98,6 +98,9 @@ pub enum ErrorCode {
     SurveyClosed,
     /// 400: a user's `time_zone` is not an IANA time zone name (such as `Europe/Berlin`).
     InvalidTimeZone,
+    /// 422: a webhook URL's host is (or resolves to) a loopback, private, link-local, CGNAT,
+    /// multicast, unspecified or unique-local address, and private targets are not allowed.
+    WebhookUrlRefused,
     /// 429: too many requests; retry later.
     RateLimited,
     /// 500: something failed on the server; nothing internal is disclosed.
@@ -129,7 +132,7 @@ impl ErrorCode {
             PayloadTooLarge => 413,
             UnsupportedMediaType => 415,
             ValidationFailed | InvalidEmail | WeakPassword | InvalidAttachment | InvalidJourney
-            | InvalidAnswers | InvalidCalendar | NoWorkingTime => 422,
+            | InvalidAnswers | InvalidCalendar | NoWorkingTime | WebhookUrlRefused => 422,
             RateLimited => 429,
             InternalError => 500,
             ServiceUnavailable => 503,
@@ -180,6 +183,7 @@ impl ErrorCode {
             SurveyNotOpen => "survey_not_open",
             SurveyClosed => "survey_closed",
             InvalidTimeZone => "invalid_time_zone",
+            WebhookUrlRefused => "webhook_url_refused",
             RateLimited => "rate_limited",
             InternalError => "internal_error",
             ServiceUnavailable => "service_unavailable",

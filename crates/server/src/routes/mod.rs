@@ -23,6 +23,7 @@ pub mod sla;
 pub mod tags;
 pub mod tickets;
 pub mod users;
+pub mod webhooks;
 
 use utoipa_actix_web::service_config::ServiceConfig;
 
@@ -83,6 +84,13 @@ use utoipa_actix_web::service_config::ServiceConfig;
 /// | PUT | /tickets/{id}/csat | the ticket's customer |
 /// | GET, PUT | /csat?token= | anyone with a signed survey link |
 /// | GET | /analytics/csat | admin |
+/// | GET, POST | /webhooks | admin |
+/// | GET | /webhooks/events | admin |
+/// | GET, PUT | /webhooks/settings | admin |
+/// | GET, PATCH, DELETE | /webhooks/{id} | admin |
+/// | POST | /webhooks/{id}/rotate-secret, /webhooks/{id}/test | admin |
+/// | GET | /webhooks/{id}/deliveries | admin |
+/// | POST | /webhooks/{id}/deliveries/{delivery_id}/redeliver | admin |
 /// | GET | /health | anyone |
 pub fn config(cfg: &mut ServiceConfig<'_>) {
     cfg.service(auth::register)
@@ -158,6 +166,18 @@ pub fn config(cfg: &mut ServiceConfig<'_>) {
         .service(sla::update_calendar)
         .service(sla::delete_calendar)
         .service(sla::recompute)
+        .service(webhooks::list)
+        .service(webhooks::create)
+        .service(webhooks::event_types)
+        .service(webhooks::get_settings)
+        .service(webhooks::put_settings)
+        .service(webhooks::get)
+        .service(webhooks::update)
+        .service(webhooks::remove)
+        .service(webhooks::rotate_secret)
+        .service(webhooks::test)
+        .service(webhooks::deliveries)
+        .service(webhooks::redeliver)
         .service(attachments::upload)
         .service(attachments::download)
         .service(attachments::remove)
