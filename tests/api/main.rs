@@ -46,4 +46,5 @@ mod sla;
 mod tags;
 mod tickets;
 mod users;
+mod webhooks;
 mod ws_client;

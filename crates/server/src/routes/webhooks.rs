@@ -222,7 +222,7 @@ pub async fn rotate_secret(
     security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Webhook id")),
     responses(
-        (status = 202, description = "Queued", body = Envelope<DeliveryDto>),
+        (status = 200, description = "Queued (`pending`)", body = Envelope<DeliveryDto>),
         (status = 403, description = "Not an admin", body = ErrorBody),
         (status = 404, description = "No such webhook", body = ErrorBody),
         (status = 409, description = "The endpoint is disabled (`conflict`)", body = ErrorBody),
@@ -236,7 +236,7 @@ pub async fn test(
 ) -> Result<HttpResponse, ApiError> {
     let d = webhooks::test(&state.db, id.into_inner(), state.clock.now()).await?;
     state.jobs.trigger_webhooks();
-    Ok(HttpResponse::Accepted().json(Envelope::ok(d)))
+    Ok(HttpResponse::Ok().json(Envelope::ok(d)))
 }
 
 /// The endpoint's deliveries, newest first, each with its attempts (status code, duration,
@@ -273,7 +273,7 @@ pub async fn deliveries(
         ("delivery_id" = Uuid, Path, description = "Delivery id"),
     ),
     responses(
-        (status = 202, description = "Queued again (`pending`)", body = Envelope<DeliveryDto>),
+        (status = 200, description = "Queued again (`pending`)", body = Envelope<DeliveryDto>),
         (status = 403, description = "Not an admin", body = ErrorBody),
         (status = 404, description = "No such webhook or delivery", body = ErrorBody),
         (status = 409, description = "Still pending or being delivered (`conflict`)", body = ErrorBody),
@@ -288,5 +288,5 @@ pub async fn redeliver(
     let (id, delivery_id) = path.into_inner();
     let d = webhooks::redeliver(&state.db, id, delivery_id, state.clock.now()).await?;
     state.jobs.trigger_webhooks();
-    Ok(HttpResponse::Accepted().json(Envelope::ok(d)))
+    Ok(HttpResponse::Ok().json(Envelope::ok(d)))
 }
