@@ -32,6 +32,10 @@ use shared::tickets::{
 };
 use shared::tokens::{CreateTokenRequest, CreatedToken, TokenDto};
 use shared::users::{AuthResponse, LoginRequest, RegisterRequest, UpdateMeRequest, UserDto};
+use shared::webhooks::{
+    CreateWebhookRequest, DeliveryDto, UpdateWebhookRequest, WebhookDto, WebhookEventType,
+    WebhookSettingsDto, WebhookWithSecret,
+};
 use shared::{Envelope, ErrorBody, ErrorCode, Priority, Role, TicketStatus};
 use uuid::Uuid;
 use wasm_bindgen::JsCast;
@@ -1308,6 +1312,145 @@ pub async fn resend_mail(session: Session, id: Uuid) -> Result<OutboxEntryDto, A
         Request::post(&format!("/api/mail/outbox/{id}/resend"))
             .header("Authorization", bearer)
             .build()
+    })
+    .await
+}
+
+// Webhooks (admins)
+
+/// `GET /api/webhooks`: every endpoint.
+pub async fn list_webhooks(session: Session) -> Result<Vec<WebhookDto>, ApiError> {
+    authed(session, |bearer| {
+        Request::get("/api/webhooks")
+            .header("Authorization", bearer)
+            .build()
+    })
+    .await
+}
+
+/// `GET /api/webhooks/events`: the event types an endpoint may subscribe to.
+pub async fn webhook_event_types(session: Session) -> Result<Vec<WebhookEventType>, ApiError> {
+    authed(session, |bearer| {
+        Request::get("/api/webhooks/events")
+            .header("Authorization", bearer)
+            .build()
+    })
+    .await
+}
+
+/// `POST /api/webhooks` (422 `validation_failed`, `webhook_url_refused` on `url`): the new
+/// endpoint and its secret, shown once.
+pub async fn create_webhook(
+    session: Session,
+    req: &CreateWebhookRequest,
+) -> Result<WebhookWithSecret, ApiError> {
+    authed(session, |bearer| {
+        Request::post("/api/webhooks")
+            .header("Authorization", bearer)
+            .json(req)
+    })
+    .await
+}
+
+/// `PATCH /api/webhooks/{id}`: URL, events, enabled.
+pub async fn update_webhook(
+    session: Session,
+    id: Uuid,
+    req: &UpdateWebhookRequest,
+) -> Result<WebhookDto, ApiError> {
+    authed(session, |bearer| {
+        Request::patch(&format!("/api/webhooks/{id}"))
+            .header("Authorization", bearer)
+            .json(req)
+    })
+    .await
+}
+
+/// `DELETE /api/webhooks/{id}`.
+pub async fn delete_webhook(session: Session, id: Uuid) -> Result<(), ApiError> {
+    let _: serde_json::Value = authed_lenient(session, |bearer| {
+        Request::delete(&format!("/api/webhooks/{id}"))
+            .header("Authorization", bearer)
+            .build()
+    })
+    .await?;
+    Ok(())
+}
+
+/// `POST /api/webhooks/{id}/rotate-secret`: the new secret, shown once.
+pub async fn rotate_webhook_secret(
+    session: Session,
+    id: Uuid,
+) -> Result<WebhookWithSecret, ApiError> {
+    authed(session, |bearer| {
+        Request::post(&format!("/api/webhooks/{id}/rotate-secret"))
+            .header("Authorization", bearer)
+            .build()
+    })
+    .await
+}
+
+/// `POST /api/webhooks/{id}/test`: queues a `ping`.
+pub async fn test_webhook(session: Session, id: Uuid) -> Result<DeliveryDto, ApiError> {
+    authed(session, |bearer| {
+        Request::post(&format!("/api/webhooks/{id}/test"))
+            .header("Authorization", bearer)
+            .build()
+    })
+    .await
+}
+
+/// `GET /api/webhooks/{id}/deliveries`: one page of the delivery log, newest first.
+pub async fn webhook_deliveries(
+    session: Session,
+    id: Uuid,
+    page: u64,
+) -> Result<Page<DeliveryDto>, ApiError> {
+    let query = [("page", page.to_string()), ("per_page", "25".to_owned())];
+    authed_page(session, |bearer| {
+        Request::get(&format!("/api/webhooks/{id}/deliveries"))
+            .query(query)
+            .header("Authorization", bearer)
+            .build()
+    })
+    .await
+}
+
+/// `POST /api/webhooks/{id}/deliveries/{delivery}/redeliver`.
+pub async fn redeliver_webhook(
+    session: Session,
+    id: Uuid,
+    delivery: Uuid,
+) -> Result<DeliveryDto, ApiError> {
+    authed(session, |bearer| {
+        Request::post(&format!(
+            "/api/webhooks/{id}/deliveries/{delivery}/redeliver"
+        ))
+        .header("Authorization", bearer)
+        .build()
+    })
+    .await
+}
+
+/// `GET /api/webhooks/settings`.
+pub async fn webhook_settings(session: Session) -> Result<WebhookSettingsDto, ApiError> {
+    authed(session, |bearer| {
+        Request::get("/api/webhooks/settings")
+            .header("Authorization", bearer)
+            .build()
+    })
+    .await
+}
+
+/// `PUT /api/webhooks/settings`.
+pub async fn put_webhook_settings(
+    session: Session,
+    value: &WebhookSettingsDto,
+) -> Result<WebhookSettingsDto, ApiError> {
+    authed(session, |bearer| {
+        Request::put("/api/webhooks/settings")
+            .header("Authorization", bearer)
+            .json(value)
     })
     .await
 }

@@ -14,6 +14,7 @@
 //! | `/admin/journeys` | journeys: versions, activate / deactivate / archive | admin |
 //! | `/admin/journeys/new`, `/admin/journeys/:id` | the journey builder | admin |
 //! | `/admin/mail` | outgoing mail: status, errors, resend | admin |
+//! | `/admin/webhooks` | webhook endpoints, delivery log, redeliver, test | admin |
 //! | `/admin/settings` | SLA policies and queue settings | admin |
 //! | `/admin/calendars` | business-hours calendars for SLA policies, with a live preview | admin |
 //! | `/macros` | canned responses: the shared ones and your own | agent, admin |
@@ -32,7 +33,7 @@ use crate::pages::{
     AccountPage, AdminDashboard, AdminTicketsPage, AgentDashboard, AgentsPage, AnalyticsPage,
     CalendarsPage, CustomerPortal, CustomerTicketPage, JourneyBuilderPage, JourneysPage, LoginPage,
     MacrosPage, MailPage, NewRequestPage, NotFound, RegisterPage, RootRedirect, SettingsPage,
-    StaffTicketPage,
+    StaffTicketPage, WebhooksPage,
 };
 use crate::session::Session;
 use crate::ws::Live;
@@ -79,6 +80,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/admin/journeys/new") view=JourneyBuilderPage/>
                     <Route path=path!("/admin/journeys/:id") view=JourneyBuilderPage/>
                     <Route path=path!("/admin/mail") view=MailPage/>
+                    <Route path=path!("/admin/webhooks") view=WebhooksPage/>
                     <Route path=path!("/admin/settings") view=SettingsPage/>
                     <Route path=path!("/admin/calendars") view=CalendarsPage/>
                     <Route path=path!("/admin/analytics") view=AnalyticsPage/>

@@ -26,6 +26,7 @@ mod m20261210_000001_ticket_tags;
 mod m20261212_000001_merges_and_links;
 mod m20261213_000001_csat;
 mod m20261216_000001_api_tokens;
+mod m20261217_000001_webhooks;
 mod m20261218_000001_idempotency_keys;
 
 pub struct Migrator;
@@ -53,6 +54,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261213_000001_csat::Migration),
             Box::new(m20261216_000001_api_tokens::Migration),
             Box::new(m20261218_000001_idempotency_keys::Migration),
+            Box::new(m20261217_000001_webhooks::Migration),
         ]
     }
 }

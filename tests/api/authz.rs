@@ -220,6 +220,29 @@ const RULES: &[Rule] = &[
     }),
     // The path names no token (the fixture's ticket id): staff pass and find nothing.
     rule("delete", "/api/tokens/{id}", "ffhhh", none),
+    // Webhooks are admin-only. The paths name no webhook (the fixture's ticket id): admins
+    // pass and find nothing; the create body is invalid (admins get a 422).
+    rule("get", "/api/webhooks", "ffffa", none),
+    rule("post", "/api/webhooks", "ffffa", |_| {
+        Some(json!({"url": "ftp://example.com/", "events": []}))
+    }),
+    rule("get", "/api/webhooks/events", "ffffa", none),
+    rule("get", "/api/webhooks/settings", "ffffa", none),
+    rule("put", "/api/webhooks/settings", "ffffa", |_| {
+        Some(json!({"allow_private_targets": false}))
+    }),
+    rule("get", "/api/webhooks/{id}", "ffffh", none),
+    rule("patch", "/api/webhooks/{id}", "ffffh", empty),
+    rule("delete", "/api/webhooks/{id}", "ffffh", none),
+    rule("post", "/api/webhooks/{id}/rotate-secret", "ffffh", none),
+    rule("post", "/api/webhooks/{id}/test", "ffffh", none),
+    rule("get", "/api/webhooks/{id}/deliveries", "ffffa", none),
+    rule(
+        "post",
+        "/api/webhooks/{id}/deliveries/{delivery_id}/redeliver",
+        "ffffh",
+        none,
+    ),
     // Last: it revokes the caller's own tokens.
     rule("post", "/api/auth/logout-everywhere", "aaaaa", empty),
 ];
@@ -259,6 +282,7 @@ fn concrete(path: &str, f: &Fixture) -> String {
     path.replace("{id}", id)
         .replace("{macro_id}", &f.shared_macro)
         .replace("{other}", &f.ticket)
+        .replace("{delivery_id}", &f.ticket)
 }
 
 async fn fresh_attachment(app: &TestApp, a: &TestUser, ticket: &str) -> String {

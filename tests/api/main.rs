@@ -51,4 +51,5 @@ mod tags;
 mod tickets;
 mod tokens;
 mod users;
+mod webhooks;
 mod ws_client;

@@ -45,6 +45,59 @@ pub struct Settings {
     pub mail: MailSettings,
     /// Request rate limits under `/api` (`RATE_LIMIT_*`), per server instance.
     pub rate_limits: crate::rate_limit::RateLimitSettings,
+    /// Webhook delivery timing (`WEBHOOK_*`).
+    pub webhooks: WebhookSettings,
+}
+
+/// Webhook delivery timing (see docs/integrations.md). The defaults are the documented
+/// schedule; tests shorten them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WebhookSettings {
+    /// `WEBHOOK_RETRY_BASE_MS` (default 30000): the wait after the first failed attempt;
+    /// each further failure doubles it.
+    pub retry_base_ms: u64,
+    /// `WEBHOOK_RETRY_MAX_MS` (default 3600000): the longest wait between two attempts.
+    pub retry_max_ms: u64,
+    /// `WEBHOOK_MAX_ATTEMPTS` (default 30, about 24 hours with the default waits): attempts
+    /// before a delivery is given up.
+    pub max_attempts: u32,
+    /// `WEBHOOK_DISABLE_AFTER_SECS` (default 86400): an endpoint whose attempts have all failed
+    /// for this long is switched off.
+    pub disable_after_secs: u64,
+    /// `WEBHOOK_POLL_MS` (default 1000): how often the worker looks for new events and due
+    /// retries.
+    pub poll_ms: u64,
+    /// `WEBHOOK_TIMEOUT_SECS` (default 10): the longest an attempt may take.
+    pub timeout_secs: u64,
+}
+
+impl WebhookSettings {
+    pub const DEFAULT: WebhookSettings = WebhookSettings {
+        retry_base_ms: 30_000,
+        retry_max_ms: 3_600_000,
+        max_attempts: 30,
+        disable_after_secs: 86_400,
+        poll_ms: 1000,
+        timeout_secs: 10,
+    };
+}
+
+fn webhook_settings(var: &dyn Fn(&str) -> Option<String>) -> Result<WebhookSettings, ConfigError> {
+    let d = WebhookSettings::DEFAULT;
+    Ok(WebhookSettings {
+        retry_base_ms: number(var, "WEBHOOK_RETRY_BASE_MS", d.retry_base_ms, 1, 86_400_000)?,
+        retry_max_ms: number(var, "WEBHOOK_RETRY_MAX_MS", d.retry_max_ms, 1, 86_400_000)?,
+        max_attempts: number(var, "WEBHOOK_MAX_ATTEMPTS", d.max_attempts, 1, 1000)?,
+        disable_after_secs: number(
+            var,
+            "WEBHOOK_DISABLE_AFTER_SECS",
+            d.disable_after_secs,
+            0,
+            365 * 86_400,
+        )?,
+        poll_ms: number(var, "WEBHOOK_POLL_MS", d.poll_ms, 50, 600_000)?,
+        timeout_secs: number(var, "WEBHOOK_TIMEOUT_SECS", d.timeout_secs, 1, 60)?,
+    })
 }
 
 /// The development-only mail signing key; production refuses it when mail is on.
@@ -634,6 +687,27 @@ impl Settings {
                     },
                 ),
             ),
+            (
+                "WEBHOOK_RETRY_BASE_MS",
+                self.webhooks.retry_base_ms.to_string(),
+            ),
+            (
+                "WEBHOOK_RETRY_MAX_MS",
+                self.webhooks.retry_max_ms.to_string(),
+            ),
+            (
+                "WEBHOOK_MAX_ATTEMPTS",
+                self.webhooks.max_attempts.to_string(),
+            ),
+            (
+                "WEBHOOK_DISABLE_AFTER_SECS",
+                self.webhooks.disable_after_secs.to_string(),
+            ),
+            ("WEBHOOK_POLL_MS", self.webhooks.poll_ms.to_string()),
+            (
+                "WEBHOOK_TIMEOUT_SECS",
+                self.webhooks.timeout_secs.to_string(),
+            ),
         ]
     }
 
@@ -749,11 +823,13 @@ impl Settings {
                 1_000_000_000,
             )?,
         };
+        let webhooks = webhook_settings(&var)?;
 
         Ok(Self {
             public_url,
             mail,
             rate_limits,
+            webhooks,
             database_url,
             bind_addr,
             app_env,
@@ -820,7 +896,18 @@ pub const MAIL_NAMES: &[&str] = &[
     "SMTP_URL",
 ];
 
-/// Refuses unknown variables in the server's own namespaces (`MAIL_*`, `SMTP_*`).
+/// Every setting of the `WEBHOOK_*` namespace.
+pub const WEBHOOK_NAMES: &[&str] = &[
+    "WEBHOOK_RETRY_BASE_MS",
+    "WEBHOOK_RETRY_MAX_MS",
+    "WEBHOOK_MAX_ATTEMPTS",
+    "WEBHOOK_DISABLE_AFTER_SECS",
+    "WEBHOOK_POLL_MS",
+    "WEBHOOK_TIMEOUT_SECS",
+];
+
+/// Refuses unknown variables in the server's own namespaces (`MAIL_*`, `SMTP_*`,
+/// `WEBHOOK_*`).
 pub fn check_names(names: impl IntoIterator<Item = String>) -> Result<(), ConfigError> {
     for name in names {
         let ours = name.starts_with("MAIL_") || name.starts_with("SMTP_");
@@ -828,6 +915,12 @@ pub fn check_names(names: impl IntoIterator<Item = String>) -> Result<(), Config
             return Err(ConfigError::Unknown {
                 name,
                 known: MAIL_NAMES.join(", "),
+            });
+        }
+        if name.starts_with("WEBHOOK_") && !WEBHOOK_NAMES.contains(&name.as_str()) {
+            return Err(ConfigError::Unknown {
+                name,
+                known: WEBHOOK_NAMES.join(", "),
             });
         }
     }
@@ -850,6 +943,7 @@ impl fmt::Debug for Settings {
             .field("public_url", &self.public_url)
             .field("mail", &self.mail)
             .field("rate_limits", &self.rate_limits)
+            .field("webhooks", &self.webhooks)
             .finish()
     }
 }

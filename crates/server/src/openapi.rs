@@ -48,6 +48,7 @@ an API token (`hdk_…`) from `POST /api/tokens`, limited to its scopes (each op
         (name = "mail", description = "Email: notification preferences, unsubscribe, the outbox and received mail (admins), the ingest endpoint"),
         (name = "tokens", description = "API tokens for integrations (admins) and personal use (agents); a login session only"),
         (name = "events", description = "The live event stream as a feed to poll"),
+        (name = "webhooks", description = "Signed event deliveries to admin-registered HTTP endpoints, their delivery log, redelivery and test pings (admins)"),
         (name = "health", description = "Service health"),
     )
 )]

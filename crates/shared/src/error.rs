@@ -117,6 +117,9 @@ pub enum ErrorCode {
     /// 400: an `after` cursor is not one this list handed out (malformed or altered), or
     /// belongs to another sort order.
     InvalidCursor,
+    /// 422: a webhook URL's host is (or resolves to) a loopback, private, link-local, CGNAT,
+    /// multicast, unspecified or unique-local address, and private targets are not allowed.
+    WebhookUrlRefused,
     /// 429: too many requests; retry later.
     RateLimited,
     /// 500: something failed on the server; nothing internal is disclosed.
@@ -161,7 +164,8 @@ impl ErrorCode {
             PayloadTooLarge => 413,
             UnsupportedMediaType => 415,
             ValidationFailed | InvalidEmail | WeakPassword | InvalidAttachment | InvalidJourney
-            | InvalidAnswers | InvalidCalendar | NoWorkingTime | IdempotencyKeyReused => 422,
+            | InvalidAnswers | InvalidCalendar | NoWorkingTime | IdempotencyKeyReused
+            | WebhookUrlRefused => 422,
             RateLimited => 429,
             InternalError => 500,
             ServiceUnavailable => 503,
@@ -219,6 +223,7 @@ impl ErrorCode {
             IdempotencyKeyReused => "idempotency_key_reused",
             IdempotencyInProgress => "idempotency_in_progress",
             InvalidCursor => "invalid_cursor",
+            WebhookUrlRefused => "webhook_url_refused",
             RateLimited => "rate_limited",
             InternalError => "internal_error",
             ServiceUnavailable => "service_unavailable",

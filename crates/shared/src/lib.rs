@@ -23,6 +23,7 @@ pub mod tickets;
 pub mod tokens;
 pub mod users;
 pub mod validate;
+pub mod webhooks;
 pub mod ws;
 
 pub use envelope::{Envelope, Paging};

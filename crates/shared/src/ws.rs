@@ -190,6 +190,12 @@ pub enum Event {
         ticket_number: i64,
         rating: crate::csat::CsatRatingDto,
     },
+    /// A webhook endpoint failed for too long and was switched off (admins only).
+    WebhookDisabled {
+        webhook_id: Uuid,
+        url: String,
+        reason: String,
+    },
 }
 
 impl Event {
@@ -208,6 +214,7 @@ impl Event {
             Event::TicketLinked { .. } => "ticket-linked",
             Event::TicketUnlinked { .. } => "ticket-unlinked",
             Event::CsatRated { .. } => "csat-rated",
+            Event::WebhookDisabled { .. } => "webhook-disabled",
         }
     }
 }

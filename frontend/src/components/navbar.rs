@@ -25,6 +25,7 @@ fn links_for(role: Role) -> &'static [(&'static str, &'static str, bool)] {
             ("/admin/journeys", "Journeys", false),
             ("/admin/analytics", "Analytics", false),
             ("/admin/mail", "Mail", false),
+            ("/admin/webhooks", "Webhooks", false),
             ("/macros", "Macros", false),
             ("/admin/calendars", "Calendars", false),
             ("/admin/settings", "Settings", false),

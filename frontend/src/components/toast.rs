@@ -338,6 +338,11 @@ pub fn LiveToasts() -> impl IntoView {
                     link(ticket.id),
                 );
             }
+            (Event::WebhookDisabled { url, .. }, Role::Admin) => {
+                toasts.error(format!(
+                    "The webhook to {url} kept failing and was switched off (see Webhooks)"
+                ));
+            }
             _ => {}
         }
         // Remember statuses from every ticket event for the comparison above.

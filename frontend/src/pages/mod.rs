@@ -17,7 +17,7 @@ mod ticket_related;
 pub use account::AccountPage;
 pub use admin::{
     AdminDashboard, AdminTicketsPage, AgentsPage, AnalyticsPage, CalendarsPage, JourneyBuilderPage,
-    JourneysPage, MailPage, SettingsPage,
+    JourneysPage, MailPage, SettingsPage, WebhooksPage,
 };
 pub use agent::AgentDashboard;
 pub use login::LoginPage;

@@ -25,6 +25,7 @@ pub mod ticket_merge;
 pub mod ticket_message;
 pub mod ticket_tag;
 pub mod user;
+pub mod webhook;
 
 pub use agent::Entity as Agent;
 pub use analytics::change::Entity as AnalyticsChange;
@@ -53,3 +54,6 @@ pub use ticket_merge::message::Entity as TicketMergedMessage;
 pub use ticket_message::Entity as TicketMessage;
 pub use ticket_tag::Entity as TicketTag;
 pub use user::Entity as User;
+pub use webhook::attempt::Entity as WebhookAttempt;
+pub use webhook::delivery::Entity as WebhookDelivery;
+pub use webhook::endpoint::Entity as WebhookEndpoint;

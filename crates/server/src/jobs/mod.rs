@@ -1,5 +1,6 @@
-//! Background jobs: the assignment loop, the SLA monitor, the analytics rollups, (with
-//! `MAIL_ENABLED`) the mail delivery worker and (with `MAIL_IMAP_URL`) the IMAP poller.
+//! Background jobs: the assignment loop, the SLA monitor, the analytics rollups, the webhook
+//! dispatcher and delivery worker, (with `MAIL_ENABLED`) the mail delivery worker and (with
+//! `MAIL_IMAP_URL`) the IMAP poller.
 //!
 //! Each loop sleeps for its interval (read from the settings every round, so changes apply
 //! without a restart) or until it is triggered, then runs the same service function the tests
@@ -19,7 +20,7 @@ use tokio::{
 };
 
 use crate::{
-    services::{analytics, assignment, events, mail, settings, sla_monitor},
+    services::{analytics, assignment, events, mail, settings, sla_monitor, webhooks},
     state::AppState,
 };
 
@@ -28,6 +29,7 @@ use crate::{
 pub struct Jobs {
     assign: Arc<Notify>,
     mail: Arc<Notify>,
+    webhooks: Arc<Notify>,
     /// True while the jobs' thread is running its loops (for the readiness check).
     running: Arc<AtomicBool>,
 }
@@ -46,6 +48,11 @@ impl Jobs {
     /// Asks the mail worker to deliver now; call it after a commit that may have queued mail.
     pub fn trigger_mail(&self) {
         self.mail.notify_one();
+    }
+
+    /// Asks the webhook worker to look for events and due deliveries now.
+    pub fn trigger_webhooks(&self) {
+        self.webhooks.notify_one();
     }
 }
 
@@ -104,6 +111,7 @@ pub fn start(state: AppState) -> Stopper {
                         Err(e) => log::error!("cannot start the IMAP poller: {e}"),
                     }
                 }
+                tokio::task::spawn_local(webhook_loop(state.clone(), stop_rx.clone()));
                 tokio::task::spawn_local(rollup_loop(state, stop_rx.clone()));
                 let mut stop = stop_rx;
                 while !*stop.borrow() {
@@ -329,6 +337,53 @@ async fn mail_loop(state: AppState, mut stop: watch::Receiver<bool>) {
         }
         tokio::select! {
             _ = tokio::time::sleep(MAIL_TICK) => {}
+            _ = trigger.notified() => {}
+            _ = stop.changed() => return,
+        }
+    }
+}
+
+/// Feeds the webhook queue from the event log and delivers what is due, every
+/// `WEBHOOK_POLL_MS` or when triggered.
+async fn webhook_loop(state: AppState, mut stop: watch::Receiver<bool>) {
+    let worker = webhooks::deliver::Worker::new(state.settings.webhooks);
+    let poll = Duration::from_millis(state.settings.webhooks.poll_ms.max(50));
+    let trigger = state.jobs.webhooks.clone();
+    loop {
+        let started = std::time::Instant::now();
+        let dispatched = webhooks::dispatch::run(&state.db, state.clock.now()).await;
+        let result = match &dispatched {
+            Err(e) => {
+                log::error!("webhook dispatch failed: {e}");
+                webhooks::deliver::run(&state.db, &worker, &*state.clock).await
+            }
+            // No enabled endpoint: nothing is due.
+            Ok(d) if d.endpoints == 0 => Ok(Default::default()),
+            Ok(_) => webhooks::deliver::run(&state.db, &worker, &*state.clock).await,
+        };
+        state.metrics.job(
+            "webhooks",
+            dispatched.is_ok() && result.is_ok(),
+            started.elapsed(),
+        );
+        match result {
+            Ok(report) if !report.is_empty() => {
+                log::info!(
+                    "webhooks: {} delivered, {} to retry, {} failed",
+                    report.delivered,
+                    report.retried,
+                    report.failed
+                );
+                if report.disabled > 0 {
+                    // The `webhook-disabled` events.
+                    state.realtime.poke();
+                }
+            }
+            Ok(_) => {}
+            Err(e) => log::error!("webhook delivery run failed: {e}"),
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(poll) => {}
             _ = trigger.notified() => {}
             _ = stop.changed() => return,
         }

@@ -25,6 +25,7 @@ pub mod tags;
 pub mod tickets;
 pub mod tokens;
 pub mod users;
+pub mod webhooks;
 
 use utoipa_actix_web::service_config::ServiceConfig;
 
@@ -87,6 +88,13 @@ use utoipa_actix_web::service_config::ServiceConfig;
 /// | GET | /analytics/csat | admin |
 /// | GET, POST | /tokens | agent, admin, login session only (admins: `?all=true`) |
 /// | DELETE | /tokens/{id} | the token's owner or an admin, login session only |
+/// | GET, POST | /webhooks | admin |
+/// | GET | /webhooks/events | admin |
+/// | GET, PUT | /webhooks/settings | admin |
+/// | GET, PATCH, DELETE | /webhooks/{id} | admin |
+/// | POST | /webhooks/{id}/rotate-secret, /webhooks/{id}/test | admin |
+/// | GET | /webhooks/{id}/deliveries | admin |
+/// | POST | /webhooks/{id}/deliveries/{delivery_id}/redeliver | admin |
 /// | GET | /health | anyone |
 ///
 /// With an API token, each route also needs the scope `auth::scopes::ROUTES` gives it.
@@ -164,6 +172,18 @@ pub fn config(cfg: &mut ServiceConfig<'_>) {
         .service(sla::update_calendar)
         .service(sla::delete_calendar)
         .service(sla::recompute)
+        .service(webhooks::list)
+        .service(webhooks::create)
+        .service(webhooks::event_types)
+        .service(webhooks::get_settings)
+        .service(webhooks::put_settings)
+        .service(webhooks::get)
+        .service(webhooks::update)
+        .service(webhooks::remove)
+        .service(webhooks::rotate_secret)
+        .service(webhooks::test)
+        .service(webhooks::deliveries)
+        .service(webhooks::redeliver)
         .service(attachments::upload)
         .service(attachments::download)
         .service(attachments::remove)

@@ -26,6 +26,7 @@ pub mod sla_monitor;
 pub mod tags;
 pub mod tickets;
 pub mod users;
+pub mod webhooks;
 
 use sea_orm::{
     ConnectionTrait, DatabaseBackend, DatabaseConnection, DatabaseTransaction, DbErr,

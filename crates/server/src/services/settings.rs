@@ -140,3 +140,12 @@ pub async fn sla_warning_percent<C: ConnectionTrait>(db: &C) -> Result<u8, ApiEr
 pub async fn queue<C: ConnectionTrait>(db: &C) -> Result<QueueSettings, ApiError> {
     Ok(get(db, QUEUE).await?.unwrap_or(QueueSettings::DEFAULT))
 }
+
+pub const WEBHOOKS: &str = "webhooks";
+
+/// Webhook targets allowed (see `services::webhooks::ssrf`).
+pub async fn webhooks<C: ConnectionTrait>(
+    db: &C,
+) -> Result<shared::webhooks::WebhookSettingsDto, ApiError> {
+    Ok(get(db, WEBHOOKS).await?.unwrap_or_default())
+}

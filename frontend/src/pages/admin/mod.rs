@@ -3,8 +3,9 @@
 //! reassignment), `/admin/agents` (status, shifts, capacity, metrics, new agents),
 //! `/admin/journeys` (list, and the builder at `/admin/journeys/new` and
 //! `/admin/journeys/:id`), `/admin/mail` (the outbox: delivery status, resend; received mail:
-//! outcome, reprocess), `/admin/settings` (SLA policies and queue behaviour) and
-//! `/admin/calendars` (business-hours calendars the policies count on).
+//! outcome, reprocess), `/admin/webhooks` (endpoints, their delivery log, redelivery and test
+//! events), `/admin/settings` (SLA policies and queue behaviour) and `/admin/calendars`
+//! (business-hours calendars the policies count on).
 //!
 //! Every page is wrapped in `RequireRole` for admins and talks to the server only through
 //! `crate::api`. Helpers shared by the admin forms (server field errors) live here.
@@ -20,6 +21,7 @@ mod journeys;
 mod mail;
 mod settings;
 mod tickets;
+mod webhooks;
 
 use std::collections::BTreeMap;
 
@@ -35,6 +37,7 @@ pub use mail::MailPage;
 pub use settings::SettingsPage;
 pub use tickets::AdminTicketsPage;
 pub(crate) use tickets::AssignSelect;
+pub use webhooks::WebhooksPage;
 
 /// Messages by field key (`details.fields` of a 422, plus the form's own checks).
 pub(crate) type FieldErrors = RwSignal<BTreeMap<String, String>>;
