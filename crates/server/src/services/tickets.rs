@@ -751,6 +751,13 @@ pub fn filtered(
 ) -> Result<sea_orm::Select<Ticket>, ApiError> {
     let cond = condition(actor, query)?;
     let sort = query.sort.unwrap_or(TicketSort::CreatedAt);
+    if sort == TicketSort::Relevance {
+        // Ranking comes with full-text search; until then nothing is ranked.
+        return Err(ApiError::BadRequest(
+            ErrorCode::InvalidQuery,
+            "sort=relevance is not available".to_owned(),
+        ));
+    }
     let order = match (query.order, sort) {
         (Some(SortOrder::Asc), _) | (None, TicketSort::SlaDue) => sea_orm::Order::Asc,
         _ => sea_orm::Order::Desc,
@@ -767,6 +774,7 @@ pub fn filtered(
         TicketSort::SlaDue => select
             .order_by_asc(Expr::col(ticket::Column::SlaDueAt).is_null())
             .order_by(ticket::Column::SlaDueAt, order.clone()),
+        TicketSort::Relevance => select,
     };
     // The number is unique: a total, stable order across pages.
     Ok(select.order_by(ticket::Column::Number, order))
