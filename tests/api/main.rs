@@ -42,6 +42,7 @@ mod outage;
 mod presence;
 mod queue;
 mod realtime;
+mod search;
 mod sla;
 mod tags;
 mod tickets;

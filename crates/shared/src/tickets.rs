@@ -493,8 +493,12 @@ pub struct TicketListQuery {
     /// Staff: `true` for tickets whose running clock passed the warning share
     /// (`sla_warning_percent`) and is not breached yet — "breaching soon".
     pub breaching_soon: Option<bool>,
-    /// Case-insensitive text in the subject, or a ticket number (at most 200
-    /// characters, no control characters).
+    /// Full-text search of the subject, description, journey answers and the conversation
+    /// the caller may see: words (case-insensitive, the last also as a prefix), `"phrases"`,
+    /// `-excluded`, `a OR b`; `#1042` or a bare number finds that ticket, an email address
+    /// that customer's tickets. Sorts by `relevance` unless `sort` says otherwise; each item
+    /// then carries `search`. At most 200 characters, no control characters; a query with no
+    /// word to look for is a 400 `invalid_query`. See docs/api.md, "Search".
     // The bound is `validate::SearchText::MAX_CHARS`.
     #[cfg_attr(feature = "openapi", param(max_length = 200))]
     pub q: Option<String>,
@@ -504,7 +508,7 @@ pub struct TicketListQuery {
     /// Staff: comma-separated tags of which the ticket must carry at least one (at most 20).
     /// With `tags`, both must hold.
     pub any_tags: Option<String>,
-    /// Default `created_at`.
+    /// Default `relevance` with `q`, else `created_at`.
     pub sort: Option<TicketSort>,
     /// Default `desc` (`asc` for `sla_due`).
     pub order: Option<SortOrder>,

@@ -97,8 +97,19 @@ async fn list_page(
     paging: shared::Paging,
 ) -> Result<web::Bytes, ApiError> {
     let (items, count, capped) = tickets::list(&state.db, user, query, paging).await?;
+    let mut hits = match tickets::search_of(user, query, state.db.get_database_backend())? {
+        Some(search) => search.hits(&state.db, &items).await?,
+        None => Default::default(),
+    };
     let dtos = tickets::to_dtos_for(&state.db, user, items).await?;
-    let rows: Vec<TicketSummaryDto> = dtos.into_iter().map(Into::into).collect();
+    let rows: Vec<TicketSummaryDto> = dtos
+        .into_iter()
+        .map(|dto| {
+            let mut row = TicketSummaryDto::from(dto);
+            row.search = hits.remove(&row.id);
+            row
+        })
+        .collect();
     let page = Envelope::page_counted(rows, paging, count, capped);
     serde_json::to_vec(&page)
         .map(web::Bytes::from)
