@@ -381,6 +381,7 @@ impl TicketQuery {
                 TicketSort::Priority => "priority",
                 TicketSort::Number => "number",
                 TicketSort::SlaDue => "sla_due",
+                TicketSort::Relevance => "relevance",
             };
             out.push(("sort", name.to_owned()));
         }

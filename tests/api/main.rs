@@ -46,6 +46,7 @@ mod presence;
 mod queue;
 mod rate_limits;
 mod realtime;
+mod search;
 mod sla;
 mod tags;
 mod tickets;

@@ -74,6 +74,10 @@ struct Args {
     read_requests: usize,
     #[arg(long, default_value_t = 32)]
     read_clients: usize,
+    /// Requests of each search scenario (two-word and prefix query; `--read-clients`
+    /// clients; 0: skip).
+    #[arg(long, default_value_t = 1000)]
+    search_requests: usize,
     /// Analytics overview requests (one client: the report is heavy).
     #[arg(long, default_value_t = 20)]
     analytics_requests: usize,
@@ -416,6 +420,32 @@ async fn scenarios_on(
 
     eprintln!("agent queue page…");
     rows.push(scenarios::queue_page(&ctx, read).await);
+    if args.search_requests > 0 {
+        let bounds = Bounds {
+            concurrency: args.read_clients,
+            requests: args.search_requests,
+            time_limit: limit,
+        };
+        eprintln!("search…");
+        rows.push(
+            scenarios::search(
+                &ctx,
+                bounds,
+                "search: two-word query",
+                scenarios::TWO_WORD_QUERIES,
+            )
+            .await,
+        );
+        rows.push(
+            scenarios::search(
+                &ctx,
+                bounds,
+                "search: prefix query",
+                scenarios::PREFIX_QUERIES,
+            )
+            .await,
+        );
+    }
     eprintln!("ticket detail…");
     let sample = Arc::new(scenarios::sample_tickets(&ctx, 4).await?);
     let mut ceilings = None;

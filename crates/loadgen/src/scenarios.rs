@@ -166,6 +166,53 @@ pub async fn queue_page(ctx: &Arc<Ctx>, b: Bounds) -> Row {
     )
 }
 
+/// Searches agents run as they type, over the seeded conversation (`seed::generate` words).
+pub const TWO_WORD_QUERIES: &[&str] = &[
+    "kettle replacement",
+    "warehouse tomorrow",
+    "printer delivery",
+    "order address",
+    "camera trouble",
+    "helmet details",
+];
+pub const PREFIX_QUERIES: &[&str] = &["kett", "wareh", "repla", "headph", "deliv", "micro"];
+
+/// Agents search the tickets they may see (`q`, sorted by relevance, 25 a page).
+pub async fn search(
+    ctx: &Arc<Ctx>,
+    b: Bounds,
+    name: &str,
+    queries: &'static [&'static str],
+) -> Row {
+    let c = ctx.clone();
+    let out = load::run(b, move |_, i| {
+        let c = c.clone();
+        async move {
+            let token = &c.agents[i % c.agents.len()].1;
+            let q = queries[i % queries.len()].replace(' ', "%20");
+            c.api
+                .get(&format!("/api/tickets?q={q}&per_page=25"), token)
+                .await
+                .map(drop)
+        }
+    })
+    .await;
+    Row::from_outcome(
+        name,
+        load_text(&b),
+        &out,
+        format!(
+            "`GET /api/tickets?q=…&per_page=25` (relevance, snippets), {} agents; q in {}",
+            ctx.agents.len(),
+            queries
+                .iter()
+                .map(|q| format!("`{q}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    )
+}
+
 /// Tickets each agent may open: their own, sampled across the whole year.
 pub async fn sample_tickets(
     ctx: &Ctx,

@@ -334,6 +334,50 @@ pub struct TicketSummaryDto {
     /// (`shared::tags`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<String>>,
+    /// With `q`: where the ticket matched, with the matching words marked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub search: Option<SearchHit>,
+}
+
+/// Where a ticket matched a search (`q`), as the list shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SearchHit {
+    /// The best-matching part of the ticket.
+    pub field: SearchField,
+    /// Set when `field` is `message`: the message that matched.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message_id: Option<Uuid>,
+    /// An excerpt of that part in pieces, the matching words marked `hit`; plain text, to be
+    /// shown escaped (it is never HTML).
+    pub snippet: Vec<SnippetPart>,
+}
+
+/// What part of a ticket a search matched.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum SearchField {
+    /// The ticket number (`#1042` or a bare number).
+    Number,
+    /// The customer's email address.
+    Customer,
+    Subject,
+    Description,
+    /// The journey's answers.
+    Answers,
+    /// A message of the conversation the caller may see.
+    Message,
+}
+
+/// One piece of a [`SearchHit`] snippet.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SnippetPart {
+    pub text: String,
+    /// A word that matched the query.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub hit: bool,
 }
 
 impl From<TicketDto> for TicketSummaryDto {
@@ -361,6 +405,7 @@ impl From<TicketDto> for TicketSummaryDto {
             closed_at: t.closed_at,
             merged_into: t.merged_into,
             tags: t.tags,
+            search: None,
         }
     }
 }
@@ -405,6 +450,8 @@ pub enum TicketSort {
     Number,
     /// By the running SLA deadline, most urgent first when ascending.
     SlaDue,
+    /// Best match first; only with `q` (the default sort when `q` is set).
+    Relevance,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -446,8 +493,12 @@ pub struct TicketListQuery {
     /// Staff: `true` for tickets whose running clock passed the warning share
     /// (`sla_warning_percent`) and is not breached yet — "breaching soon".
     pub breaching_soon: Option<bool>,
-    /// Case-insensitive text in the subject, or a ticket number (at most 200
-    /// characters, no control characters).
+    /// Full-text search of the subject, description, journey answers and the conversation
+    /// the caller may see: words (case-insensitive, the last also as a prefix), `"phrases"`,
+    /// `-excluded`, `a OR b`; `#1042` or a bare number finds that ticket, an email address
+    /// that customer's tickets. Sorts by `relevance` unless `sort` says otherwise; each item
+    /// then carries `search`. At most 200 characters, no control characters; a query with no
+    /// word to look for is a 400 `invalid_query`. See docs/api.md, "Search".
     // The bound is `validate::SearchText::MAX_CHARS`.
     #[cfg_attr(feature = "openapi", param(max_length = 200))]
     pub q: Option<String>,
@@ -457,7 +508,7 @@ pub struct TicketListQuery {
     /// Staff: comma-separated tags of which the ticket must carry at least one (at most 20).
     /// With `tags`, both must hold.
     pub any_tags: Option<String>,
-    /// Default `created_at`.
+    /// Default `relevance` with `q`, else `created_at`.
     pub sort: Option<TicketSort>,
     /// Default `desc` (`asc` for `sla_due`).
     pub order: Option<SortOrder>,

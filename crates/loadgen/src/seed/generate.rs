@@ -190,6 +190,60 @@ const BODIES: &[&str] = &[
     "Is there anything else I can help you with?",
 ];
 
+/// What a seeded message is about: each names one of these, so a word of this list is in about
+/// one message in 48 (the bodies' own words are in one in eight), and searches have a realistic
+/// spread of selectivity.
+pub const PRODUCTS: &[&str] = &[
+    "kettle",
+    "toaster",
+    "blender",
+    "headphones",
+    "charger",
+    "keyboard",
+    "monitor",
+    "printer",
+    "router",
+    "camera",
+    "tripod",
+    "backpack",
+    "jacket",
+    "sneakers",
+    "umbrella",
+    "lamp",
+    "mattress",
+    "pillow",
+    "blanket",
+    "suitcase",
+    "watch",
+    "bracelet",
+    "necklace",
+    "wallet",
+    "sunglasses",
+    "thermos",
+    "skillet",
+    "saucepan",
+    "teapot",
+    "grinder",
+    "scale",
+    "speaker",
+    "microphone",
+    "tablet",
+    "stylus",
+    "mouse",
+    "webcam",
+    "drone",
+    "scooter",
+    "helmet",
+    "bicycle",
+    "tent",
+    "lantern",
+    "compass",
+    "binoculars",
+    "telescope",
+    "easel",
+    "guitar",
+];
+
 fn one(v: &str) -> Option<Answer> {
     Some(Answer::One(v.to_owned()))
 }
@@ -310,6 +364,9 @@ impl Plan {
             journey_id: journey.map(|j| j.id),
             journey_version: journey.map(|j| j.version),
             answers,
+            answers_text: transcript
+                .as_ref()
+                .and_then(server::services::search::answers_text),
             transcript,
             response_due_at: None,
             resolution_due_at: None,
@@ -560,7 +617,11 @@ impl Plan {
                 id: time_ordered_id(at, rng),
                 ticket_id: t.id,
                 author_id: author,
-                body: BODIES[rng.below(BODIES.len())].to_owned(),
+                body: format!(
+                    "{} It is about the {}.",
+                    BODIES[rng.below(BODIES.len())],
+                    PRODUCTS[rng.below(PRODUCTS.len())]
+                ),
                 internal: false,
                 created_at: at,
                 updated_at: at,

@@ -25,6 +25,9 @@ pub struct Model {
     pub journey_version: Option<i32>,
     pub answers: Option<Json>,
     pub transcript: Option<Json>,
+    /// The journey's answers as plain text (each transcript entry's `display`, space-separated),
+    /// for full-text search (`services::search`).
+    pub answers_text: Option<String>,
     pub response_due_at: Option<DateTimeUtc>,
     pub resolution_due_at: Option<DateTimeUtc>,
     pub first_response_at: Option<DateTimeUtc>,

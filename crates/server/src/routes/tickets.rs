@@ -105,8 +105,19 @@ async fn list_page(
 ) -> Result<web::Bytes, ApiError> {
     let codec = services::cursor::Codec::new(&state.settings.jwt_secret)?;
     let page = tickets::list_page(&state.db, user, query, paging, &codec).await?;
+    let mut hits = match tickets::search_of(user, query, state.db.get_database_backend())? {
+        Some(search) => search.hits(&state.db, &page.rows).await?,
+        None => Default::default(),
+    };
     let dtos = tickets::to_dtos_for(&state.db, user, page.rows).await?;
-    let rows: Vec<TicketSummaryDto> = dtos.into_iter().map(Into::into).collect();
+    let rows: Vec<TicketSummaryDto> = dtos
+        .into_iter()
+        .map(|dto| {
+            let mut row = TicketSummaryDto::from(dto);
+            row.search = hits.remove(&row.id);
+            row
+        })
+        .collect();
     let next = page
         .next
         .map(|c| services::cursor::next_link("/api/tickets", query_string, &c));

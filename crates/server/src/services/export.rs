@@ -57,7 +57,7 @@ pub fn stream_csv(
     actor: &AuthUser,
     query: &TicketListQuery,
 ) -> Result<impl Stream<Item = Result<String, ApiError>> + 'static, ApiError> {
-    let cond = tickets::condition(actor, query)?;
+    let cond = tickets::condition(actor, query, db.get_database_backend())?;
     let state = State {
         db,
         actor: actor.clone(),

@@ -19,6 +19,7 @@ pub mod macros;
 pub mod mail;
 pub mod merge;
 pub mod messages;
+pub mod search;
 pub mod seed;
 pub mod settings;
 pub mod sla;

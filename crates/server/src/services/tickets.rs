@@ -7,9 +7,9 @@ use chrono::{DateTime, Duration, Utc};
 use sea_orm::{
     ActiveModelTrait,
     ActiveValue::Set,
-    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect,
-    sea_query::{Expr, ExprTrait, Func, LikeExpr},
+    ColumnTrait, Condition, ConnectionTrait, DatabaseBackend, DatabaseConnection, EntityTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    sea_query::{Expr, ExprTrait},
 };
 use shared::{
     ErrorCode, Paging, Priority, Role, TicketStatus,
@@ -31,9 +31,11 @@ use crate::{
     },
     error::ApiError,
     services::{
-        access, assignment, begin_write, cursor, events, like_pattern,
+        access, assignment, begin_write, cursor, events,
         mail::{self, Mailer, Notice},
-        next_ticket_number, search_text, settings, sla as sla_terms, tags,
+        next_ticket_number,
+        search::{self, Search},
+        search_text, settings, sla as sla_terms, tags,
     },
 };
 
@@ -379,6 +381,10 @@ pub async fn create_in<C: ConnectionTrait>(
         journey_id: new.journey.as_ref().map(|j| j.journey_id),
         journey_version: new.journey.as_ref().map(|j| j.version),
         answers: new.journey.as_ref().map(|j| j.answers.clone()),
+        answers_text: new
+            .journey
+            .as_ref()
+            .and_then(|j| search::answers_text(&j.transcript)),
         transcript: new.journey.map(|j| j.transcript),
         response_due_at: None,
         resolution_due_at: None,
@@ -740,7 +746,7 @@ pub async fn list(
     query: &TicketListQuery,
     paging: Paging,
 ) -> Result<(Vec<ticket::Model>, u64, bool), ApiError> {
-    let select = filtered(actor, query)?;
+    let select = filtered(actor, query, db.get_database_backend())?;
     super::fetch_page_capped(db, select, paging).await
 }
 
@@ -755,10 +761,15 @@ pub struct TicketPage {
     pub next: Option<String>,
 }
 
-/// The sort and direction of a list query (defaults: `created_at`, descending; `sla_due`
-/// ascending).
-fn sort_of(query: &TicketListQuery) -> (TicketSort, sea_orm::Order) {
-    let sort = query.sort.unwrap_or(TicketSort::CreatedAt);
+/// The sort and direction of a list query (defaults: `relevance` when `searching`, else
+/// `created_at`; descending, but `sla_due` ascending).
+fn sort_of(query: &TicketListQuery, searching: bool) -> (TicketSort, sea_orm::Order) {
+    let default_sort = if searching {
+        TicketSort::Relevance
+    } else {
+        TicketSort::CreatedAt
+    };
+    let sort = query.sort.unwrap_or(default_sort);
     let order = match (query.order, sort) {
         (Some(SortOrder::Asc), _) | (None, TicketSort::SlaDue) => sea_orm::Order::Asc,
         _ => sea_orm::Order::Desc,
@@ -791,7 +802,8 @@ pub async fn list_page(
     paging: Paging,
     codec: &cursor::Codec,
 ) -> Result<TicketPage, ApiError> {
-    let (sort, order) = sort_of(query);
+    let searching = search_of(actor, query, db.get_database_backend())?.is_some();
+    let (sort, order) = sort_of(query, searching);
     let list_name = cursor_list(sort, &order);
     let encode = |t: &ticket::Model, list: &str| {
         codec.encode(&cursor::Position {
@@ -851,7 +863,7 @@ pub async fn list_page(
         }
         _ => Condition::all().add(past_number),
     };
-    let mut rows = filtered(actor, query)?
+    let mut rows = filtered(actor, query, db.get_database_backend())?
         .filter(keyset)
         .limit(paging.per_page + 1)
         .all(db)
@@ -870,14 +882,39 @@ pub async fn list_page(
     })
 }
 
-/// The tickets the caller may see with the list filters and sort order applied.
+/// The full-text search of `query.q` for this caller, if any (400 `invalid_query` when `q`
+/// is not a search: too long, control characters, no word to look for).
+pub fn search_of(
+    actor: &AuthUser,
+    query: &TicketListQuery,
+    backend: DatabaseBackend,
+) -> Result<Option<Search>, ApiError> {
+    match search_text(query.q.as_deref())? {
+        Some(q) => Ok(Some(Search::new(
+            search::Query::parse(q.as_str())?,
+            backend,
+            actor,
+        ))),
+        None => Ok(None),
+    }
+}
+
+/// The tickets the caller may see with the list filters and sort order applied. With `q` the
+/// default order is `relevance` (`services::search`).
 pub fn filtered(
     actor: &AuthUser,
     query: &TicketListQuery,
+    backend: DatabaseBackend,
 ) -> Result<sea_orm::Select<Ticket>, ApiError> {
-    let cond = condition(actor, query)?;
-    let (sort, order) = sort_of(query);
+    let search = search_of(actor, query, backend)?;
+    let cond = filters(actor, query)?;
+    let (sort, order) = sort_of(query, search.is_some());
     let mut select = Ticket::find().filter(cond);
+    if sort != TicketSort::Relevance
+        && let Some(search) = &search
+    {
+        select = select.filter(search.condition());
+    }
     select = match sort {
         TicketSort::CreatedAt => select.order_by(ticket::Column::CreatedAt, order.clone()),
         TicketSort::UpdatedAt => select.order_by(ticket::Column::UpdatedAt, order.clone()),
@@ -889,13 +926,36 @@ pub fn filtered(
         TicketSort::SlaDue => select
             .order_by_asc(Expr::col(ticket::Column::SlaDueAt).is_null())
             .order_by(ticket::Column::SlaDueAt, order.clone()),
+        TicketSort::Relevance => match &search {
+            Some(search) => search.ranked(select, order.clone()),
+            None => {
+                return Err(ApiError::BadRequest(
+                    ErrorCode::InvalidQuery,
+                    "sort=relevance needs a search (q)".to_owned(),
+                ));
+            }
+        },
     };
     // The number is unique: a total, stable order across pages.
     Ok(select.order_by(ticket::Column::Number, order))
 }
 
-/// The filters of `query` (and what the caller may see) as one condition.
-pub fn condition(actor: &AuthUser, query: &TicketListQuery) -> Result<Condition, ApiError> {
+/// The filters of `query`, its search included (and what the caller may see), as one
+/// condition.
+pub fn condition(
+    actor: &AuthUser,
+    query: &TicketListQuery,
+    backend: DatabaseBackend,
+) -> Result<Condition, ApiError> {
+    let mut cond = filters(actor, query)?;
+    if let Some(search) = search_of(actor, query, backend)? {
+        cond = cond.add(search.condition());
+    }
+    Ok(cond)
+}
+
+/// The filters of `query` but its search (and what the caller may see) as one condition.
+fn filters(actor: &AuthUser, query: &TicketListQuery) -> Result<Condition, ApiError> {
     // Visibility is one clause of an AND: for agents it is itself an OR.
     let mut cond = Condition::all().add(access::visible_condition(actor));
     if let Some(raw) = &query.status {
@@ -984,18 +1044,6 @@ pub fn condition(actor: &AuthUser, query: &TicketListQuery) -> Result<Condition,
     {
         cond = cond.add(tagged);
     }
-    if let Some(q) = search_text(query.q.as_deref())? {
-        let q = q.as_str();
-        let mut any = Condition::any().add(
-            Expr::expr(Func::lower(Expr::col(ticket::Column::Subject)))
-                .like(LikeExpr::new(like_pattern(&q.to_lowercase())).escape('\\')),
-        );
-        if let Ok(number) = q.trim_start_matches('#').parse::<i64>() {
-            any = any.add(ticket::Column::Number.eq(number));
-        }
-        cond = cond.add(any);
-    }
-
     Ok(cond)
 }
 
