@@ -935,6 +935,7 @@ pub async fn to_dtos<C: ConnectionTrait>(
     )
     .await?;
     let mut ratings = crate::services::csat::latest_for(db, &ids).await?;
+    let mut origins = super::mail::inbound::ticket_origins(db, &ids).await?;
 
     let now = Utc::now();
     Ok(tickets
@@ -949,6 +950,7 @@ pub async fn to_dtos<C: ConnectionTrait>(
             };
             dto.tags = Some(tag_sets.remove(&dto.id).unwrap_or_default());
             dto.csat = ratings.remove(&dto.id);
+            dto.email = origins.remove(&dto.id);
             dto
         })
         .collect())
@@ -1056,6 +1058,7 @@ pub fn build_dto(
         merged_into: None,
         tags: Some(Vec::new()),
         csat: None,
+        email: None,
     }
 }
 
