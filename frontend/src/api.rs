@@ -455,6 +455,7 @@ fn row_ticket(t: TicketSummaryDto) -> TicketDto {
         merged_into: t.merged_into,
         tags: t.tags,
         csat: None,
+        email: None,
     }
 }
 

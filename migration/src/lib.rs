@@ -25,6 +25,7 @@ mod m20261209_000001_user_time_zone;
 mod m20261210_000001_ticket_tags;
 mod m20261212_000001_merges_and_links;
 mod m20261213_000001_csat;
+mod m20261214_100001_mail_inbound_ticket;
 mod m20261214_200001_full_text_search;
 mod m20261216_000001_api_tokens;
 mod m20261217_000001_webhooks;
@@ -53,6 +54,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261210_000001_ticket_tags::Migration),
             Box::new(m20261212_000001_merges_and_links::Migration),
             Box::new(m20261213_000001_csat::Migration),
+            Box::new(m20261214_100001_mail_inbound_ticket::Migration),
             Box::new(m20261214_200001_full_text_search::Migration),
             Box::new(m20261216_000001_api_tokens::Migration),
             Box::new(m20261217_000001_webhooks::Migration),

@@ -43,6 +43,7 @@ macro_rules! inbound_tests {
 inbound_tests!(
     the_endpoint_needs_the_token_and_keeps_its_limits,
     a_new_mail_opens_a_ticket_and_replies_thread_into_it_once,
+    a_ticket_opened_by_mail_carries_its_origin,
     a_customer_reply_reopens_a_resolved_ticket,
     staff_mail_becomes_an_internal_note,
     auto_replies_and_our_own_mail_change_nothing,
@@ -272,6 +273,142 @@ async fn a_new_mail_opens_a_ticket_and_replies_thread_into_it_once(app: TestApp)
     app.get("/api/mail/inbound", Some(&customer.token))
         .await
         .assert_error(403, "forbidden");
+}
+
+async fn a_ticket_opened_by_mail_carries_its_origin(app: TestApp) {
+    let admin = app.user(Role::Admin).await;
+    let agent = app.user(Role::Agent).await;
+    let customer = app.user(Role::Customer).await;
+    let other = app.user(Role::Customer).await;
+    let html = "<p>The <b>printer</b> smokes.<script>alert(1)</script>\
+                <img src=\"https://tracker.example/p.gif\"></p>\
+                <div class=\"gmail_quote\">On Mon, Bob wrote:<br>&gt; old text</div>";
+    let raw = format!(
+        "From: Cleo <{}>\r\nTo: support@{DOMAIN}\r\nSubject: Printer smokes\r\n\
+         Message-ID: {}\r\nDate: Tue, 2 Dec 2026 10:00:00 +0000\r\nMIME-Version: 1.0\r\n\
+         Content-Type: multipart/alternative; boundary=\"b1\"\r\n\r\n\
+         --b1\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n\
+         The printer smokes.\r\n\r\nOn Mon, Bob wrote:\r\n> old text\r\n\
+         --b1\r\nContent-Type: text/html; charset=utf-8\r\n\r\n{html}\r\n--b1--\r\n",
+        customer.email,
+        msg_id()
+    );
+    let out = ingest(&app, raw.as_bytes()).await.assert_ok(200).clone();
+    assert_eq!(out["action"], "new_ticket", "{out}");
+    let ticket_id = out["ticket_id"].as_str().unwrap().to_owned();
+
+    // Staff and the ticket's customer see the mail the description came from.
+    for token in [&admin.token, &agent.token, &customer.token] {
+        let t = ticket(&app, token, &ticket_id).await;
+        assert_eq!(t["description"], "The printer smokes.");
+        let email = &t["email"];
+        assert_eq!(email["inbound_id"], out["inbound_id"], "{t}");
+        assert_eq!(email["from"], customer.email.to_ascii_lowercase());
+        let text = email["original_text"].as_str().unwrap();
+        assert!(text.contains("> old text"), "{text}");
+        let safe = email["safe_html"].as_str().unwrap();
+        assert!(safe.contains("<b>printer</b>"), "{safe}");
+        assert!(
+            safe.contains("old text"),
+            "quotes stay in the original: {safe}"
+        );
+        assert!(!safe.contains("script"), "{safe}");
+        assert!(!safe.contains("tracker.example"), "{safe}");
+    }
+    // Another customer still learns nothing about it.
+    app.get(&format!("/api/tickets/{ticket_id}"), Some(&other.token))
+        .await
+        .assert_error(404, "not_found");
+    // Lists leave the origin out with the description.
+    let list = app
+        .get("/api/tickets?per_page=100", Some(&admin.token))
+        .await
+        .assert_ok(200)
+        .clone();
+    let row = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == ticket_id.as_str())
+        .expect("listed");
+    assert!(row.get("email").is_none(), "{row}");
+    assert!(row.get("description").is_none(), "{row}");
+
+    // A reply by mail has its own origin; the ticket keeps the one that opened it.
+    let reply = mail(
+        &customer.email,
+        &format!("support@{DOMAIN}"),
+        "Re: Printer smokes",
+        &[
+            ("Message-ID", &msg_id()),
+            ("In-Reply-To", &root_id(&ticket_id)),
+        ],
+        "Still smoking.",
+    );
+    let r = ingest(&app, &reply).await.assert_ok(200).clone();
+    assert_eq!(r["action"], "reply", "{r}");
+    let t = ticket(&app, &admin.token, &ticket_id).await;
+    assert_eq!(t["email"]["inbound_id"], out["inbound_id"]);
+    let msgs = messages(&app, &admin.token, &ticket_id).await;
+    assert_eq!(msgs.len(), 1);
+    assert_eq!(msgs[0]["email"]["inbound_id"], r["inbound_id"]);
+
+    // Tickets opened in the portal, by the API or through a journey carry none, even when a
+    // reply to them came by mail.
+    let by_api = app.ticket(&customer.token, "Opened in the portal").await;
+    let api_id = by_api["id"].as_str().unwrap().to_owned();
+    assert!(by_api.get("email").is_none(), "{by_api}");
+    let reply = mail(
+        &customer.email,
+        &format!("support@{DOMAIN}"),
+        "Re: Opened in the portal",
+        &[
+            ("Message-ID", &msg_id()),
+            ("In-Reply-To", &root_id(&api_id)),
+        ],
+        "More by mail.",
+    );
+    assert_eq!(ingest(&app, &reply).await.assert_ok(200)["action"], "reply");
+    let t = ticket(&app, &admin.token, &api_id).await;
+    assert!(t.get("email").is_none(), "{t}");
+    let definition = json!({
+        "startNode": "what",
+        "nodes": {
+            "what": {"type": "question", "questionType": "text", "title": "What is wrong?",
+                     "required": true, "minLength": 1, "maxLength": 200, "next": "end"},
+            "end": {"type": "end", "category": "general", "priority": "low",
+                    "subject": "Journey: {what}"}
+        }
+    });
+    let j = app
+        .post(
+            "/api/journeys",
+            Some(&admin.token),
+            &json!({"slug": "broken", "name": "Something broke", "definition": definition}),
+        )
+        .await;
+    let jid = j.assert_ok(201)["id"].as_str().unwrap().to_owned();
+    app.post(
+        &format!("/api/journeys/{jid}/activate"),
+        Some(&admin.token),
+        &json!({}),
+    )
+    .await
+    .assert_ok(200);
+    let submitted = app
+        .post(
+            &format!("/api/journeys/{jid}/submit"),
+            Some(&customer.token),
+            &json!({"answers": {"what": "The lamp"}}),
+        )
+        .await
+        .assert_ok(201)
+        .clone();
+    let journey_id = submitted["id"].as_str().unwrap().to_owned();
+    for token in [&admin.token, &customer.token] {
+        let t = ticket(&app, token, &journey_id).await;
+        assert!(t.get("email").is_none(), "{t}");
+    }
 }
 
 async fn a_customer_reply_reopens_a_resolved_ticket(app: TestApp) {

@@ -15,6 +15,7 @@ mod browser;
 mod browser_admin;
 mod browser_analytics;
 mod browser_csat;
+mod browser_mail;
 mod browser_merge;
 mod browser_presence;
 mod browser_sla;

@@ -414,7 +414,8 @@ pub struct InboundListQuery {
     pub status: Option<InboundStatus>,
 }
 
-/// How a message that came by email looked when it arrived: on [`crate::tickets::MessageDto`].
+/// How a message that came by email looked when it arrived: on [`crate::tickets::MessageDto`],
+/// and on [`crate::tickets::TicketDto`] for the mail that opened the ticket.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EmailOriginDto {

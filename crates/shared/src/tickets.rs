@@ -297,6 +297,10 @@ pub struct TicketDto {
     /// staff, and to the customer who gave it).
     #[serde(default)]
     pub csat: Option<crate::csat::CsatRatingDto>,
+    /// Set when the ticket was opened by email: the mail as received, whose new text is the
+    /// description (shown to staff and to the ticket's customer).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<crate::mail::EmailOriginDto>,
 }
 
 /// A ticket as lists return it (`GET /api/tickets`): everything a row shows, without the

@@ -277,10 +277,12 @@ fn TicketHeader() -> impl IntoView {
                         <div><dt>"Updated"</dt><dd>{local_time(t.updated_at)}</dd></div>
                     </dl>
                     // A journey ticket's description repeats its transcript, shown apart.
+                    // A ticket opened by email shows where its description came from.
                     {(t.transcript.is_none() && !t.description.trim().is_empty()).then(|| view! {
-                        <div class="ticket-description">
+                        <div class="ticket-description" data-testid="ticket-description">
                             <h2 class="visually-hidden">"Description"</h2>
                             <p>{t.description.clone()}</p>
+                            {t.email.clone().map(|email| view! { <EmailOrigin email=email/> })}
                         </div>
                     })}
                 </header>
@@ -573,9 +575,10 @@ fn MessageItem(message: MessageDto, mine: Option<Uuid>) -> impl IntoView {
     }
 }
 
-/// A message that came by email: a label with the sender, and a toggle that shows the mail as
-/// it arrived (quoted history included). Its HTML was sanitised by the server and is shown in
-/// a sandboxed frame (no scripts, no same-origin access) as a second line of defence.
+/// A message (or a ticket's description) that came by email: a label with the sender, and a
+/// toggle that shows the mail as it arrived (quoted history included). Its HTML was sanitised
+/// by the server and is shown in a sandboxed frame (no scripts, no same-origin access) as a
+/// second line of defence.
 #[component]
 fn EmailOrigin(email: shared::mail::EmailOriginDto) -> impl IntoView {
     let open = RwSignal::new(false);

@@ -1105,6 +1105,7 @@ pub async fn to_dtos<C: ConnectionTrait>(
     )
     .await?;
     let mut ratings = crate::services::csat::latest_for(db, &ids).await?;
+    let mut origins = super::mail::inbound::ticket_origins(db, &ids).await?;
 
     let now = Utc::now();
     Ok(tickets
@@ -1119,6 +1120,7 @@ pub async fn to_dtos<C: ConnectionTrait>(
             };
             dto.tags = Some(tag_sets.remove(&dto.id).unwrap_or_default());
             dto.csat = ratings.remove(&dto.id);
+            dto.email = origins.remove(&dto.id);
             dto
         })
         .collect())
@@ -1226,6 +1228,7 @@ pub fn build_dto(
         merged_into: None,
         tags: Some(Vec::new()),
         csat: None,
+        email: None,
     }
 }
 

@@ -208,11 +208,16 @@ pub async fn run(
 async fn batches(
     db: &DatabaseConnection,
     worker: &Worker,
-    now: DateTime<Utc>,
+    start: DateTime<Utc>,
     link: &mut Link<'_>,
 ) -> Result<Report, ApiError> {
     let mut report = Report::default();
+    let started = std::time::Instant::now();
     loop {
+        // The clock moves on during a long run: each batch's lease (and a retry's next
+        // attempt) counts from when it is claimed, not from when the run began, or a run longer
+        // than the lease would claim rows whose lease has already run out for other workers.
+        let now = start + Duration::from_std(started.elapsed()).unwrap_or_default();
         let batch = outbox::claim(db, &worker.id, now).await?;
         let claimed_at = std::time::Instant::now();
         if batch.is_empty() {

@@ -1056,6 +1056,39 @@ pub async fn origins<C: ConnectionTrait>(
         .collect())
 }
 
+/// The email origin of each of `tickets` that was opened by a mail: the processed mail whose
+/// action was `new_ticket` (one per ticket). One query for the whole batch.
+pub async fn ticket_origins<C: ConnectionTrait>(
+    db: &C,
+    tickets: &[Uuid],
+) -> Result<HashMap<Uuid, EmailOriginDto>, ApiError> {
+    use mail_inbound::Column as C;
+    if tickets.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let rows: Vec<OriginRow> = MailInbound::find()
+        .select_only()
+        .columns([C::Id, C::TicketId, C::Sender, C::FullText, C::SafeHtml])
+        .filter(C::TicketId.is_in(tickets.iter().copied()))
+        .filter(C::Action.eq("new_ticket"))
+        .filter(C::Status.eq(InboundStatus::Processed.as_str()))
+        .order_by_asc(C::CreatedAt)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let mut out = HashMap::new();
+    for (id, ticket, from, original_text, safe_html) in rows {
+        let Some(ticket) = ticket else { continue };
+        out.entry(ticket).or_insert(EmailOriginDto {
+            inbound_id: id,
+            from,
+            original_text,
+            safe_html,
+        });
+    }
+    Ok(out)
+}
+
 /// The fixtures in `tests/fixtures/mail/` are mails in the shape real clients send them.
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
