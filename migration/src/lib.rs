@@ -25,6 +25,7 @@ mod m20261209_000001_user_time_zone;
 mod m20261210_000001_ticket_tags;
 mod m20261212_000001_merges_and_links;
 mod m20261213_000001_csat;
+mod m20261215_000001_saved_views;
 
 pub struct Migrator;
 
@@ -49,6 +50,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261210_000001_ticket_tags::Migration),
             Box::new(m20261212_000001_merges_and_links::Migration),
             Box::new(m20261213_000001_csat::Migration),
+            Box::new(m20261215_000001_saved_views::Migration),
         ]
     }
 }

@@ -195,6 +195,15 @@ const RULES: &[Rule] = &[
         "ffaha",
         empty,
     ),
+    rule("get", "/api/views", "ffaaa", none),
+    rule("get", "/api/views/counts", "ffaaa", none),
+    rule("post", "/api/views", "ffaaa", |_| {
+        Some(json!({"name": "Matrix", "filters": {"status": "new"}}))
+    }),
+    // The fixture's view is a shared one: agents use it, only admins change it.
+    rule("patch", "/api/views/{id}", "ffffa", |_| {
+        Some(json!({"name": "Matrix"}))
+    }),
     rule("get", "/metrics", "ffffa", none),
     rule("get", "/api/auth/me/notifications", "aaaaa", none),
     rule("put", "/api/auth/me/notifications", "aaaaa", empty),
@@ -213,6 +222,8 @@ const RULES: &[Rule] = &[
     rule("delete", "/api/attachments/{id}", "ahfha", none),
     // Deletes the fixture's macro (admins).
     rule("delete", "/api/macros/{id}", "ffffa", none),
+    // Deletes the fixture's view (admins).
+    rule("delete", "/api/views/{id}", "ffffa", none),
     // Last: it revokes the caller's own tokens.
     rule("post", "/api/auth/logout-everywhere", "aaaaa", empty),
 ];
@@ -233,6 +244,7 @@ struct Fixture {
     attachment: String,
     journey: String,
     shared_macro: String,
+    shared_view: String,
 }
 
 fn concrete(path: &str, f: &Fixture) -> String {
@@ -246,6 +258,8 @@ fn concrete(path: &str, f: &Fixture) -> String {
         &f.journey
     } else if path.starts_with("/api/macros/") {
         &f.shared_macro
+    } else if path.starts_with("/api/views/") {
+        &f.shared_view
     } else {
         &f.ticket
     };
@@ -299,6 +313,17 @@ async fn every_route_gives_each_role_its_documented_outcome(app: TestApp) {
         .as_str()
         .unwrap()
         .to_owned();
+    let shared_view = app
+        .post(
+            "/api/views",
+            Some(&admin.token),
+            &json!({"name": "Everything", "filters": {}, "shared": true}),
+        )
+        .await;
+    let shared_view = shared_view.assert_ok(201)["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let mut fixture = Fixture {
         customer_a: customer_a.clone(),
         agent_x: agent_x.clone(),
@@ -306,6 +331,7 @@ async fn every_route_gives_each_role_its_documented_outcome(app: TestApp) {
         attachment,
         journey,
         shared_macro,
+        shared_view,
     };
     let actors = [&customer_a, &customer_b, &agent_x, &agent_y, &admin];
 

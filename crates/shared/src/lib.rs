@@ -21,6 +21,7 @@ pub mod tags;
 pub mod tickets;
 pub mod users;
 pub mod validate;
+pub mod views;
 pub mod ws;
 
 pub use envelope::{Envelope, Paging};

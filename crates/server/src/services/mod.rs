@@ -23,6 +23,7 @@ pub mod sla_monitor;
 pub mod tags;
 pub mod tickets;
 pub mod users;
+pub mod views;
 
 use sea_orm::{
     ConnectionTrait, DatabaseBackend, DatabaseConnection, DatabaseTransaction, DbErr,
