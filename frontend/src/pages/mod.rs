@@ -10,6 +10,7 @@ mod not_found;
 mod portal;
 mod register;
 mod root;
+mod search;
 mod ticket;
 mod ticket_related;
 
@@ -25,4 +26,5 @@ pub use not_found::NotFound;
 pub use portal::{CustomerPortal, NewRequestPage};
 pub use register::RegisterPage;
 pub use root::RootRedirect;
+pub use search::SearchPage;
 pub use ticket::{CustomerTicketPage, StaffTicketPage};
