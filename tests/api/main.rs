@@ -46,4 +46,5 @@ mod sla;
 mod tags;
 mod tickets;
 mod users;
+mod views;
 mod ws_client;
