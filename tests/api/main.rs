@@ -17,6 +17,7 @@ mod browser_analytics;
 mod browser_csat;
 mod browser_merge;
 mod browser_presence;
+mod browser_search;
 mod browser_sla;
 mod browser_support;
 mod browser_tags;
