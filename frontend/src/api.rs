@@ -28,10 +28,11 @@ use shared::sla::SlaStatus;
 use shared::tags::{SetTagsRequest, TagCountDto};
 use shared::tickets::{
     AssignRequest, AttachmentDto, CreateMessageRequest, HistoryEntryDto, MessageDto, SortOrder,
-    TicketDto, TicketSort, TicketSummaryDto, UpdateTicketRequest,
+    TicketDto, TicketListQuery, TicketSort, TicketSummaryDto, UpdateTicketRequest,
 };
 use shared::tokens::{CreateTokenRequest, CreatedToken, TokenDto};
 use shared::users::{AuthResponse, LoginRequest, RegisterRequest, UpdateMeRequest, UserDto};
+use shared::views::{ViewCountDto, ViewDto, ViewRequest};
 use shared::webhooks::{
     CreateWebhookRequest, DeliveryDto, UpdateWebhookRequest, WebhookDto, WebhookEventType,
     WebhookSettingsDto, WebhookWithSecret,
@@ -288,6 +289,8 @@ pub enum Assignee {
     Nobody,
     /// Only tickets assigned to this agent.
     Agent(Uuid),
+    /// Only the caller's own (`assigned_agent_id=me`).
+    Me,
 }
 
 /// Filters of `GET /api/tickets`; empty lists and `None` mean "any".
@@ -338,6 +341,7 @@ impl TicketQuery {
         match self.assignee {
             Some(Assignee::Nobody) => out.push(("assigned_agent_id", "none".to_owned())),
             Some(Assignee::Agent(id)) => out.push(("assigned_agent_id", id.to_string())),
+            Some(Assignee::Me) => out.push(("assigned_agent_id", "me".to_owned())),
             None => {}
         }
         if let Some(id) = self.customer_id {
@@ -425,6 +429,91 @@ pub async fn list_tickets(
         page: page.page,
         pages: page.pages,
     })
+}
+
+/// `GET /api/tickets` with parameters as given (a saved view's), rows as [`list_tickets`] gives
+/// them.
+pub async fn list_tickets_with(
+    session: Session,
+    params: &[(String, String)],
+) -> Result<Page<TicketDto>, ApiError> {
+    let page: Page<TicketSummaryDto> = authed_page(session, |bearer| {
+        Request::get("/api/tickets")
+            .query(params.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .header("Authorization", bearer)
+            .build()
+    })
+    .await?;
+    Ok(Page {
+        items: page.items.into_iter().map(row_ticket).collect(),
+        count: page.count,
+        page: page.page,
+        pages: page.pages,
+    })
+}
+
+/// `GET /api/tickets?q=`: the best matches first (the default order with `q`), each row with
+/// where it matched (`search`). `abort` cancels the request when a newer search supersedes
+/// it.
+pub async fn search_tickets(
+    session: Session,
+    q: &str,
+    per_page: u64,
+    abort: Option<&web_sys::AbortSignal>,
+) -> Result<Page<TicketSummaryDto>, ApiError> {
+    let per_page = per_page.to_string();
+    authed_page(session, |bearer| {
+        Request::get("/api/tickets")
+            .query([("q", q), ("per_page", per_page.as_str())])
+            .header("Authorization", bearer)
+            .abort_signal(abort)
+            .build()
+    })
+    .await
+}
+
+/// A saved view's filters as `GET /api/tickets` parameters (booleans as `true`/`false`).
+pub fn view_params(filters: &TicketListQuery) -> Vec<(String, String)> {
+    let Ok(serde_json::Value::Object(fields)) = serde_json::to_value(filters) else {
+        return Vec::new();
+    };
+    fields
+        .into_iter()
+        .filter_map(|(k, v)| match v {
+            serde_json::Value::Null => None,
+            serde_json::Value::String(s) => Some((k, s)),
+            other => Some((k, other.to_string())),
+        })
+        .collect()
+}
+
+/// A list query as a saved view's filters: its parameters without the paging.
+pub fn view_filters(query: &TicketQuery) -> serde_json::Value {
+    filters_from_params(
+        query
+            .params()
+            .into_iter()
+            .filter(|(k, _)| !matches!(*k, "page" | "per_page"))
+            .map(|(k, v)| (k.to_owned(), v)),
+    )
+}
+
+/// List parameters as a saved view's filters (the inverse of [`view_params`]).
+pub fn filters_from_params(
+    params: impl IntoIterator<Item = (String, String)>,
+) -> serde_json::Value {
+    let fields = params
+        .into_iter()
+        .map(|(k, v)| {
+            let value = match (k.as_str(), v.as_str()) {
+                ("escalated" | "breaching_soon", "true") => serde_json::Value::Bool(true),
+                ("escalated" | "breaching_soon", "false") => serde_json::Value::Bool(false),
+                _ => serde_json::Value::String(v),
+            };
+            (k, value)
+        })
+        .collect();
+    serde_json::Value::Object(fields)
 }
 
 /// A list row as a [`TicketDto`] without description and transcript.
@@ -661,6 +750,50 @@ pub async fn post_message(
             .json(req)
     })
     .await
+}
+
+// ---------------------------------------------------------------------------------------------
+// Saved views
+
+/// `GET /api/views`: the shared views, then the caller's own.
+pub async fn list_views(session: Session) -> Result<Vec<ViewDto>, ApiError> {
+    authed(session, |bearer| {
+        Request::get("/api/views")
+            .header("Authorization", bearer)
+            .build()
+    })
+    .await
+}
+
+/// `GET /api/views/counts`: each view's ticket count for the caller (capped).
+pub async fn view_counts(session: Session) -> Result<Vec<ViewCountDto>, ApiError> {
+    authed(session, |bearer| {
+        Request::get("/api/views/counts")
+            .header("Authorization", bearer)
+            .build()
+    })
+    .await
+}
+
+/// `POST /api/views` (400 `invalid_query` for a filter the list refuses).
+pub async fn create_view(session: Session, req: &ViewRequest) -> Result<ViewDto, ApiError> {
+    authed(session, |bearer| {
+        Request::post("/api/views")
+            .header("Authorization", bearer)
+            .json(req)
+    })
+    .await
+}
+
+/// `DELETE /api/views/{id}`.
+pub async fn delete_view(session: Session, id: Uuid) -> Result<(), ApiError> {
+    let _: serde_json::Value = authed_lenient(session, |bearer| {
+        Request::delete(&format!("/api/views/{id}"))
+            .header("Authorization", bearer)
+            .build()
+    })
+    .await?;
+    Ok(())
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -17,6 +17,7 @@
 //! | `/admin/webhooks` | webhook endpoints, delivery log, redeliver, test | admin |
 //! | `/admin/settings` | SLA policies and queue settings | admin |
 //! | `/admin/calendars` | business-hours calendars for SLA policies, with a live preview | admin |
+//! | `/search?q=` | ticket search results with snippets | agent, admin |
 //! | `/macros` | canned responses: the shared ones and your own | agent, admin |
 //! | `/admin/analytics` | volumes, times, SLA compliance, per-agent table, CSAT, CSV export | admin |
 //! | `/survey/:token` | rate a resolution by the signed link of the "resolved" mail | anyone (signed out too) |
@@ -32,8 +33,8 @@ use crate::components::{
 use crate::pages::{
     AccountPage, AdminDashboard, AdminTicketsPage, AgentDashboard, AgentsPage, AnalyticsPage,
     CalendarsPage, CustomerPortal, CustomerTicketPage, JourneyBuilderPage, JourneysPage, LoginPage,
-    MacrosPage, MailPage, NewRequestPage, NotFound, RegisterPage, RootRedirect, SettingsPage,
-    StaffTicketPage, WebhooksPage,
+    MacrosPage, MailPage, NewRequestPage, NotFound, RegisterPage, RootRedirect, SearchPage,
+    SettingsPage, StaffTicketPage, WebhooksPage,
 };
 use crate::session::Session;
 use crate::ws::Live;
@@ -85,6 +86,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/admin/calendars") view=CalendarsPage/>
                     <Route path=path!("/admin/analytics") view=AnalyticsPage/>
                     <Route path=path!("/macros") view=MacrosPage/>
+                    <Route path=path!("/search") view=SearchPage/>
                     <Route path=path!("/account") view=AccountPage/>
                     <Route path=path!("/survey/:token") view=SurveyPage/>
                 </Routes>

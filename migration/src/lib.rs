@@ -27,6 +27,7 @@ mod m20261212_000001_merges_and_links;
 mod m20261213_000001_csat;
 mod m20261214_100001_mail_inbound_ticket;
 mod m20261214_200001_full_text_search;
+mod m20261215_000001_saved_views;
 mod m20261216_000001_api_tokens;
 mod m20261217_000001_webhooks;
 mod m20261218_000001_idempotency_keys;
@@ -56,6 +57,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261213_000001_csat::Migration),
             Box::new(m20261214_100001_mail_inbound_ticket::Migration),
             Box::new(m20261214_200001_full_text_search::Migration),
+            Box::new(m20261215_000001_saved_views::Migration),
             Box::new(m20261216_000001_api_tokens::Migration),
             Box::new(m20261217_000001_webhooks::Migration),
             Box::new(m20261218_000001_idempotency_keys::Migration),

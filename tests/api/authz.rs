@@ -196,6 +196,15 @@ const RULES: &[Rule] = &[
         "ffaha",
         empty,
     ),
+    rule("get", "/api/views", "ffaaa", none),
+    rule("get", "/api/views/counts", "ffaaa", none),
+    rule("post", "/api/views", "ffaaa", |_| {
+        Some(json!({"name": "Matrix", "filters": {"status": "new"}}))
+    }),
+    // The fixture's view is a shared one: agents use it, only admins change it.
+    rule("patch", "/api/views/{id}", "ffffa", |_| {
+        Some(json!({"name": "Matrix"}))
+    }),
     rule("get", "/metrics", "ffffa", none),
     rule("get", "/api/auth/me/notifications", "aaaaa", none),
     rule("put", "/api/auth/me/notifications", "aaaaa", empty),
@@ -243,6 +252,8 @@ const RULES: &[Rule] = &[
         "ffffh",
         none,
     ),
+    // Deletes the fixture's view (admins).
+    rule("delete", "/api/views/{id}", "ffffa", none),
     // Last: it revokes the caller's own tokens.
     rule("post", "/api/auth/logout-everywhere", "aaaaa", empty),
 ];
@@ -263,6 +274,7 @@ struct Fixture {
     attachment: String,
     journey: String,
     shared_macro: String,
+    shared_view: String,
 }
 
 fn concrete(path: &str, f: &Fixture) -> String {
@@ -276,6 +288,8 @@ fn concrete(path: &str, f: &Fixture) -> String {
         &f.journey
     } else if path.starts_with("/api/macros/") {
         &f.shared_macro
+    } else if path.starts_with("/api/views/") {
+        &f.shared_view
     } else {
         &f.ticket
     };
@@ -330,6 +344,17 @@ async fn every_route_gives_each_role_its_documented_outcome(app: TestApp) {
         .as_str()
         .unwrap()
         .to_owned();
+    let shared_view = app
+        .post(
+            "/api/views",
+            Some(&admin.token),
+            &json!({"name": "Everything", "filters": {}, "shared": true}),
+        )
+        .await;
+    let shared_view = shared_view.assert_ok(201)["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let mut fixture = Fixture {
         customer_a: customer_a.clone(),
         agent_x: agent_x.clone(),
@@ -337,6 +362,7 @@ async fn every_route_gives_each_role_its_documented_outcome(app: TestApp) {
         attachment,
         journey,
         shared_macro,
+        shared_view,
     };
     let actors = [&customer_a, &customer_b, &agent_x, &agent_y, &admin];
 

@@ -40,6 +40,7 @@ an API token (`hdk_…`) from `POST /api/tokens`, limited to its scopes (each op
         (name = "attachments", description = "Image uploads and downloads"),
         (name = "journeys", description = "Guided intake flows"),
         (name = "macros", description = "Canned responses for agents and admins"),
+        (name = "views", description = "Saved ticket-list views with their counts, for agents and admins"),
         (name = "csat", description = "Customer satisfaction surveys: rating resolved tickets in the portal or by the signed link of the resolved mail"),
         (name = "agents", description = "Agent profiles, status and metrics"),
         (name = "analytics", description = "Numbers for admins (agents: their own)"),

@@ -23,6 +23,7 @@ pub mod tickets;
 pub mod tokens;
 pub mod users;
 pub mod validate;
+pub mod views;
 pub mod webhooks;
 pub mod ws;
 

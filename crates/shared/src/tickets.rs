@@ -481,7 +481,7 @@ pub struct TicketListQuery {
     pub status: Option<String>,
     /// Comma-separated priorities, e.g. `high,urgent`.
     pub priority: Option<String>,
-    /// An agent's user id, or `none` for unassigned tickets.
+    /// An agent's user id, `me` for the caller's own, or `none` for unassigned tickets.
     pub assigned_agent_id: Option<String>,
     pub customer_id: Option<Uuid>,
     /// Exactly this category (at most 100 characters, no control characters).

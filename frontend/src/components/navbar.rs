@@ -1,7 +1,8 @@
 //! The top bar: product name, the links of the signed-in user's role, the live-connection
 //! indicator, who is signed in, and the logout button. Signed-out visitors get the sign-in and
 //! register links instead. Admins also get the API reference, which the server serves outside
-//! the app (so it opens in a new tab instead of going through the router).
+//! the app (so it opens in a new tab instead of going through the router). Staff get the
+//! ticket search box (`components::search`).
 
 use leptos::prelude::*;
 use leptos_router::NavigateOptions;
@@ -9,6 +10,7 @@ use leptos_router::components::A;
 use leptos_router::hooks::use_navigate;
 use shared::Role;
 
+use crate::components::NavSearch;
 use crate::session::{AuthState, home_for, role_label, use_session};
 use crate::ws::LiveIndicator;
 
@@ -65,6 +67,7 @@ pub fn Navbar() -> impl IntoView {
                     })}
                     <li><A href="/account">"Account"</A></li>
                 </ul>
+                {role.is_staff().then(|| view! { <NavSearch/> })}
                 <div class="nav-user">
                     <LiveIndicator/>
                     <span class="current-user" data-testid="current-user">{user.name}</span>

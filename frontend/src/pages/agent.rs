@@ -4,11 +4,13 @@
 //! `GET /api/agents/me`, the `PUT` answer, or an `agent-status-changed` event — never just
 //! what was picked. "My tickets" lists the agent's open and pending tickets by SLA urgency
 //! with live timers; "Queue" lists unassigned tickets by priority with a "Take" button. Both
-//! follow live events (new tickets, assignments, updates) without a reload.
+//! follow live events (new tickets, assignments, updates) without a reload. The views sidebar
+//! lists the saved views with live counts; picking one shows its tickets above both lists.
 
 use leptos::prelude::*;
 use shared::agents::{AgentDto, AgentStatus};
 use shared::tickets::{SortOrder, TicketDto, TicketSort};
+use shared::views::ViewDto;
 use shared::ws::Event;
 use shared::{ErrorCode, Role, TicketStatus};
 use uuid::Uuid;
@@ -16,8 +18,8 @@ use uuid::Uuid;
 use crate::api::{self, Assignee, Page, TicketQuery};
 use crate::components::{
     EmptyState, ErrorPanel, LoadState, Loading, PriorityBadge, RequireRole, RowFor, SlaBadge,
-    TagChips, TagFilter, TicketRow, load_state, replace_in, row_key, set_title, urgency_key,
-    use_clock, use_toasts,
+    TagChips, TagFilter, TicketRow, ViewsSidebar, load_state, replace_in, row_key, set_title,
+    urgency_key, use_clock, use_toasts,
 };
 use crate::format::{agent_status_label, ago, ticket_number};
 use crate::session::use_session;
@@ -119,8 +121,77 @@ fn Dashboard() -> impl IntoView {
         _ => {}
     });
 
+    // The saved view picked in the sidebar, whose tickets show above both lists.
+    let selected = RwSignal::new(None::<Uuid>);
+    let chosen = RwSignal::new(None::<ViewDto>);
+    Effect::new(move |_| {
+        if selected.get().is_none() {
+            chosen.set(None);
+        }
+    });
+    let view_params = move || {
+        chosen.get().map(|v| {
+            let mut params = api::view_params(&v.filters);
+            if let Some(tags) = tags() {
+                params.retain(|(k, _)| k != "tags");
+                params.push(("tags".to_owned(), tags));
+            }
+            params
+        })
+    };
+    let in_view = LocalResource::new(move || {
+        live.reloads();
+        let params = view_params();
+        async move {
+            match params {
+                None => Ok(None),
+                Some(mut params) => {
+                    params.push(("per_page".to_owned(), "100".to_owned()));
+                    api::list_tickets_with(session, &params).await.map(Some)
+                }
+            }
+        }
+    });
+    let refetch_view = debounce(400, move || {
+        if chosen.with_untracked(Option::is_some) {
+            in_view.refetch();
+        }
+    });
+    live.on_event(move |msg| {
+        if matches!(
+            msg.event,
+            Event::NewTicket { .. }
+                | Event::TicketUpdated { .. }
+                | Event::TicketAssigned { .. }
+                | Event::QueueUpdated { .. }
+                | Event::SlaBreach { .. }
+        ) {
+            refetch_view();
+        }
+    });
+    // "Save view" stores the picked view's filters (or none) with the tag filter.
+    let current = Signal::derive(move || {
+        let mut filters = chosen
+            .get()
+            .map(|v| api::view_params(&v.filters))
+            .unwrap_or_default();
+        if let Some(tags) = tags() {
+            filters.retain(|(k, _)| k != "tags");
+            filters.push(("tags".to_owned(), tags));
+        }
+        api::filters_from_params(filters)
+    });
+    let on_select = Callback::new(move |v: ViewDto| {
+        if selected.get_untracked() == Some(v.id) {
+            selected.set(None);
+        } else {
+            selected.set(Some(v.id));
+            chosen.set(Some(v));
+        }
+    });
+
     view! {
-        <section class="page">
+        <section class="page page-wide">
             <header class="page-header page-header-row">
                 <div>
                     <h1 data-testid="page-title">"Agent dashboard"</h1>
@@ -128,13 +199,81 @@ fn Dashboard() -> impl IntoView {
                 </div>
                 <StatusSwitch me=me/>
             </header>
-            <div class="dashboard-filters">
-                <TagFilter id="agent-tag-filter" value=tag_filter/>
+            <div class="with-sidebar">
+                <ViewsSidebar selected=selected on_select=on_select current=current/>
+                <div class="with-sidebar-main">
+                    <div class="dashboard-filters">
+                        <TagFilter id="agent-tag-filter" value=tag_filter/>
+                    </div>
+                    {move || chosen.get().map(|v| view! {
+                        <ViewTickets name=v.name.clone() tickets=in_view on_close=Callback::new(move |()| selected.set(None))/>
+                    })}
+                    <div class="dashboard-grid">
+                        <MyTickets mine=mine/>
+                        <Queue queue=queue mine=mine/>
+                    </div>
+                </div>
             </div>
-            <div class="dashboard-grid">
-                <MyTickets mine=mine/>
-                <Queue queue=queue mine=mine/>
+        </section>
+    }
+}
+
+/// The tickets of the saved view picked in the sidebar.
+#[component]
+fn ViewTickets(
+    name: String,
+    tickets: LocalResource<Result<Option<Page<TicketDto>>, api::ApiError>>,
+    on_close: Callback<()>,
+) -> impl IntoView {
+    let rows = move || {
+        tickets
+            .get()
+            .and_then(Result::ok)
+            .flatten()
+            .map(|p| p.items)
+            .unwrap_or_default()
+    };
+    let count = move || {
+        tickets
+            .get()
+            .and_then(Result::ok)
+            .flatten()
+            .map(|p| p.count)
+    };
+    view! {
+        <section class="card section view-tickets" aria-labelledby="view-tickets-title" data-testid="view-tickets">
+            <div class="results-head">
+                <h2 id="view-tickets-title">
+                    {name}
+                    {move || count().map(|n| view! { <span class="count">{n}</span> })}
+                </h2>
+                <button type="button" class="btn btn-ghost btn-small" on:click=move |_| on_close.run(())>
+                    "Close view"
+                </button>
             </div>
+            {move || match tickets.get() {
+                None => view! { <Loading label="Loading the view…"/> }.into_any(),
+                Some(Err(err)) => view! {
+                    <ErrorPanel message=err.message() on_retry=Callback::new(move |()| tickets.refetch())/>
+                }
+                .into_any(),
+                Some(Ok(page)) if page.as_ref().is_none_or(|p| p.items.is_empty()) => view! {
+                    <EmptyState title="No tickets in this view." hint="Tickets appear here as they match its filters."/>
+                }
+                .into_any(),
+                Some(Ok(_)) => view! {
+                    <ul class="ticket-list" data-testid="view-ticket-list">
+                        <For each=rows key=row_key let:ticket>
+                            <TicketRow
+                                href=format!("/agent/tickets/{}", ticket.id)
+                                ticket=ticket
+                                audience=RowFor::Staff
+                            />
+                        </For>
+                    </ul>
+                }
+                .into_any(),
+            }}
         </section>
     }
 }

@@ -11,6 +11,7 @@ mod not_found;
 mod portal;
 mod register;
 mod root;
+mod search;
 mod ticket;
 mod ticket_related;
 
@@ -26,4 +27,5 @@ pub use not_found::NotFound;
 pub use portal::{CustomerPortal, NewRequestPage};
 pub use register::RegisterPage;
 pub use root::RootRedirect;
+pub use search::SearchPage;
 pub use ticket::{CustomerTicketPage, StaffTicketPage};

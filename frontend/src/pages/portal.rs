@@ -1,7 +1,8 @@
 //! The customer portal.
 //!
 //! `/portal`: start a request by picking one of the active journeys, and follow "my requests"
-//! (status and SLA badge per row, updated live). `/portal/new/:id`: walk the journey with the
+//! (status and SLA badge per row, updated live; a search box finds a request by any word of it
+//! or its conversation, showing where it matched). `/portal/new/:id`: walk the journey with the
 //! shared [`JourneyForm`] and submit it; the new ticket's page opens on success.
 
 use leptos::prelude::*;
@@ -17,8 +18,8 @@ use uuid::Uuid;
 use crate::api::{self, ApiError, Page, TicketQuery};
 use crate::components::icons::{Icon, IconName, JourneyIcon};
 use crate::components::{
-    EmptyState, ErrorPanel, JourneyForm, LoadState, Loading, RequireRole, RowFor, TicketRow,
-    load_state, replace_in, row_key, set_title, use_toasts,
+    EmptyState, ErrorPanel, JourneyForm, LoadState, Loading, RequireRole, RowFor, SearchRow,
+    TicketRow, load_state, replace_in, row_key, set_title, use_toasts,
 };
 use crate::format::ticket_number;
 use crate::session::use_session;
@@ -169,10 +170,69 @@ fn MyRequests() -> impl IntoView {
             .map(|p| p.items)
             .unwrap_or_default()
     };
+
+    // The search box: as typed, and as searched (after a pause in typing).
+    let typed = RwSignal::new(String::new());
+    let searched = RwSignal::new(String::new());
+    let apply = debounce(250, move || {
+        searched.set(typed.get_untracked().trim().to_owned())
+    });
+    let found = LocalResource::new(move || {
+        live.reloads();
+        let q = searched.get();
+        async move {
+            if q.is_empty() {
+                return Ok(None);
+            }
+            api::search_tickets(session, &q, 50, None).await.map(Some)
+        }
+    });
+    let search_view = move || {
+        match found.get() {
+        None => Some(view! { <Loading label="Searching your requests…"/> }.into_any()),
+        Some(Ok(None)) => None,
+        Some(Err(err)) => Some(
+            view! { <ErrorPanel message=err.message() on_retry=Callback::new(move |()| found.refetch())/> }
+                .into_any(),
+        ),
+        Some(Ok(Some(page))) if page.items.is_empty() => Some(
+            view! { <EmptyState title="None of your requests match." hint="Try other words."/> }
+                .into_any(),
+        ),
+        Some(Ok(Some(page))) => Some(
+            view! {
+                <ul class="ticket-list" data-testid="request-search-results">
+                    {page.items.into_iter().map(|t| {
+                        let href = format!("/portal/tickets/{}", t.id);
+                        view! { <SearchRow ticket=t href=href/> }
+                    }).collect_view()}
+                </ul>
+            }
+            .into_any(),
+        ),
+    }
+    };
     view! {
         <section class="section card" aria-labelledby="mine-title">
-            <h2 id="mine-title">"My requests"</h2>
-            {move || match state.get() {
+            <div class="results-head">
+                <h2 id="mine-title">"My requests"</h2>
+                <div class="field request-search" role="search">
+                    <label class="visually-hidden" for="request-search">"Search my requests"</label>
+                    <input
+                        type="search"
+                        id="request-search"
+                        placeholder="Search my requests"
+                        autocomplete="off"
+                        prop:value=move || typed.get()
+                        on:input=move |ev| {
+                            typed.set(event_target_value(&ev));
+                            apply();
+                        }
+                    />
+                </div>
+            </div>
+            {move || if searched.with(String::is_empty) { None } else { search_view() }}
+            {move || searched.with(String::is_empty).then(|| match state.get() {
                 LoadState::Loading => view! { <Loading label="Loading your requests…"/> }.into_any(),
                 LoadState::Failed(msg) => view! {
                     <ErrorPanel message=msg on_retry=Callback::new(move |()| tickets.refetch())/>
@@ -197,7 +257,7 @@ fn MyRequests() -> impl IntoView {
                     </ul>
                 }
                 .into_any(),
-            }}
+            })}
         </section>
     }
 }

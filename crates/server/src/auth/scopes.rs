@@ -69,6 +69,12 @@ pub const ROUTES: &[(&str, &str, Need)] = &[
     ("DELETE", "/api/tickets/{id}/links/{other}", S(TicketsWrite)),
     ("PUT", "/api/tickets/{id}/tags", S(TicketsWrite)),
     ("GET", "/api/tags", S(TicketsRead)),
+    // Saved ticket-list views.
+    ("GET", "/api/views", S(TicketsRead)),
+    ("GET", "/api/views/counts", S(TicketsRead)),
+    ("POST", "/api/views", S(TicketsWrite)),
+    ("PATCH", "/api/views/{id}", S(TicketsWrite)),
+    ("DELETE", "/api/views/{id}", S(TicketsWrite)),
     // The event feed: what a WebSocket would receive (which accepts `tickets:read` too).
     ("GET", "/api/events", S(TicketsRead)),
     ("GET", "/api/tickets/{id}/csat", S(TicketsRead)),

@@ -25,6 +25,7 @@ pub mod tags;
 pub mod tickets;
 pub mod tokens;
 pub mod users;
+pub mod views;
 pub mod webhooks;
 
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -79,6 +80,9 @@ use utoipa_actix_web::service_config::ServiceConfig;
 /// | GET, PUT, DELETE | /macros/{id} | agent, admin (their own; shared: admins change) |
 /// | GET | /tickets/{id}/macros/{macro_id}/preview | agent, admin who may see the ticket |
 /// | POST | /tickets/{id}/macros/{macro_id}/apply | agent, admin who may see the ticket |
+/// | GET, POST | /views | agent, admin (shared views: admins) |
+/// | GET | /views/counts | agent, admin |
+/// | PATCH, DELETE | /views/{id} | agent, admin (their own; shared: admins) |
 /// | POST | /inbound/email | `Authorization: Bearer {MAIL_INGEST_TOKEN}` |
 /// | GET | /mail/inbound?status= | admin |
 /// | POST | /mail/inbound/{id}/reprocess | admin |
@@ -151,6 +155,11 @@ pub fn config(cfg: &mut ServiceConfig<'_>) {
         .service(macros::remove)
         .service(macros::preview)
         .service(macros::apply)
+        .service(views::list)
+        .service(views::counts)
+        .service(views::create)
+        .service(views::update)
+        .service(views::remove)
         .service(journeys::list)
         .service(journeys::create)
         .service(journeys::get)

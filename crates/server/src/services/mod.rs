@@ -27,6 +27,7 @@ pub mod sla_monitor;
 pub mod tags;
 pub mod tickets;
 pub mod users;
+pub mod views;
 pub mod webhooks;
 
 use sea_orm::{

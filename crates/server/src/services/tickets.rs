@@ -975,11 +975,13 @@ fn filters(actor: &AuthUser, query: &TicketListQuery) -> Result<Condition, ApiEr
     match query.assigned_agent_id.as_deref().map(str::trim) {
         None => {}
         Some("none") => cond = cond.add(ticket::Column::AssignedAgentId.is_null()),
+        // Whoever asks: what saved views such as "My open" store.
+        Some("me") => cond = cond.add(ticket::Column::AssignedAgentId.eq(actor.id)),
         Some(raw) => {
             let id: Uuid = raw.parse().map_err(|_| {
                 ApiError::BadRequest(
                     ErrorCode::InvalidQuery,
-                    "assigned_agent_id must be a user id or `none`".to_owned(),
+                    "assigned_agent_id must be a user id, `me` or `none`".to_owned(),
                 )
             })?;
             cond = cond.add(ticket::Column::AssignedAgentId.eq(id));

@@ -1,7 +1,8 @@
 //! `/admin/tickets`: every ticket, with every filter of `GET /api/tickets` (status and priority
 //! sets, assigned agent or unassigned, customer, category, escalated, created between two
 //! days, SLA state, text or `#number`), sorting, paging, live SLA timers, and reassignment
-//! (or unassignment) right from the list.
+//! (or unassignment) right from the list. The views sidebar applies a saved view's filters to
+//! the panel, and saves the panel's filters as a new view.
 //!
 //! The filters live in signals and are mirrored into the page's address (with
 //! `history.replaceState`, so the router does not re-render), so a reload or the back button
@@ -13,7 +14,8 @@ use leptos::task::spawn_local;
 use leptos_router::hooks::use_query_map;
 use shared::agents::AgentDto;
 use shared::sla::SlaStatus;
-use shared::tickets::{SortOrder, TicketDto, TicketSort};
+use shared::tickets::{SortOrder, TicketDto, TicketListQuery, TicketSort};
+use shared::views::ViewDto;
 use shared::ws::Event;
 use shared::{Priority, Role, TicketStatus};
 use uuid::Uuid;
@@ -22,7 +24,7 @@ use crate::api::{self, ApiError, Assignee, Page, TicketQuery};
 use crate::components::icons::{Icon, IconName};
 use crate::components::{
     EmptyState, ErrorPanel, Loading, PriorityBadge, RequireRole, SlaBadge, StatusBadge, TagChips,
-    TagFilter, replace_in, row_key, set_title, use_clock, use_toasts,
+    TagFilter, ViewsSidebar, replace_in, row_key, set_title, use_clock, use_toasts,
 };
 use crate::format::{self, ago, priority_label, status_label, ticket_number};
 use crate::session::use_session;
@@ -105,7 +107,7 @@ impl Filters {
                 .unwrap_or_default()
         };
         let agent = get("assigned_agent_id");
-        let agent = if agent == "none" || agent.parse::<Uuid>().is_ok() {
+        let agent = if agent == "none" || agent == "me" || agent.parse::<Uuid>().is_ok() {
             agent
         } else {
             String::new()
@@ -173,6 +175,7 @@ impl Filters {
             assignee: match agent.as_str() {
                 "" => None,
                 "none" => Some(Assignee::Nobody),
+                "me" => Some(Assignee::Me),
                 id => id.parse().ok().map(Assignee::Agent),
             },
             customer_id: self.customer.with(|c| c.as_ref().map(|(id, _)| *id)),
@@ -218,6 +221,75 @@ impl Filters {
         } else {
             format!("/admin/tickets?{search}")
         }
+    }
+
+    /// Sets every filter to a saved view's (what the panel cannot show, such as "any of these
+    /// tags", is left out), on the first page.
+    fn apply_view(&self, view: &TicketListQuery) {
+        let list = |raw: &Option<String>| -> Vec<String> {
+            raw.as_deref()
+                .unwrap_or_default()
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect()
+        };
+        self.status.set(
+            list(&view.status)
+                .iter()
+                .filter_map(|s| s.parse().ok())
+                .collect(),
+        );
+        self.priority.set(
+            list(&view.priority)
+                .iter()
+                .filter_map(|s| s.parse().ok())
+                .collect(),
+        );
+        self.agent
+            .set(view.assigned_agent_id.clone().unwrap_or_default());
+        self.customer
+            .set(view.customer_id.map(|id| (id, "a customer".to_owned())));
+        self.category.set(view.category.clone().unwrap_or_default());
+        self.tags.set(view.tags.clone().unwrap_or_default());
+        self.escalated
+            .set(view.escalated.map(|e| e.to_string()).unwrap_or_default());
+        // The local day of an instant, as the day inputs hold it.
+        let day = |at: chrono::DateTime<chrono::Utc>| {
+            let local = web_sys::js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(
+                at.timestamp_millis() as f64,
+            ));
+            format!(
+                "{:04}-{:02}-{:02}",
+                local.get_full_year(),
+                local.get_month() + 1,
+                local.get_date()
+            )
+        };
+        self.from
+            .set(view.created_from.map(day).unwrap_or_default());
+        // `created_to` is the start of the day after the last one.
+        self.to.set(
+            view.created_to
+                .map(|to| day(to - chrono::Duration::days(1)))
+                .unwrap_or_default(),
+        );
+        self.sla.set(view.sla);
+        self.breaching_soon.set(view.breaching_soon == Some(true));
+        let q = view.q.clone().unwrap_or_default();
+        self.q_typed.set(q.clone());
+        self.q.set(q);
+        self.sort.set(
+            view.sort
+                .filter(|s| SORTS.iter().any(|(known, _, _)| known == s))
+                .unwrap_or(TicketSort::CreatedAt),
+        );
+        self.order.set(view.order.unwrap_or(match view.sort {
+            Some(TicketSort::SlaDue) => SortOrder::Asc,
+            _ => SortOrder::Desc,
+        }));
+        self.first_page();
     }
 
     /// Back to the first page (any filter changed).
@@ -343,12 +415,22 @@ fn TicketsAdmin() -> impl IntoView {
             .unwrap_or_default()
     };
 
+    let selected = RwSignal::new(None::<Uuid>);
+    let on_select = Callback::new(move |v: ViewDto| {
+        filters.apply_view(&v.filters);
+        selected.set(Some(v.id));
+    });
+    let current = Signal::derive(move || api::view_filters(&query.get()));
+
     view! {
         <section class="page page-wide">
             <header class="page-header">
                 <h1 data-testid="page-title">"Tickets"</h1>
                 <p class="muted">"Every ticket. Filter, sort, open one, or hand it to another agent."</p>
             </header>
+            <div class="with-sidebar">
+            <ViewsSidebar selected=selected on_select=on_select current=current/>
+            <div class="with-sidebar-main">
             <FilterPanel filters=filters agents=agent_list/>
             <section class="card section" aria-labelledby="results-title">
                 <div class="results-head">
@@ -390,6 +472,8 @@ fn TicketsAdmin() -> impl IntoView {
                 }}
                 <Pagination filters=filters tickets=tickets/>
             </section>
+            </div>
+            </div>
         </section>
     }
 }
@@ -514,6 +598,7 @@ fn FilterPanel(filters: Filters, agents: Memo<Vec<AgentDto>>) -> impl IntoView {
                     >
                         <option value="" prop:selected=move || filters.agent.with(String::is_empty)>"Anyone"</option>
                         <option value="none" prop:selected=move || filters.agent.with(|a| a == "none")>"Unassigned"</option>
+                        <option value="me" prop:selected=move || filters.agent.with(|a| a == "me")>"Assigned to me"</option>
                         {move || agents.get().into_iter().map(|a| {
                             let value = a.id.to_string();
                             let selected = {
